@@ -1,0 +1,97 @@
+"""Lambda: EventBridge Scheduler → one full or delta import of one entity.
+
+Event (the schedule's ``Input``)::
+
+    {"entity": "products", "mode": "delta"}          # optional: "run_id", "dry_run": true
+
+Thin on purpose: the domain is :class:`norcekit.imports.runner.ImportRunner`, built once per
+container (Norce token, connection pool, configuration). The run gets the Lambda's remaining time
+as its deadline and answers with the run summary (``outcome`` says what happened; a failed run is
+recorded and counted in ``ImportRunsFailed`` rather than raised, so Lambda does not re-run it).
+An invalid event is an error: it is logged and raised, naming the field at fault.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, Literal
+
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from norcekit.imports.config import load_config
+from norcekit.imports.runner import ImportRunner, UnknownEntityError, build_import_runner, new_run_id
+from norcekit.norce.contracts import IMPORT_KINDS
+from norcekit.norce.http import Deadline
+from norcekit.observability import LIBRARY_SERVICE, get_logger, get_metrics
+from norcekit.settings import get_settings
+
+logger = get_logger()
+metrics = get_metrics()
+
+
+class InvalidImportEventError(ValueError):
+    """The invocation event is not ``{"entity": ..., "mode": "full"|"delta"}``."""
+
+
+class ImportRunEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    entity: str = Field(min_length=1)
+    mode: Literal["full", "delta"]
+    #: Given by a caller that wants idempotent triggers: a run id already used is not run again.
+    run_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:\-]{1,128}$")
+    dry_run: bool = False
+
+
+def parse_event(event: Any) -> ImportRunEvent:
+    try:
+        request = ImportRunEvent.model_validate(event)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'event'}: {err['msg']}"
+            for err in exc.errors(include_url=False)
+        )
+        raise InvalidImportEventError(
+            f'invalid import event ({problems}); expected {{"entity": "<{"|".join(IMPORT_KINDS)}>", '
+            '"mode": "full"|"delta"}'
+        ) from None
+    if request.entity not in IMPORT_KINDS:
+        raise InvalidImportEventError(
+            f"invalid import event: unknown entity {request.entity!r} (valid: {', '.join(IMPORT_KINDS)})"
+        )
+    return request
+
+
+@cache
+def runner() -> ImportRunner:
+    settings = get_settings()
+    return build_import_runner(settings, load_config(settings=settings), metrics=metrics)
+
+
+def _correlate(**keys: str) -> None:
+    logger.append_keys(**keys)
+    if logger.service != LIBRARY_SERVICE:  # library modules log through the "norcekit" logger
+        Logger(service=LIBRARY_SERVICE).append_keys(**keys)
+
+
+@logger.inject_lambda_context(log_event=True, clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        request = parse_event(event)
+    except InvalidImportEventError as exc:
+        logger.error(str(exc))
+        raise
+    run_id = request.run_id or new_run_id(request.entity, request.mode, datetime.now(UTC))
+    _correlate(run_id=run_id, entity=request.entity)
+    deadline = Deadline.from_remaining_ms(context.get_remaining_time_in_millis())
+    try:
+        result = runner().run(
+            request.entity, request.mode, deadline=deadline, run_id=run_id, dry_run=request.dry_run
+        )
+    except UnknownEntityError as exc:
+        logger.error(f"import not run: {exc}")
+        raise
+    return result.summary()

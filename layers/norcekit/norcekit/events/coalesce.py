@@ -1,0 +1,109 @@
+"""Parse a batch of queued events and group them by the entity they name.
+
+Norce events are hints that "this key changed"; ten events for the same SKU in one batch need
+one look-up and one delivery. Grouping happens over the *whole* SQS batch (not per record), which
+is why the processor parses every record before doing any work.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from norcekit.events.lookups import EntityKey, EntitySpec, UnknownKey, key_for
+from norcekit.norce.events import NorceEvent, UnknownEventType, parse_event
+
+
+class PoisonMessage(ValueError):  # noqa: N818
+    """A queued message that can never be processed (not our envelope, or an invalid payload)."""
+
+
+@dataclass(frozen=True)
+class QueuedEvent:
+    """One SQS record, parsed: the envelope the receiver wrote plus the validated payload."""
+
+    message_id: str
+    receive_count: int
+    event_type: str
+    event: NorceEvent
+    received_at: str | None
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.event.model_dump(mode="json", exclude_none=True)
+
+
+def parse_message(message_id: str, body: str, receive_count: int = 1) -> QueuedEvent:
+    """The receiver's envelope ``{"event_type", "body", "received_at"}`` → :class:`QueuedEvent`."""
+    try:
+        envelope = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise PoisonMessage(f"message body is not JSON ({exc})") from None
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("event_type"), str):
+        raise PoisonMessage("message body is not a norcekit event envelope (event_type missing)")
+    payload = envelope.get("body")
+    if not isinstance(payload, dict):
+        raise PoisonMessage("envelope body is not a JSON object")
+    try:
+        event = parse_event(envelope["event_type"], payload)
+    except UnknownEventType as exc:
+        raise PoisonMessage(str(exc)) from None
+    except ValidationError as exc:
+        raise PoisonMessage(
+            f"{envelope['event_type']}: invalid payload ({exc.error_count()} error(s))"
+        ) from None
+    return QueuedEvent(
+        message_id=message_id,
+        receive_count=receive_count,
+        event_type=event.event_type,
+        event=event,
+        received_at=envelope.get("received_at") if isinstance(envelope.get("received_at"), str) else None,
+    )
+
+
+@dataclass(frozen=True)
+class PayloadKey:
+    """A document made from the payload itself (no Query look-up): identical payloads coalesce."""
+
+    entity: str
+    key: str
+    payload: bytes  # canonical JSON
+
+
+@dataclass
+class Groups:
+    looked_up: dict[EntityKey, list[QueuedEvent]] = field(default_factory=lambda: defaultdict(list))
+    from_payload: dict[PayloadKey, list[QueuedEvent]] = field(default_factory=lambda: defaultdict(list))
+    jobs: list[QueuedEvent] = field(default_factory=list)
+
+    @property
+    def coalesced(self) -> int:
+        """Events that did not cause a look-up/delivery of their own."""
+        merged = sum(len(v) - 1 for v in self.looked_up.values())
+        return merged + sum(len(v) - 1 for v in self.from_payload.values())
+
+
+def group_events(events: Iterable[QueuedEvent], specs: Mapping[str, EntitySpec]) -> Groups:
+    groups = Groups()
+    for queued in events:
+        entity = queued.event.entity
+        if entity == "job":
+            groups.jobs.append(queued)
+            continue
+        spec = specs.get(entity)
+        if spec is not None and spec.entity_set is not None:
+            try:
+                groups.looked_up[key_for(spec, queued.payload)].append(queued)
+                continue
+            except UnknownKey:
+                # Valid but keyless (e.g. a price notification without PartNo): nothing to look
+                # up, so the payload itself is delivered rather than dropped (DESIGN rule 9).
+                pass
+        canonical = orjson.dumps(queued.payload, option=orjson.OPT_SORT_KEYS)
+        groups.from_payload[PayloadKey(entity, queued.event.entity_key(), canonical)].append(queued)
+    return groups

@@ -1,0 +1,166 @@
+"""The ``events:`` section of the integration configuration file, as pydantic models.
+
+```yaml
+events:
+  routes:                      # event type (or "*") -> target names; several allowed
+    "*": [archive]
+    SkuChangedNotification: [shop, bus]
+  targets:
+    shop: {type: http, url: "https://shop.example/norce", credentials_secret_arn: "arn:...",
+           auth_header: Authorization, auth_scheme: Bearer}
+    bus: {type: eventbridge, bus_name: norce-events}
+    archive: {type: s3, bucket: my-bucket, prefix: targets/}
+  lookups:                     # per entity: what Query returns to the targets
+    sku: {select: [PartNo, Name], expand: "PriceLists,OnHands"}
+  mappings:                    # per entity: "module:function" replacing the identity mapping
+    sku: my_package.mappings:sku_for_shop
+  cache_ttl_s: {Products: 60, Customers: 60, Orders: 10, Application: 3600, Core: 3600}
+```
+
+A mapping function is ``func(data: dict, context: MappingContext) -> dict | None``; returning
+``None`` skips the document for that target (see :mod:`norcekit.events.lookups`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
+
+from norcekit.settings import Settings, SettingsError
+
+#: Query namespaces and how long related look-ups may be cached (norce-api.md §4 caching advice).
+DEFAULT_CACHE_TTL_S: dict[str, float] = {
+    "Products": 60.0,
+    "Customers": 60.0,
+    "Orders": 10.0,
+    "Application": 3600.0,
+    "Core": 3600.0,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LookupConfig(_Strict):
+    """How the entity named by an event is read back from Query."""
+
+    entity_set: str | None = Field(default=None, description="e.g. 'Products/ProductSkus'.")
+    select: list[str] | None = Field(default=None, description="$select; None = every field.")
+    expand: str | None = Field(default=None, description="$expand, e.g. 'PriceLists,OnHands'.")
+
+
+class _TargetBase(_Strict):
+    #: Per-entity mapping overriding the section-wide ``mappings`` for this target.
+    mappings: dict[str, str] = Field(default_factory=dict)
+
+
+class HttpTargetConfig(_TargetBase):
+    type: Literal["http"]
+    url: HttpUrl
+    #: Secrets Manager secret, JSON ``{"token": "..."}`` (or a plain string): the auth header value.
+    credentials_secret_arn: str | None = None
+    credentials_key: str = "token"
+    auth_header: str = "Authorization"
+    #: Prefix for the header value ("Bearer" → "Bearer <token>"); empty = the token as is.
+    auth_scheme: str = "Bearer"
+    timeout_s: float = Field(default=5.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    backoff_s: float = Field(default=0.2, ge=0)
+
+
+class EventBridgeTargetConfig(_TargetBase):
+    type: Literal["eventbridge"]
+    bus_name: str = "default"
+    source: str = "norcekit"
+
+
+class S3TargetConfig(_TargetBase):
+    type: Literal["s3"]
+    bucket: str
+    prefix: str = "targets/"
+
+
+TargetConfig = Annotated[
+    HttpTargetConfig | EventBridgeTargetConfig | S3TargetConfig, Field(discriminator="type")
+]
+
+
+class EventsConfig(_Strict):
+    routes: dict[str, list[str]] = Field(default_factory=dict)
+    targets: dict[str, TargetConfig] = Field(default_factory=dict)
+    lookups: dict[str, LookupConfig] = Field(default_factory=dict)
+    mappings: dict[str, str] = Field(default_factory=dict)
+    cache_ttl_s: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_CACHE_TTL_S))
+
+    @model_validator(mode="after")
+    def _routes_name_known_targets(self) -> EventsConfig:
+        for event_type, names in self.routes.items():
+            unknown = [n for n in names if n not in self.targets]
+            if unknown:
+                raise ValueError(f"routes.{event_type}: unknown target(s) {unknown}")
+        return self
+
+    def ttl_for(self, namespace: str) -> float:
+        return self.cache_ttl_s.get(namespace, DEFAULT_CACHE_TTL_S.get(namespace, 0.0))
+
+    def targets_for(self, event_types: list[str] | set[str]) -> list[str]:
+        """Target names for a group of event types: their routes plus the ``*`` route, deduplicated."""
+        names: list[str] = []
+        for event_type in sorted(event_types):
+            names += self.routes.get(event_type, [])
+        names += self.routes.get("*", [])
+        return list(dict.fromkeys(names))
+
+    def mapping_for(self, target: str, entity: str) -> str | None:
+        target_cfg = self.targets.get(target)
+        if target_cfg is not None and entity in target_cfg.mappings:
+            return target_cfg.mappings[entity]
+        return self.mappings.get(entity)
+
+
+def parse_events_config(section: dict[str, Any] | None, *, source: str = "events") -> EventsConfig:
+    """Validate an ``events:`` section; errors name the field (``events.targets.shop.url: ...``)."""
+    try:
+        return EventsConfig.model_validate(section or {})
+    except ValidationError as exc:
+        parts = [f"{source}.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise SettingsError("; ".join(parts)) from None
+
+
+def load_events_config(settings: Settings, *, environ: Mapping[str, str] | None = None) -> EventsConfig:
+    """The ``events:`` section of ``NORCEKIT_CONFIG`` (YAML or JSON); defaults when none is set.
+
+    ``${VAR}`` / ``${VAR:-default}`` are substituted as in the rest of the file (only within this
+    section, so a variable an import source needs is not required by the event processor).
+    """
+    if not settings.norcekit_config:
+        return EventsConfig()
+    from norcekit.imports.config import ConfigError, substitute_env  # noqa: PLC0415 - processor only
+
+    path = Path(settings.norcekit_config)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"NORCEKIT_CONFIG: cannot read {path} ({exc.strerror})") from None
+    document: Any
+    if path.suffix.lower() == ".json":
+        document = json.loads(text)
+    else:
+        import yaml  # noqa: PLC0415 - only YAML configuration files need it
+
+        document = yaml.safe_load(text)
+    if not isinstance(document, dict):
+        raise SettingsError(f"NORCEKIT_CONFIG: {path} must hold a mapping")
+    try:
+        section = substitute_env(
+            document.get("events") or {}, os.environ if environ is None else environ, "events"
+        )
+    except ConfigError as exc:
+        raise SettingsError(f"{path.name}: {exc}") from None
+    return parse_events_config(section, source=f"{path.name}: events")

@@ -1,0 +1,227 @@
+"""Which Query row an event names, and reading those rows back in as few calls as possible.
+
+Events are *hints* (DESIGN rule 8): the payload says "SKU 100011 changed", the processor re-reads
+SKU 100011 from Query and delivers what Query says now. This module knows, per event type, which
+entity and key an event names and where that entity lives in Query
+(:data:`DEFAULT_ENTITIES`, overridable per entity in the ``events.lookups`` configuration) and
+reads a batch of keys with :meth:`QueryClient.get_many` — one call per entity set (per URL-sized
+chunk), whatever the number of events.
+
+Caching: the key an event names is always read fresh (see :mod:`norcekit.events.cache`); rows
+read here are put in the cache for *related* look-ups that mappings make via :meth:`Lookups.related`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from norcekit.events.cache import MISSING, TtlCache
+
+if TYPE_CHECKING:
+    from norcekit.events.config import EventsConfig
+    from norcekit.norce.http import Deadline
+    from norcekit.norce.query import QueryClient
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """Where an entity lives in Query. ``entity_set=None``: no look-up, the payload is delivered."""
+
+    entity: str
+    entity_set: str | None
+    #: (payload field, Query field) pairs naming the entity, in order of preference.
+    keys: tuple[tuple[str, str], ...] = ()
+    select: tuple[str, ...] | None = None
+    expand: str | None = None
+    #: (payload field, Query field) within which keys are unique (supplier SKUs: per supplier).
+    scope: tuple[str, str] | None = None
+
+
+_ORDER_KEYS = (("OrderId", "Id"), ("ClientOrderRef", "ClientOrderRef"))
+
+# Entity names are those of norcekit.norce.events (each payload model's ``entity`` ClassVar).
+DEFAULT_ENTITIES: dict[str, EntitySpec] = {
+    spec.entity: spec
+    for spec in (
+        # Sku*Notification: the SKU with its prices and on-hand.
+        EntitySpec("sku", "Products/ProductSkus", (("PartNo", "PartNo"),), expand="PriceLists,OnHands"),
+        EntitySpec("customer", "Customers/Customers", (("CustomerId", "Id"),)),
+        EntitySpec("company", "Customers/Companies", (("CompanyId", "Id"),)),
+        # OrderReceived/PaymentReceived carry only ClientOrderRef; the others also OrderId.
+        EntitySpec("order", "Orders/Orders", _ORDER_KEYS, expand="Items"),
+        # Norce documents no supplier entity set (norce-api.md §4): configurable via events.lookups.
+        EntitySpec(
+            "supplier_sku",
+            "Products/SupplierProducts",
+            (("PartNo", "SupplierPartNo"),),
+            scope=("SupplierId", "SupplierId"),
+        ),
+        # Not looked up (no documented Query set): the event payload itself is the document.
+        EntitySpec("invoice", None),
+        EntitySpec("subscription", None),
+        EntitySpec("translation", None),
+        # Recorded in the job store (JobStore.record_status), never delivered to targets.
+        EntitySpec("job", None),
+    )
+}
+
+
+@dataclass(frozen=True)
+class EntityKey:
+    """One entity named by one or more events: what is coalesced and looked up."""
+
+    entity: str
+    key_field: str
+    value: str | int
+    scope_field: str | None = None
+    scope: str | int | None = None
+
+    @property
+    def text(self) -> str:
+        """The document key, equal to the payload model's ``entity_key()``: ``"100011"``, or
+        ``"<scope>:<value>"`` for scoped entities (``"7:SUP-1"``)."""
+        return f"{self.scope}:{self.value}" if self.scope_field else str(self.value)
+
+
+class UnknownKey(ValueError):  # noqa: N818
+    """The payload lacks every field its entity is keyed by (it cannot be looked up)."""
+
+
+def key_for(spec: EntitySpec, payload: Mapping[str, Any]) -> EntityKey:
+    """The Query key an event names, from its validated payload (PascalCase fields)."""
+    scope_field = scope = None
+    if spec.scope is not None:
+        scope = payload.get(spec.scope[0])
+        scope_field = spec.scope[1]
+        if scope in (None, ""):
+            raise UnknownKey(f"{spec.entity}: {spec.scope[0]} is missing")
+    for payload_field, query_field in spec.keys:
+        value = payload.get(payload_field)
+        if value not in (None, ""):
+            return EntityKey(spec.entity, query_field, value, scope_field, scope)
+    names = " or ".join(f for f, _ in spec.keys) or "a key field"
+    raise UnknownKey(f"{spec.entity}: {names} is missing")
+
+
+def entity_specs(config: EventsConfig | None = None) -> dict[str, EntitySpec]:
+    """Default entity specs with the configuration's ``lookups`` applied."""
+    specs = dict(DEFAULT_ENTITIES)
+    for entity, override in (config.lookups if config else {}).items():
+        base = specs.get(entity, EntitySpec(entity, None))
+        specs[entity] = replace(
+            base,
+            entity_set=override.entity_set or base.entity_set,
+            select=tuple(override.select) if override.select is not None else base.select,
+            expand=override.expand if override.expand is not None else base.expand,
+        )
+    return specs
+
+
+class Lookups:
+    """Reads current rows for event keys (fresh) and related rows (cached) from Query."""
+
+    def __init__(self, query: QueryClient, cache: TtlCache, specs: Mapping[str, EntitySpec]) -> None:
+        self.query = query
+        self.cache = cache
+        self.specs = dict(specs)
+
+    def current(
+        self, keys: Iterable[EntityKey], *, deadline: Deadline | None = None
+    ) -> dict[EntityKey, dict[str, Any] | None]:
+        """Current row per key (``None``: Query no longer has it), one ``get_many`` per entity set,
+        key field and scope. Raises what the Query client raises when Norce stays unavailable."""
+        groups: dict[tuple[str, str, str | None, Any], list[EntityKey]] = defaultdict(list)
+        for key in keys:
+            spec = self.specs[key.entity]
+            if spec.entity_set is None:
+                raise ValueError(f"entity {key.entity!r} has no Query entity set")
+            groups[(spec.entity_set, key.key_field, key.scope_field, key.scope)].append(key)
+        result: dict[EntityKey, dict[str, Any] | None] = {}
+        for (entity_set, key_field, scope_field, scope), group in groups.items():
+            spec = self.specs[group[0].entity]
+            scope_filter = None
+            if scope_field is not None:
+                from norcekit.norce.query import odata_literal  # noqa: PLC0415 - keeps httpx off the import path of lookups
+
+                scope_filter = f"{scope_field} eq {odata_literal(scope)}"
+            rows = self.query.get_many(
+                entity_set,
+                key_field,
+                [k.value for k in group],
+                filter=scope_filter,
+                select=list(spec.select) if spec.select else None,
+                expand=spec.expand,
+                deadline=deadline,
+            )
+            # Payload keys and row keys may differ in type (CustomerId 42 vs "42" in a message).
+            by_text = {str(k): row for k, row in rows.items()}
+            for key in group:
+                row = by_text.get(str(key.value))
+                result[key] = row
+                self.cache.put(entity_set, (key_field, scope, str(key.value)), row)
+        return result
+
+    def related(
+        self,
+        entity_set: str,
+        key: str | int,
+        *,
+        key_field: str = "Id",
+        select: Sequence[str] | None = None,
+        expand: str | None = None,
+        deadline: Deadline | None = None,
+    ) -> dict[str, Any] | None:
+        """A row a mapping needs besides the event's own entity; served from the cache within its TTL."""
+        cache_key = (key_field, None, str(key))
+        cached = self.cache.get(entity_set, cache_key)
+        if cached is not MISSING:
+            return cached  # type: ignore[no-any-return]
+        rows = self.query.get_many(
+            entity_set,
+            key_field,
+            [key],
+            select=list(select) if select else None,
+            expand=expand,
+            deadline=deadline,
+        )
+        row = next(iter(rows.values()), None)
+        self.cache.put(entity_set, cache_key, row)
+        return row
+
+
+@dataclass(frozen=True)
+class MappingContext:
+    """What a mapping function gets besides the data."""
+
+    entity: str
+    key: str
+    event_types: list[str]
+    target: str
+    lookups: Lookups | None = None
+    deadline: Deadline | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Mapping_ = Callable[[dict[str, Any], MappingContext], "dict[str, Any] | None"]
+
+
+@lru_cache(maxsize=64)
+def load_mapping(path: str) -> Mapping_:
+    """``"package.module:function"`` → the function (imported once per container)."""
+    module_name, sep, attr = path.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"mapping {path!r}: expected 'module:function'")
+    func = getattr(importlib.import_module(module_name), attr, None)
+    if not callable(func):
+        raise ValueError(f"mapping {path!r}: {attr} is not a function in {module_name}")
+    return func  # type: ignore[no-any-return]
+
+
+def identity(data: dict[str, Any], context: MappingContext) -> dict[str, Any] | None:
+    """The default mapping: deliver the Query row as it is."""
+    return data

@@ -1,0 +1,335 @@
+"""The event processor: an SQS batch of queued webhooks → Query look-ups → targets.
+
+Why not a plain per-record ``BatchProcessor`` handler: coalescing needs the whole batch. Ten events
+for one SKU should cost one look-up and one delivery, and a batch of SKUs one ``get_many`` call, so
+the work is done batch-wide first:
+
+1. parse every record (an unparsable one is a poison message: only it fails);
+2. group by the entity each event names (:mod:`norcekit.events.coalesce`);
+3. one ``get_many`` per entity set for all keys (:class:`~norcekit.events.lookups.Lookups`);
+4. one ``deliver`` call per target with every document routed to it;
+5. every record behind a key whose look-up or delivery failed is failed.
+
+Powertools still does what it is good at: step 5 runs through ``BatchProcessor(EventType.SQS)`` +
+``process_partial_response`` with a record handler that only replays the verdict of steps 1-4, so
+the response is exactly Powertools' ``{"batchItemFailures": [{"itemIdentifier": ...}]}`` (and its
+record data classes, logging of failures and FIFO-free semantics apply). ``raise_on_entire_batch_failure``
+is off: an all-failed batch is reported item by item like any other, instead of failing the
+invocation (which would also retry the batch, but hides *which* records failed).
+
+Failure → SQS redelivers the record after its visibility timeout; after ``maxReceiveCount`` it goes
+to the DLQ (:mod:`norcekit.events.dlq` redrives it). A record whose key was delivered to target A
+but not to B fails as a whole; A then receives it again with the same ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from norcekit.events.coalesce import Groups, PoisonMessage, QueuedEvent, group_events, parse_message
+from norcekit.events.config import EventsConfig
+from norcekit.events.lookups import DEFAULT_ENTITIES, EntitySpec, Lookups, MappingContext, load_mapping
+from norcekit.events.targets.base import DeliveryResult, Target, TargetDocument
+from norcekit.norce.http import Deadline
+from norcekit.observability import MetricName
+
+if TYPE_CHECKING:
+    from norcekit.settings import Settings
+
+
+class JobStatusSink(Protocol):
+    """Where JobCompletedEvent statuses go: the job tracker (:meth:`JobTracker.on_status`), which
+    records the status idempotently and runs the terminal actions once, whether poll or event
+    arrives first."""
+
+    def on_status(self, job_id: int, status: int, source: Literal["event"]) -> object: ...
+
+
+logger = Logger(service="norcekit", child=True)
+
+# Metric names (EMF, namespace from POWERTOOLS_METRICS_NAMESPACE).
+EVENTS_RECEIVED = MetricName.EVENTS_PROCESSED.value
+EVENTS_COALESCED = MetricName.EVENTS_COALESCED.value
+NOT_FOUND_RECORDS = MetricName.NOT_FOUND_RECORDS.value
+DOCUMENTS_DELIVERED = MetricName.TARGET_DELIVERIES.value
+DELIVERY_FAILURES = MetricName.TARGET_FAILURES.value
+EVENTS_POISON = "EventsPoison"
+LOOKUP_FAILURES = "LookupFailures"
+JOB_EVENTS_RECORDED = "JobEventsRecorded"
+JOB_EVENTS_UNKNOWN = "JobEventsUnknownJob"
+
+#: A JobCompletedEvent for a job we don't know yet is retried this many receives (the import
+#: runner may not have stored it yet), then acknowledged with a warning: not our job.
+UNKNOWN_JOB_RECEIVES = 3
+
+
+class MetricsSink(Protocol):
+    def add_metric(self, name: str, unit: Any, value: float) -> None: ...
+
+
+class _NoMetrics:
+    def add_metric(self, name: str, unit: Any, value: float) -> None:
+        return None
+
+
+class RecordFailedError(Exception):
+    """Raised by the verdict handler so Powertools reports the record in ``batchItemFailures``."""
+
+
+@dataclass
+class BatchOutcome:
+    """What happened to one batch (returned for tests, logs and the local consumer)."""
+
+    failures: dict[str, str] = field(default_factory=dict)  # message id -> reason
+    documents: list[TargetDocument] = field(default_factory=list)
+    deliveries: dict[str, list[DeliveryResult]] = field(default_factory=dict)  # target -> results
+    coalesced: int = 0
+
+    def fail(self, events: Sequence[QueuedEvent], reason: str) -> None:
+        for queued in events:
+            self.failures.setdefault(queued.message_id, reason)
+
+
+class EventProcessor:
+    def __init__(
+        self,
+        config: EventsConfig,
+        *,
+        lookups: Lookups | None,
+        targets: Mapping[str, Target],
+        jobs: JobStatusSink | None = None,
+        metrics: MetricsSink | None = None,
+        specs: Mapping[str, EntitySpec] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.lookups = lookups
+        self.targets = dict(targets)
+        self.jobs = jobs
+        self.metrics: MetricsSink = metrics or _NoMetrics()
+        self.specs = dict(specs or (lookups.specs if lookups else DEFAULT_ENTITIES))
+        self._now = clock
+
+    # --- Lambda entry ---------------------------------------------------------------------------
+
+    def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        """SQS event → ``{"batchItemFailures": [...]}`` (ReportBatchItemFailures)."""
+        deadline = Deadline.none()
+        if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+            deadline = Deadline.from_remaining_ms(context.get_remaining_time_in_millis())
+        records = [SQSRecord(r) for r in event.get("Records", [])]
+        outcome = self.process_records(records, deadline=deadline)
+
+        def verdict(record: SQSRecord) -> None:
+            reason = outcome.failures.get(record.message_id)
+            if reason is not None:
+                raise RecordFailedError(reason)
+
+        batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        response: dict[str, Any] = dict(
+            process_partial_response(event=event, record_handler=verdict, processor=batch, context=context)
+        )
+        return response
+
+    # --- domain ---------------------------------------------------------------------------------
+
+    def process_records(
+        self, records: Sequence[SQSRecord], *, deadline: Deadline | None = None
+    ) -> BatchOutcome:
+        deadline = deadline or Deadline.none()
+        outcome = BatchOutcome()
+        parsed: list[QueuedEvent] = []
+        for record in records:
+            try:
+                receive_count = int(record.attributes.approximate_receive_count or 1)
+                parsed.append(parse_message(record.message_id, record.body, receive_count))
+            except PoisonMessage as exc:
+                logger.warning(
+                    "poison message", extra={"sqs_message_id": record.message_id, "reason": str(exc)}
+                )
+                outcome.failures[record.message_id] = f"poison: {exc}"
+                self.metrics.add_metric(name=EVENTS_POISON, unit="Count", value=1)
+        self.metrics.add_metric(name=EVENTS_RECEIVED, unit="Count", value=len(parsed))
+
+        groups = group_events(parsed, self.specs)
+        outcome.coalesced = groups.coalesced
+        if groups.coalesced:
+            self.metrics.add_metric(name=EVENTS_COALESCED, unit="Count", value=groups.coalesced)
+
+        self._record_jobs(groups.jobs, outcome)
+        docs = self._look_up(groups, outcome, deadline) + self._from_payload(groups)
+        self._deliver(docs, outcome, deadline)
+        return outcome
+
+    def _record_jobs(self, events: list[QueuedEvent], outcome: BatchOutcome) -> None:
+        """JobCompletedEvent → the job record (idempotent; a terminal status is sticky)."""
+        if not events:
+            return
+        if self.jobs is None:
+            logger.warning("JobCompletedEvent received but no job store is configured")
+            return
+        from norcekit.state.jobs import JobNotFoundError  # noqa: PLC0415 - DynamoDB code only when job events arrive
+
+        for queued in events:
+            payload = queued.payload
+            try:
+                self.jobs.on_status(int(payload["JobId"]), int(payload["StatusId"]), "event")
+                self.metrics.add_metric(name=JOB_EVENTS_RECORDED, unit="Count", value=1)
+            except JobNotFoundError:
+                if queued.receive_count < UNKNOWN_JOB_RECEIVES:
+                    outcome.fail([queued], "job not known yet")
+                else:
+                    logger.warning(
+                        "JobCompletedEvent for a job norcekit did not submit",
+                        extra={"job_id": payload["JobId"]},
+                    )
+                    self.metrics.add_metric(name=JOB_EVENTS_UNKNOWN, unit="Count", value=1)
+            except Exception as exc:  # DynamoDB unavailable: retry later via SQS
+                logger.exception("recording job status failed", extra={"job_id": payload.get("JobId")})
+                outcome.fail([queued], f"job store: {type(exc).__name__}")
+
+    def _look_up(self, groups: Groups, outcome: BatchOutcome, deadline: Deadline) -> list[_Pending]:
+        by_entity: dict[str, list[Any]] = defaultdict(list)
+        for key in groups.looked_up:
+            by_entity[key.entity].append(key)
+        pending: list[_Pending] = []
+        fetched_at = self._now()
+        for entity, keys in by_entity.items():
+            if self.lookups is None:
+                raise RuntimeError("a Query look-up is needed but no Lookups was configured")
+            try:
+                rows = self.lookups.current(keys, deadline=deadline)
+            except Exception as exc:  # Norce unavailable after retries: these records retry via SQS
+                logger.warning("look-up failed", extra={"entity": entity, "error": type(exc).__name__})
+                self.metrics.add_metric(name=LOOKUP_FAILURES, unit="Count", value=1)
+                for key in keys:
+                    outcome.fail(groups.looked_up[key], f"look-up {entity}: {type(exc).__name__}")
+                continue
+            for key in keys:
+                events = groups.looked_up[key]
+                row = rows.get(key)
+                if row is None:
+                    self.metrics.add_metric(name=NOT_FOUND_RECORDS, unit="Count", value=1)
+                doc = TargetDocument.build(
+                    entity, key.text, [e.event_type for e in events], row, fetched_at=fetched_at
+                )
+                pending.append(_Pending(doc, events))
+        return pending
+
+    def _from_payload(self, groups: Groups) -> list[_Pending]:
+        fetched_at = self._now()
+        return [
+            _Pending(
+                TargetDocument.build(
+                    pk.entity,
+                    pk.key,
+                    [e.event_type for e in events],
+                    events[0].payload,
+                    fetched_at=fetched_at,
+                ),
+                events,
+            )
+            for pk, events in groups.from_payload.items()
+        ]
+
+    def _deliver(self, pending: list[_Pending], outcome: BatchOutcome, deadline: Deadline) -> None:
+        per_target: dict[str, list[tuple[TargetDocument, _Pending]]] = defaultdict(list)
+        for item in pending:
+            outcome.documents.append(item.doc)
+            event_types = {e.event_type for e in item.events}
+            for target_name in self.config.targets_for(event_types):
+                try:
+                    mapped = self._map(target_name, item.doc, deadline)
+                except Exception as exc:
+                    logger.exception("mapping failed", extra={"entity": item.doc.entity, "key": item.doc.key})
+                    outcome.fail(item.events, f"mapping for {target_name}: {type(exc).__name__}: {exc}")
+                    continue
+                if mapped is not None:
+                    per_target[target_name].append((mapped, item))
+        for target_name, items in per_target.items():
+            target = self.targets[target_name]
+            docs = [doc for doc, _ in items]
+            try:
+                results = target.deliver(docs, deadline=deadline)
+            except Exception as exc:  # a target bug must not lose the batch: retry via SQS
+                logger.exception("target raised", extra={"target": target_name})
+                results = [DeliveryResult.retryable(f"{type(exc).__name__}")] * len(docs)
+            outcome.deliveries[target_name] = results
+            for (doc, item), result in zip(items, results, strict=True):
+                if result.ok:
+                    self.metrics.add_metric(name=DOCUMENTS_DELIVERED, unit="Count", value=1)
+                    continue
+                self.metrics.add_metric(name=DELIVERY_FAILURES, unit="Count", value=1)
+                logger.warning(
+                    "delivery failed",
+                    extra={
+                        "target": target_name,
+                        "entity": doc.entity,
+                        "key": doc.key,
+                        "outcome": result.outcome.value,
+                        "detail": result.detail,
+                    },
+                )
+                outcome.fail(item.events, f"{target_name}: {result.outcome.value} {result.detail}")
+
+    def _map(self, target_name: str, doc: TargetDocument, deadline: Deadline) -> TargetDocument | None:
+        path = self.config.mapping_for(target_name, doc.entity)
+        if path is None or doc.data is None:
+            return doc
+        context = MappingContext(
+            entity=doc.entity,
+            key=doc.key,
+            event_types=doc.event_types,
+            target=target_name,
+            lookups=self.lookups,
+            deadline=deadline,
+        )
+        data = load_mapping(path)(dict(doc.data), context)
+        return None if data is None else doc.with_data(data)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    doc: TargetDocument
+    events: list[QueuedEvent]
+
+
+def build_processor(settings: Settings, *, metrics: MetricsSink | None = None) -> EventProcessor:
+    """The processor wired from settings: Query client (token shared via DynamoDB), job store,
+    the configured targets, and a per-container look-up cache."""
+    from norcekit.events.cache import TtlCache  # noqa: PLC0415 - keep module import light
+    from norcekit.events.config import DEFAULT_CACHE_TTL_S, load_events_config  # noqa: PLC0415
+    from norcekit.events.lookups import entity_specs  # noqa: PLC0415
+    from norcekit.events.targets import build_targets  # noqa: PLC0415
+    from norcekit.jobs import build_job_tracker  # noqa: PLC0415
+    from norcekit.norce.auth import token_cache_key  # noqa: PLC0415
+    from norcekit.norce.factory import build_norce_clients, resolve_credentials  # noqa: PLC0415
+    from norcekit.state.table import StateTable  # noqa: PLC0415
+    from norcekit.state.token_store import DynamoTokenStore  # noqa: PLC0415
+
+    config = load_events_config(settings)
+    specs = entity_specs(config)
+    table = StateTable.from_settings(settings) if settings.table_name else None
+    token_store = None
+    if table is not None:
+        client_id, _ = resolve_credentials(settings)
+        token_store = DynamoTokenStore(table, token_cache_key(settings.token_url, client_id))
+    clients = build_norce_clients(settings, token_store=token_store)
+    namespaces = set(DEFAULT_CACHE_TTL_S) | set(config.cache_ttl_s)
+    cache = TtlCache({ns: config.ttl_for(ns) for ns in namespaces})
+    return EventProcessor(
+        config,
+        lookups=Lookups(clients.query, cache, specs),
+        targets=build_targets(config),
+        jobs=build_job_tracker(settings, table=table, clients=clients) if table is not None else None,
+        metrics=metrics,
+        specs=specs,
+    )

@@ -1,0 +1,147 @@
+"""HTTP target: one POST of JSON per document, with an ``Idempotency-Key`` header.
+
+One request per document keeps each delivery independently retryable and idempotent (the key is
+stable for the same state, so a receiver can drop duplicates after SQS redelivery).
+
+Failure policy:
+- 2xx → ok.
+- 408/429/5xx, timeouts, connection errors → retried with exponential backoff (``Retry-After``
+  honoured) while the Lambda deadline allows, then ``retryable_error``: the SQS record fails and
+  is redelivered after its visibility timeout.
+- 401/403 → the credentials secret is re-read once (rotation), then like any other 4xx:
+- other 4xx → ``permanent_error``. The record still fails (it is *not* dropped or quarantined):
+  SQS redelivers it up to ``maxReceiveCount`` times and then moves it to the DLQ, from where
+  ``norcekit events redrive`` sends it again once the target is fixed. Quarantine is reserved for
+  payloads that were invalid when they arrived; a 4xx from a target is usually a target problem.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+
+from norcekit.events.config import HttpTargetConfig
+from norcekit.events.targets.base import DeliveryResult, TargetDocument
+from norcekit.norce.http import Deadline, parse_retry_after
+from norcekit.observability import register_secret
+
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+#: Returns the auth header value (``None`` = no header); ``refresh=True`` bypasses any cache.
+AuthSource = Callable[[bool], "str | None"]
+
+
+def secret_auth(config: HttpTargetConfig, *, max_age: int = 300, provider: Any = None) -> AuthSource | None:
+    """Auth header value from the Secrets Manager secret named in the config (cached ``max_age``).
+
+    Each target has its own Powertools ``SecretsProvider`` (not the module-wide default), so its
+    cache and boto3 client belong to this target only.
+    """
+    arn = config.credentials_secret_arn
+    if not arn:
+        return None
+    holder: dict[str, Any] = {"provider": provider}
+
+    def value(refresh: bool) -> str | None:
+        if holder["provider"] is None:
+            from aws_lambda_powertools.utilities.parameters import SecretsProvider  # noqa: PLC0415
+
+            holder["provider"] = SecretsProvider()
+        secret: Any = holder["provider"].get(arn, max_age=max_age, force_fetch=refresh)
+        token = secret
+        if isinstance(secret, str) and secret.lstrip().startswith("{"):
+            token = json.loads(secret).get(config.credentials_key)
+        elif isinstance(secret, dict):
+            token = secret.get(config.credentials_key)
+        if not token:
+            return None
+        register_secret(str(token))
+        return f"{config.auth_scheme} {token}" if config.auth_scheme else str(token)
+
+    return value
+
+
+class HttpTarget:
+    def __init__(
+        self,
+        name: str,
+        config: HttpTargetConfig,
+        *,
+        client: httpx.Client | None = None,
+        auth: AuthSource | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.url = str(config.url)
+        self._client = client
+        self._auth = auth if auth is not None else secret_auth(config)
+        self._sleep = sleep
+        self._rng = rng or random.Random()  # noqa: S311 - backoff jitter, not crypto
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.config.timeout_s)
+        return self._client
+
+    def deliver(
+        self, docs: Sequence[TargetDocument], *, deadline: Deadline | None = None
+    ) -> list[DeliveryResult]:
+        deadline = deadline or Deadline.none()
+        return [self._deliver_one(doc, deadline) for doc in docs]
+
+    def _headers(self, doc: TargetDocument, refresh: bool) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "Idempotency-Key": doc.idempotency_key}
+        if self._auth is not None:
+            value = self._auth(refresh)
+            if value:
+                headers[self.config.auth_header] = value
+        return headers
+
+    def _deliver_one(self, doc: TargetDocument, deadline: Deadline) -> DeliveryResult:
+        body = doc.to_json()
+        refreshed = False
+        last = "not attempted"
+        attempt = 0
+        while attempt < self.config.max_attempts:
+            attempt += 1
+            wait = 0.0
+            try:
+                response = self.client.post(
+                    self.url,
+                    content=body,
+                    headers=self._headers(doc, refresh=refreshed),
+                    timeout=deadline.cap(self.config.timeout_s) or 0.001,
+                )
+            except httpx.TransportError as exc:
+                last = f"{type(exc).__name__}"
+            else:
+                status = response.status_code
+                if 200 <= status < 300:
+                    return DeliveryResult.success(f"HTTP {status}")
+                last = f"HTTP {status}"
+                if status in (401, 403) and not refreshed and self._auth is not None:
+                    refreshed = True  # the credentials may have been rotated: re-read once
+                    attempt -= 1
+                    continue
+                if status not in RETRY_STATUSES:
+                    return DeliveryResult.permanent(last)
+                wait = parse_retry_after(response.headers.get("Retry-After")) or 0.0
+            if attempt >= self.config.max_attempts:
+                break
+            wait = max(wait, self._rng.uniform(0.5, 1.0) * self.config.backoff_s * 2 ** (attempt - 1))
+            if wait >= deadline.remaining():
+                break
+            self._sleep(wait)
+        return DeliveryResult.retryable(f"{last} after {attempt} attempt(s)")
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()

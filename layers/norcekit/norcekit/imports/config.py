@@ -1,0 +1,386 @@
+"""The integration configuration file: sources, per-entity import settings, event targets.
+
+YAML or JSON, from ``NORCEKIT_CONFIG`` (``Settings.norcekit_config``) or passed explicitly::
+
+    sources:
+      erp_files:
+        type: filedrop                     # filedrop | rest | business_central
+        root: s3://${IMPORT_BUCKET}/erp    # ${VAR} / ${VAR:-default}: environment substitution
+        account_source: erp                # NORCE_ACCOUNT_IDS key of the AccountId (default: source name)
+        entities:
+          onhand: {key_fields: [part_no, warehouse_code, location_code]}
+    entities:
+      onhand:
+        source: erp_files
+        mapping: sample                    # built-in bundle, or package.module:function
+        fields_that_are_set: {SkuOnhandFieldsThatAreSet: [OnhandValue, IncomingValue]}
+        delta: {batch_size: 1000, overlap_s: 300, safety_lag_s: 60}
+        schedules: {full: "cron(0 3 * * ? *)", delta: "rate(15 minutes)"}
+    events: {}                             # owned by the events module
+
+Secrets are never written inline: a secret setting is a reference, ``{env: VAR_NAME}`` or
+``{secret_arn: arn:aws:secretsmanager:..., key: client_secret}``. Every validation error names the
+setting path, e.g. ``entities.products.fields_that_are_set.SkuFieldsThatAreSet[2]: 'Statuss' is not a
+valid SkuField; valid: ...``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from norcekit.imports.mappings import MappingFunc, MappingLoadError, load_mapping
+from norcekit.imports.sources.base import Source
+from norcekit.imports.sources.business_central import BusinessCentralOptions, BusinessCentralSource
+from norcekit.imports.sources.filedrop import FileDropOptions, FileDropSource, file_store_for
+from norcekit.imports.sources.rest import RestOptions, RestSource
+from norcekit.norce.contracts import IMPORT_KINDS, Header
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from norcekit.imports.sources.auth import SecretFetcher
+    from norcekit.norce.http import Deadline, NorceHttp
+    from norcekit.settings import Settings
+
+ENTITY_NAMES: tuple[str, ...] = tuple(IMPORT_KINDS)
+_SCHEDULE = re.compile(
+    r"^(rate\(\s*\d+\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\((.+)\)|at\((.+)\))$"
+)
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+#: Header names that carry credentials: configure ``auth`` with a secret reference instead.
+_SECRET_HEADER = re.compile(r"(authorization|cookie|key|token|secret|password)", re.IGNORECASE)
+
+
+class ConfigError(ValueError):
+    """The integration configuration is invalid; the message lists each problem with its path."""
+
+
+# --- Sources ------------------------------------------------------------------------------------
+
+
+class FileDropSourceConfig(FileDropOptions):
+    type: Literal["filedrop"]
+    account_source: str | None = None
+
+
+class RestSourceConfig(RestOptions):
+    type: Literal["rest"]
+    account_source: str | None = None
+
+    @field_validator("headers")
+    @classmethod
+    def _no_inline_credentials(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if _SECRET_HEADER.search(name):
+                raise ValueError(
+                    f"header {name!r} looks like a credential; use 'auth' with a secret reference"
+                )
+        return value
+
+
+class BusinessCentralSourceConfig(BusinessCentralOptions):
+    type: Literal["business_central"]
+    account_source: str | None = None
+
+
+SourceConfig = Annotated[
+    FileDropSourceConfig | RestSourceConfig | BusinessCentralSourceConfig, Field(discriminator="type")
+]
+_SOURCE_TAGS = {"filedrop", "rest", "business_central"}
+_AUTH_TAGS = {"none", "bearer", "basic", "oauth2_client_credentials"}
+
+
+# --- Entities -----------------------------------------------------------------------------------
+
+
+class DeltaConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    batch_size: int = Field(default=1000, ge=1, le=100_000, description="Items per Connect job.")
+    overlap_s: float = Field(default=300, ge=0, description="Re-read this far behind the watermark.")
+    safety_lag_s: float = Field(default=60, ge=0, description="Upper bound = source now() minus this.")
+
+
+class FullConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+
+
+class Schedules(BaseModel):
+    """EventBridge Scheduler expressions: ``rate(15 minutes)``, ``cron(0 3 * * ? *)``, ``at(...)``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full: str | None = None
+    delta: str | None = None
+
+    @field_validator("full", "delta")
+    @classmethod
+    def _expression(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        match = _SCHEDULE.match(value.strip())
+        if not match:
+            raise ValueError(f"{value!r} is not a schedule expression (rate(15 minutes), cron(0 3 * * ? *))")
+        if match.group(3) is not None and len(match.group(3).split()) != 6:
+            raise ValueError(f"{value!r}: a cron expression has 6 fields (min hour day month weekday year)")
+        return value.strip()
+
+
+class EntityConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    source: str = Field(min_length=1)
+    mapping: str = Field(min_length=1, description="Built-in bundle name or 'package.module:function'.")
+    mapping_options: dict[str, Any] = Field(default_factory=dict)
+    account_source: str | None = Field(default=None, description="Overrides the source's account_source.")
+    fields_that_are_set: dict[str, list[str | int]] = Field(default_factory=dict)
+    supplier_id: int | None = Field(default=None, gt=0, description="SupplierId header (supplier_products).")
+    delta: DeltaConfig = Field(default_factory=DeltaConfig)
+    full: FullConfig = Field(default_factory=FullConfig)
+    schedules: Schedules = Field(default_factory=Schedules)
+    job_deadline_s: int = Field(default=3600, ge=60, description="A job running longer is 'stuck'.")
+    stuck_policy: Literal["defer", "proceed"] = "defer"
+    full_scope_split: Literal["warehouse"] | None = None
+
+
+class IntegrationConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    entities: dict[str, EntityConfig] = Field(default_factory=dict)
+    events: dict[str, Any] = Field(default_factory=dict, description="Passed through to norcekit.events.")
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> IntegrationConfig:
+        problems: list[str] = []
+        for entity, cfg in self.entities.items():
+            problems.extend(_check_entity(self, entity, cfg))
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    # --- helpers for the runner ---
+
+    def enabled_entities(self) -> list[str]:
+        return [name for name, cfg in self.entities.items() if cfg.enabled]
+
+    def entity(self, name: str) -> EntityConfig:
+        try:
+            return self.entities[name]
+        except KeyError:
+            raise ConfigError(f"entities.{name}: not configured") from None
+
+    def account_source_for(self, entity: str) -> str:
+        """The key for ``Settings.account_id_for``: entity override, else the source's, else its name."""
+        cfg = self.entity(entity)
+        return cfg.account_source or self.sources[cfg.source].account_source or cfg.source
+
+    def mapping_for(self, entity: str) -> MappingFunc:
+        cfg = self.entity(entity)
+        return load_mapping(cfg.mapping, entity=entity, options=cfg.mapping_options)
+
+    def build_header(self, entity: str, *, account_id: int, full_file: bool = False) -> Header:
+        """The ``X-StormConnect-Header`` model for ``entity``: AccountId, FieldsThatAreSet, FullFile."""
+        cfg = self.entity(entity)
+        kind = IMPORT_KINDS[entity]
+        values: dict[str, Any] = {"AccountId": account_id, **cfg.fields_that_are_set}
+        if cfg.supplier_id is not None:
+            values["SupplierId"] = cfg.supplier_id
+        if "FullFile" in kind.header_model.model_fields:
+            values["FullFile"] = full_file
+        return kind.header_model.model_validate(values)
+
+
+def _check_entity(config: IntegrationConfig, entity: str, cfg: EntityConfig) -> list[str]:
+    path = f"entities.{entity}"
+    if entity not in IMPORT_KINDS:
+        return [f"{path}: unknown entity {entity!r} (valid: {', '.join(ENTITY_NAMES)})"]
+    problems: list[str] = []
+    source = config.sources.get(cfg.source)
+    if source is None:
+        known = ", ".join(sorted(config.sources)) or "none defined"
+        problems.append(f"{path}.source: {cfg.source!r} is not a configured source (sources: {known})")
+    elif entity not in source.entities:
+        problems.append(
+            f"{path}.source: source {cfg.source!r} has no settings for {entity!r} "
+            f"(add sources.{cfg.source}.entities.{entity})"
+        )
+    elif cfg.enabled and cfg.delta.enabled and isinstance(source, RestSourceConfig) and source.delta is None:
+        problems.append(f"{path}.delta.enabled: source {cfg.source!r} has no 'delta' settings; disable delta")
+    if cfg.full_scope_split is not None and entity != "onhand":
+        problems.append(f"{path}.full_scope_split: only onhand may split a full import (by warehouse)")
+    if cfg.supplier_id is not None and entity != "supplier_products":
+        problems.append(f"{path}.supplier_id: only supplier_products has a SupplierId header")
+    try:
+        load_mapping(cfg.mapping, entity=entity, options=cfg.mapping_options)
+    except MappingLoadError as exc:
+        problems.append(f"{path}.mapping: {exc}")
+    problems.extend(_check_fields(entity, cfg.fields_that_are_set, f"{path}.fields_that_are_set"))
+    return problems
+
+
+def _check_fields(entity: str, fields: Mapping[str, list[str | int]], path: str) -> list[str]:
+    header_model: type[Header] = IMPORT_KINDS[entity].header_model
+    lists = [
+        name
+        for name in header_model.model_fields
+        if name.endswith("FieldsThatAreSet") or name == "IgnoreSkuPriceListFieldsWhenEmpty"
+    ]
+    problems: list[str] = []
+    for name, values in fields.items():
+        if name not in lists:
+            problems.append(
+                f"{path}.{name}: not a field list of {header_model.__name__} (valid: {', '.join(lists)})"
+            )
+            continue
+        for index, value in enumerate(values):
+            try:
+                header_model.model_validate({"AccountId": 1, name: [value]})
+            except ValidationError as exc:
+                problems.append(f"{path}.{name}[{index}]: {_clean(exc.errors()[0]['msg'])}")
+    return problems
+
+
+# --- Loading ------------------------------------------------------------------------------------
+
+
+def substitute_env(value: Any, environ: Mapping[str, str], path: str = "") -> Any:
+    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string; a missing variable is an error."""
+    if isinstance(value, dict):
+        return {k: substitute_env(v, environ, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute_env(v, environ, f"{path}[{i}]") for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in environ:
+            return environ[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"{path}: environment variable {name} is not set (referenced as ${{{name}}})")
+
+    return _ENV_REF.sub(replace, value)
+
+
+def _read_file(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from exc
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+    try:
+        import yaml  # noqa: PLC0415 - only YAML configurations need PyYAML
+    except ImportError:  # pragma: no cover - depends on the deployment
+        raise ConfigError(f"{path}: reading YAML needs PyYAML (or use a .json configuration)") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+
+
+def load_config(
+    source: str | Path | Mapping[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> IntegrationConfig:
+    """Read, substitute ``${VAR}`` and validate; :class:`ConfigError` lists every problem by path.
+
+    ``source`` is a file path (``.yaml``/``.yml``/``.json``), an already-parsed mapping, or ``None``
+    for the path in ``NORCEKIT_CONFIG``.
+    """
+    if source is None:
+        if settings is None:
+            from norcekit.settings import get_settings  # noqa: PLC0415 - avoid reading env at import
+
+            settings = get_settings()
+        if not settings.norcekit_config:
+            raise ConfigError("NORCEKIT_CONFIG: not set (path to the integration configuration file)")
+        source = settings.norcekit_config
+    raw = _read_file(Path(source)) if isinstance(source, str | Path) else dict(source)
+    if not isinstance(raw, dict):
+        raise ConfigError("configuration: expected a mapping at the top level")
+    data = substitute_env(raw, os.environ if environ is None else environ)
+    try:
+        return IntegrationConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc)) from None
+
+
+def describe_errors(error: ValidationError) -> str:
+    """One line per problem: ``path: message`` (paths as in the file, union tags dropped)."""
+    lines: list[str] = []
+    for item in error.errors():
+        loc = list(item["loc"])
+        path = _path(loc)
+        message = _clean(item["msg"])
+        if not path:  # cross-reference checks already carry their own paths
+            lines.extend(message.splitlines())
+        else:
+            lines.append(f"{path}: {message}")
+    return "\n".join(lines)
+
+
+def _path(loc: list[int | str]) -> str:
+    parts: list[int | str] = []
+    for index, part in enumerate(loc):
+        previous = loc[index - 1] if index else None
+        if index == 2 and loc[0] == "sources" and part in _SOURCE_TAGS:
+            continue
+        if previous == "auth" and part in _AUTH_TAGS:
+            continue
+        parts.append(part)
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _clean(message: str) -> str:
+    return message.removeprefix("Value error, ")
+
+
+# --- Building sources ---------------------------------------------------------------------------
+
+
+def build_source(
+    config: IntegrationConfig,
+    name: str,
+    *,
+    http: NorceHttp | None = None,
+    deadline: Deadline | None = None,
+    s3_client: S3Client | None = None,
+    fetch_secret: SecretFetcher | None = None,
+) -> Source:
+    """The configured source ``name``, ready to read (secrets resolved now)."""
+    from norcekit.imports.sources.auth import build_authenticator  # noqa: PLC0415 - keeps config import light
+
+    try:
+        options = config.sources[name]
+    except KeyError:
+        raise ConfigError(
+            f"sources.{name}: not configured (sources: {', '.join(sorted(config.sources))})"
+        ) from None
+    if isinstance(options, FileDropSourceConfig):
+        return FileDropSource(name, options, file_store_for(options.root, s3_client=s3_client))
+    if isinstance(options, BusinessCentralSourceConfig):
+        return BusinessCentralSource(name, options, http=http, deadline=deadline, fetch_secret=fetch_secret)
+    auth = build_authenticator(options.auth, fetch_secret=fetch_secret)
+    return RestSource(name, options, http=http, authenticator=auth, deadline=deadline)

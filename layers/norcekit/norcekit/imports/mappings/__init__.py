@@ -1,0 +1,132 @@
+"""Mappings turn one source row (``SourceRecord.data``) into one Connect contract model.
+
+A mapping is a plain function ``(data: dict) -> ContractModel | None``. Returning ``None`` skips the
+row on purpose (counted, not quarantined); raising :class:`MappingError` rejects it with the field at
+fault, and the runner quarantines the record with its key and origin.
+
+Built-in mappings are named in configuration by their bundle name; the entity picks the function:
+
+- ``sample``: the bundled sample ERP export (``norcekit_local.sample_data``), all 7 entities.
+- ``business_central``: Business Central API v2.0 ``items`` → products, ``customers`` → customers.
+
+Your own mapping is any importable callable, named ``package.module:function``. Example, a module
+``acme_mappings.py`` on the Lambda's path (put it in the layer or the function's code)::
+
+    from norcekit.imports.mappings import MappingError, Row
+    from norcekit.norce.contracts import SkuOnhand
+
+    def onhand(data: dict) -> SkuOnhand:
+        row = Row(data)
+        return SkuOnhand(
+            PartNo=row.text("ITEMNO", required=True),
+            WarehouseCode=row.text("WHS", default="MAIN"),
+            LocationCode="STO",
+            OnhandValue=row.decimal("QTY", required=True),
+        )
+
+and in the integration configuration::
+
+    entities:
+      onhand:
+        source: erp_files
+        mapping: acme_mappings:onhand
+        mapping_options: {}          # keyword arguments passed to the function, if any
+
+:func:`load_mapping` resolves either form and fails with a :class:`MappingLoadError` that says what
+is wrong (module not found, no such attribute, not callable).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from norcekit.imports.mappings.fields import MappingError, Row, build
+
+#: A mapping function: one source row in, one contract model (or ``None`` to skip) out.
+MappingFunc = Callable[[dict[str, Any]], BaseModel | None]
+
+#: Built-in bundles: bundle name → entity → ``module:function``.
+BUILTIN_MAPPINGS: dict[str, dict[str, str]] = {
+    "sample": {
+        entity: f"norcekit.imports.mappings.sample:{entity}"
+        for entity in (
+            "products",
+            "sku_prices",
+            "price_lists",
+            "onhand",
+            "customers",
+            "companies",
+            "supplier_products",
+        )
+    },
+    "business_central": {
+        "products": "norcekit.imports.mappings.business_central:products",
+        "customers": "norcekit.imports.mappings.business_central:customers",
+    },
+}
+
+
+class MappingLoadError(ValueError):
+    """A configured mapping cannot be used (unknown built-in, import failure, not callable)."""
+
+
+def load_mapping(
+    spec: str, *, entity: str | None = None, options: Mapping[str, Any] | None = None
+) -> MappingFunc:
+    """Resolve ``spec`` (a built-in bundle name, or ``package.module:function``) to a callable.
+
+    ``entity`` picks the function of a built-in bundle. ``options`` are bound as keyword
+    arguments (``functools.partial``), e.g. ``{"culture": "sv-SE"}`` for the Business Central mapping.
+    """
+    spec = spec.strip()
+    if ":" not in spec:
+        bundle = BUILTIN_MAPPINGS.get(spec)
+        if bundle is None:
+            raise MappingLoadError(
+                f"unknown mapping {spec!r}: use a built-in ({', '.join(sorted(BUILTIN_MAPPINGS))}) "
+                "or 'package.module:function'"
+            )
+        if entity is None or entity not in bundle:
+            raise MappingLoadError(
+                f"built-in mapping {spec!r} has no {entity!r} mapping (it has: {', '.join(sorted(bundle))})"
+            )
+        spec = bundle[entity]
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise MappingLoadError(f"mapping {spec!r}: expected 'package.module:function'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise MappingLoadError(f"mapping {spec!r}: cannot import module {module_name!r} ({exc})") from exc
+    target: Any = module
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise MappingLoadError(
+                f"mapping {spec!r}: module {module_name!r} has no attribute {attribute!r}"
+            ) from None
+    if not callable(target):
+        raise MappingLoadError(
+            f"mapping {spec!r}: {attribute!r} is a {type(target).__name__}, not a function"
+        )
+    if options:
+        return functools.partial(target, **dict(options))
+    func: MappingFunc = target
+    return func
+
+
+__all__ = [
+    "BUILTIN_MAPPINGS",
+    "MappingError",
+    "MappingFunc",
+    "MappingLoadError",
+    "Row",
+    "build",
+    "load_mapping",
+]

@@ -1,0 +1,207 @@
+"""Small helpers for writing mappings: typed reads of source fields that fail naming the field.
+
+``Row(data).decimal("price_sale")`` returns a float (or ``None`` when empty) and raises
+:class:`MappingError` ``price_sale: 'abc' is not a number`` otherwise. Nested rows keep their path,
+so an error deep in a product reads ``variants[1].skus[0].status: ...``. :func:`build` validates
+the finished contract payload and turns a pydantic error into a :class:`MappingError` naming the
+contract field (``Variants[0].Skus[0].PartNo: Field required``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from norcekit.norce.contracts.enums import ContractEnum
+
+M = TypeVar("M", bound=BaseModel)
+E = TypeVar("E", bound=ContractEnum)
+
+_TRUE = {"1", "true", "yes", "y", "t", "x"}
+_FALSE = {"0", "false", "no", "n", "f", ""}
+
+
+class MappingError(ValueError):
+    """A source row cannot be mapped: ``field`` (source or contract path) and ``reason``."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class Row:
+    """Read-only view of a source row with typed, error-naming accessors."""
+
+    __slots__ = ("data", "path")
+
+    def __init__(self, data: dict[str, Any], path: str = "") -> None:
+        if not isinstance(data, dict):
+            raise MappingError(path or "(row)", f"expected an object, found {type(data).__name__}")
+        self.data = data
+        self.path = path
+
+    def name(self, field: str) -> str:
+        return f"{self.path}.{field}" if self.path else field
+
+    def fail(self, field: str, reason: str) -> MappingError:
+        return MappingError(self.name(field), reason)
+
+    def raw(self, field: str, *, required: bool = False) -> Any:
+        value = self.data.get(field)
+        if required and _empty(value):
+            raise self.fail(field, "required but missing or empty")
+        return None if _empty(value) else value
+
+    def text(self, field: str, *, required: bool = False, default: str | None = None) -> str | None:
+        value = self.raw(field, required=required)
+        if value is None:
+            return default
+        if isinstance(value, dict | list):
+            raise self.fail(field, f"expected text, found {type(value).__name__}")
+        return str(value).strip()
+
+    def required_text(self, field: str) -> str:
+        value = self.text(field, required=True)
+        assert value is not None
+        return value
+
+    def decimal(self, field: str, *, required: bool = False) -> float | None:
+        value = self.raw(field, required=required)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            raise self.fail(field, f"{value!r} is not a number")
+        try:
+            number = Decimal(str(value).strip().replace(" ", ""))
+        except InvalidOperation:
+            raise self.fail(field, f"{value!r} is not a number") from None
+        if not number.is_finite():
+            raise self.fail(field, f"{value!r} is not a finite number")
+        return float(number)
+
+    def integer(self, field: str, *, required: bool = False) -> int | None:
+        number = self.decimal(field, required=required)
+        if number is None:
+            return None
+        if number != int(number):
+            raise self.fail(field, f"{self.data.get(field)!r} is not a whole number")
+        return int(number)
+
+    def boolean(self, field: str, *, required: bool = False, default: bool | None = None) -> bool | None:
+        value = self.data.get(field)
+        if value is None:
+            if required:
+                raise self.fail(field, "required but missing")
+            return default
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().casefold()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False if text else default
+        raise self.fail(field, f"{value!r} is not a yes/no value (use true/false, 1/0, yes/no)")
+
+    def date(self, field: str, *, required: bool = False) -> datetime | None:
+        value = self.raw(field, required=required)
+        if value is None:
+            return None
+        text = str(value).strip()
+        try:
+            if len(text) == 10:
+                parsed = date.fromisoformat(text)
+                return datetime(parsed.year, parsed.month, parsed.day)
+            return datetime.fromisoformat(text)
+        except ValueError:
+            raise self.fail(field, f"{value!r} is not an ISO-8601 date") from None
+
+    def enum(
+        self, field: str, enum_cls: type[E], *, required: bool = False, default: E | None = None
+    ) -> E | None:
+        value = self.raw(field, required=required)
+        if value is None:
+            return default
+        try:
+            return enum_cls.coerce(value)
+        except ValueError:
+            raise self.fail(
+                field, f"{value!r} is not a {enum_cls.__name__}; valid: {enum_cls.valid_names()}"
+            ) from None
+
+    def obj(self, field: str, *, required: bool = False) -> Row | None:
+        value = self.raw(field, required=required)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self.fail(field, f"expected an object, found {type(value).__name__}")
+        return Row(value, self.name(field))
+
+    def rows(self, field: str, *, required: bool = False) -> Iterator[Row]:
+        """Each element of a list of objects, as a :class:`Row` with an indexed path."""
+        value = self.raw(field, required=required)
+        if value is None:
+            return
+        if not isinstance(value, list):
+            raise self.fail(field, f"expected a list, found {type(value).__name__}")
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise MappingError(
+                    f"{self.name(field)}[{index}]", f"expected an object, found {type(item).__name__}"
+                )
+            yield Row(item, f"{self.name(field)}[{index}]")
+
+    def texts(self, field: str) -> list[str]:
+        """A list of strings (a JSON list, or a ``;``/``,``-separated CSV cell)."""
+        value = self.raw(field)
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [str(item).strip() for item in value if not _empty(item)]
+        if isinstance(value, str):
+            separator = ";" if ";" in value else ","
+            return [part.strip() for part in value.split(separator) if part.strip()]
+        raise self.fail(field, f"expected a list, found {type(value).__name__}")
+
+    def translations(self, field: str) -> dict[str, str]:
+        """``{"sv-SE": "...", "en-GB": "..."}`` → the same dict, empty values dropped."""
+        value = self.raw(field)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(field, f"expected an object of culture → text, found {type(value).__name__}")
+        return {str(culture): str(text) for culture, text in value.items() if not _empty(text)}
+
+
+def build(model: type[M], payload: dict[str, Any]) -> M:
+    """Validate ``payload`` as ``model``; a failure becomes a :class:`MappingError` on the contract path."""
+    try:
+        return model.model_validate(_prune(payload))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = _loc(first["loc"]) or model.__name__
+        raise MappingError(path, first["msg"]) from None
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _prune(value: Any) -> Any:
+    """Drop ``None`` values and empty lists so payloads stay minimal ("not sent" in Norce)."""
+    if isinstance(value, dict):
+        return {k: _prune(v) for k, v in value.items() if v is not None and v != []}
+    if isinstance(value, list):
+        return [_prune(v) for v in value]
+    return value

@@ -1,0 +1,257 @@
+"""Mappings for the bundled sample ERP export (``norcekit_local.sample_data.generate``).
+
+They double as worked examples of a mapping: read fields with :class:`Row` (errors name the source
+field), build the Connect payload, validate it with :func:`build` (errors name the contract field).
+The sample format's conventions: status words (``active``/``inactive``) map to ``SkuStatus`` names;
+countries are ISO codes (``SE``) mapped to ``SalesArea``; prices are ex-VAT decimals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from norcekit.imports.mappings.fields import MappingError, Row, build
+from norcekit.norce.contracts import (
+    Company,
+    Customer,
+    PriceList,
+    Product,
+    SkuOnhand,
+    SkuPriceList,
+    SupplierProduct,
+)
+from norcekit.norce.contracts import enums as en
+
+#: ISO country code → Norce SalesArea (the VAT/sales region of a price list or VAT rate).
+SALES_AREAS: dict[str, en.SalesArea] = {
+    "SE": en.SalesArea.Sweden, "NO": en.SalesArea.Norway, "DK": en.SalesArea.Denmark,
+    "FI": en.SalesArea.Finland, "GB": en.SalesArea.UnitedKingdom, "EE": en.SalesArea.Estonia,
+    "GL": en.SalesArea.Greenland, "DE": en.SalesArea.Germany, "IT": en.SalesArea.Italy,
+    "AT": en.SalesArea.Austria, "ES": en.SalesArea.Spain, "NL": en.SalesArea.Netherlands,
+    "BE": en.SalesArea.Belgium, "FR": en.SalesArea.France,
+}  # fmt: skip
+_UNITS = {"pcs": en.UnitMeasurementType.Pieces, "kg": en.UnitMeasurementType.Kilogram,
+          "l": en.UnitMeasurementType.Litre, "m": en.UnitMeasurementType.Meter}  # fmt: skip
+
+
+def sales_area(row: Row, field: str, value: str) -> en.SalesArea:
+    area = SALES_AREAS.get(value.strip().upper())
+    if area is not None:
+        return area
+    try:
+        return en.SalesArea.coerce(value)
+    except ValueError:
+        raise row.fail(field, f"{value!r} is not a known country code ({', '.join(SALES_AREAS)})") from None
+
+
+def products(data: dict[str, Any]) -> Product:
+    row = Row(data)
+    code = row.required_text("code")
+    names = row.translations("names")
+    descriptions = row.translations("descriptions")
+    cultures = [
+        {"CultureCode": culture, "Name": names.get(culture), "Description": descriptions.get(culture)}
+        for culture in sorted(set(names) | set(descriptions))
+    ]
+    variants = [
+        _variant(variant, sort_order)
+        for sort_order, variant in enumerate(row.rows("variants", required=True))
+    ]
+    return build(
+        Product,
+        {
+            "Code": code,
+            "ManufacturerCode": row.text("manufacturer_code"),
+            "ManufacturerName": row.text("manufacturer_name"),
+            "Categories": [{"Code": c, "SortOrder": i} for i, c in enumerate(row.texts("category_codes"))],
+            "Cultures": cultures,
+            "Variants": variants,
+        },
+    )
+
+
+def _variant(row: Row, sort_order: int) -> dict[str, Any]:
+    names = row.translations("names")
+    return {
+        "ManufacturerPartNo": row.required_text("code"),
+        "SortOrderValue": sort_order,
+        "Cultures": [{"CultureCode": culture, "Name": name} for culture, name in sorted(names.items())],
+        "Skus": [_sku(sku) for sku in row.rows("skus", required=True)],
+    }
+
+
+def _sku(row: Row) -> dict[str, Any]:
+    unit = row.text("uom", default="pcs") or "pcs"
+    if unit.casefold() not in _UNITS:
+        raise row.fail("uom", f"{unit!r} is not a known unit ({', '.join(_UNITS)})")
+    vat = row.obj("vat_rates")
+    vat_rates = []
+    if vat is not None:
+        for country in sorted(vat.data):
+            vat_rates.append({"SalesArea": sales_area(vat, country, country), "Rate": vat.decimal(country)})
+    return {
+        "PartNo": row.required_text("part_no"),
+        "Status": row.enum("status", en.SkuStatus, default=en.SkuStatus.Active),
+        "Type": en.SkuType.ErpStandard,
+        "EanCode": row.text("ean"),
+        "UnitOfMeasurementType": _UNITS[unit.casefold()],
+        "UnitOfMeasurementCount": 1,
+        "ActualWeight": row.decimal("weight_kg"),
+        "VatRates": vat_rates,
+    }
+
+
+def sku_prices(data: dict[str, Any]) -> SkuPriceList:
+    row = Row(data)
+    return build(
+        SkuPriceList,
+        {
+            "PartNo": row.required_text("part_no"),
+            "PriceListCode": row.required_text("price_list_code"),
+            "QuantityBreak": row.integer("quantity_break") or 1,
+            "CurrencyCode": row.text("currency_code"),
+            "PriceSale": row.decimal("price_sale", required=True),
+            "PriceRecommended": row.decimal("price_recommended"),
+            "CostPurchase": row.decimal("cost_purchase"),
+            "IsActive": row.boolean("is_active", default=True),
+        },
+    )
+
+
+def price_lists(data: dict[str, Any]) -> PriceList:
+    row = Row(data)
+    names = row.translations("names")
+    area = row.text("sales_area")
+    warehouses = [
+        {"Code": wh.required_text("code"), "Locations": [{"Code": loc} for loc in wh.texts("locations")]}
+        for wh in row.rows("warehouses")
+    ]
+    return build(
+        PriceList,
+        {
+            "Code": row.required_text("code"),
+            # PriceList has one Name; the sample keeps per-culture names, the first culture wins.
+            "Name": next(iter(names.values()), None),
+            "CurrencyCode": row.required_text("currency_code"),
+            "SalesArea": sales_area(row, "sales_area", area) if area else None,
+            "IsPublic": row.boolean("is_public"),
+            "IsPrimary": row.boolean("is_primary"),
+            "Warehouses": warehouses,
+        },
+    )
+
+
+def onhand(data: dict[str, Any]) -> SkuOnhand:
+    row = Row(data)
+    return build(
+        SkuOnhand,
+        {
+            "PartNo": row.required_text("part_no"),
+            "WarehouseCode": row.required_text("warehouse_code"),
+            "LocationCode": row.required_text("location_code"),
+            "OnhandValue": row.decimal("onhand_value", required=True),
+            "IncomingValue": row.decimal("incoming_value"),
+            "NextDeliveryDate": row.date("next_delivery_date"),
+            "LeadTimeDayCount": row.integer("lead_time_days"),
+            "IsActive": row.boolean("is_active", default=True),
+        },
+    )
+
+
+def _address(row: Row | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {
+        "AddressLine1": row.text("line1"),
+        "AddressLine2": row.text("line2"),
+        "ZipCode": row.text("zip_code"),
+        "City": row.text("city"),
+        "CountryCode": row.text("country_code"),
+    }
+
+
+def customers(data: dict[str, Any]) -> Customer:
+    row = Row(data)
+    email = row.required_text("email")
+    if "@" not in email:
+        raise row.fail("email", f"{email!r} is not an e-mail address")
+    company = row.text("company_code")
+    return build(
+        Customer,
+        {
+            "Type": en.CustomerType.CompanyContact if company else en.CustomerType.Customer,
+            "Code": row.required_text("code"),
+            "FirstName": row.required_text("first_name"),
+            "LastName": row.required_text("last_name"),
+            "EmailAddress": email,
+            "PhoneNumber": row.text("phone"),
+            "IsActive": row.boolean("is_active", default=True),
+            "InvoiceAddress": _address(row.obj("address")),
+            "PriceLists": [{"Code": code} for code in row.texts("price_list_codes")],
+            "Companies": [{"Code": company, "IsPrimary": True}] if company else None,
+        },
+    )
+
+
+def companies(data: dict[str, Any]) -> Company:
+    row = Row(data)
+    return build(
+        Company,
+        {
+            # Norce requires ApplicationKey on companies; the export carries a stable GUID.
+            "ApplicationKey": row.required_text("application_key"),
+            "Code": row.required_text("code"),
+            "Name": row.required_text("name"),
+            "OrganizationNo": row.required_text("organization_no"),
+            "VatNo": row.text("vat_no"),
+            "EmailAddress": row.text("email"),
+            "PhoneNumber": row.text("phone"),
+            "IsActive": row.boolean("is_active", default=True),
+            "InvoiceAddress": _address(row.obj("address")),
+            "PriceLists": [{"Code": code} for code in row.texts("price_list_codes")],
+        },
+    )
+
+
+def supplier_products(data: dict[str, Any]) -> SupplierProduct:
+    row = Row(data)
+    return build(
+        SupplierProduct,
+        {
+            "SupplierPartNo": row.required_text("supplier_part_no"),
+            "ProductName": row.text("product_name"),
+            "CategoryCode": row.text("category_code"),
+            "Manufacturer": row.text("manufacturer"),
+            "ManufacturerPartNo": row.text("manufacturer_part_no"),
+            "EanCode": row.text("ean"),
+            "OnHand": [
+                {
+                    "WarehouseCode": stock.required_text("warehouse_code"),
+                    "LocationCode": stock.text("location_code"),
+                    "Value": stock.decimal("value", required=True),
+                }
+                for stock in row.rows("onhand")
+            ],
+            "PriceList": [
+                {
+                    "PriceListCode": price.required_text("price_list_code"),
+                    "CurrencyCode": price.text("currency_code"),
+                    "CostPurchase": price.decimal("cost_purchase", required=True),
+                    "QtyBreak": price.integer("qty_break") or 1,
+                }
+                for price in row.rows("prices")
+            ],
+        },
+    )
+
+
+__all__ = [
+    "MappingError",
+    "companies",
+    "customers",
+    "onhand",
+    "price_lists",
+    "products",
+    "sku_prices",
+    "supplier_products",
+]

@@ -1,0 +1,499 @@
+"""File-drop source: CSV or JSON Lines exports in an S3 prefix or a local folder.
+
+Layout under the root (``s3://bucket/prefix`` or a directory)::
+
+    <root>/<entity>/full/<export-id>.<csv|jsonl>[.gz]       complete snapshots
+    <root>/<entity>/delta/<position>.<csv|jsonl>[.gz]      changes since the previous delta
+    <root>/<entity>/.../<data file>.done                     completion marker, written last
+
+A data file is read only when its ``.done`` marker exists beside it, so a half-written export is
+never read. File names start with their position: a UTC timestamp ``20261127T080000Z`` (optionally
+with fractional seconds), or, with ``delta_naming: sequence``, an integer ``000042``. Anything may
+follow the position (``20261127T080000Z-prices.csv``).
+
+**Full** reads the newest complete file in ``full/`` (greatest name, so the timestamp prefix makes
+"newest" mean "latest export").
+
+**Delta and the watermark.** For a file drop the watermark is the *position in the file name*, not
+the time the file landed: ``iter_changed(entity, since, until)`` reads, in name order, every complete
+delta file whose position ``p`` satisfies ``since <= p < until``. The runner fixes ``until`` at run
+start (``now() - safety_lag``) and commits it as the next watermark; the next run reads from
+``watermark - overlap``. So a delta file whose ``.done`` marker arrives late is still read if it
+lands within ``overlap + safety_lag`` of its own name-timestamp; re-read files are harmless because
+imports upsert by key. ``now()`` is this machine's UTC clock (the exporter's clock names the files;
+the safety lag covers skew between the two). In ``sequence`` mode the watermark is an integer
+cursor and ``now(entity)`` is the highest complete sequence number + 1 (overlap should be 0).
+
+Each row's ``changed_at`` is its ``updated_at`` column (configurable, ISO-8601) when present, else
+the file's timestamp; it is informational (reports, lag metrics): file selection alone decides what
+a delta run reads.
+
+Rows: CSV has a header row; cells stay strings (the mapping converts) and empty cells become
+``None``. JSON Lines has one object per line. A row that cannot be read (invalid JSON, wrong column
+count, bad UTF-8, empty key, bad ``updated_at``) becomes an error record
+(``SourceRecord.error = "line 17: invalid JSON ..."``) and reading continues. A file that cannot be
+read at all (truncated gzip, vanished object) raises :class:`SourceError`: a partial full export
+must never be imported as if complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
+
+import boto3
+import orjson
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel, ConfigDict, Field
+
+from norcekit.imports.records import SourceRecord, WatermarkValue
+from norcekit.imports.sources.base import (
+    SourceCapabilities,
+    SourceError,
+    check_entity,
+    make_key,
+    parse_timestamp,
+    utc,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+DONE_SUFFIX = ".done"
+DATA_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".csv.gz", ".jsonl.gz", ".ndjson.gz")
+_TIMESTAMP_NAME = re.compile(r"^(\d{8}T\d{6})(?:\.(\d{1,6}))?Z")
+_SEQUENCE_NAME = re.compile(r"^(\d+)")
+#: Large fields are legitimate in product exports (long descriptions); raise the csv default.
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+# --- Options ------------------------------------------------------------------------------------
+
+
+class FileDropEntityOptions(BaseModel):
+    """How one entity's files look."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    folder: str | None = Field(default=None, description="Folder under the root (default: the entity name).")
+    key_fields: list[str] = Field(min_length=1, description="Columns whose values form the record key.")
+    changed_at_field: str | None = Field(default="updated_at", description="Per-row change time column.")
+    csv_delimiter: str = Field(default=",", min_length=1, max_length=1)
+
+
+class FileDropOptions(BaseModel):
+    """A file drop: ``root`` is ``s3://bucket/prefix`` or a local directory."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    root: str = Field(min_length=1)
+    delta_naming: Literal["timestamp", "sequence"] = "timestamp"
+    entities: dict[str, FileDropEntityOptions]
+
+
+# --- Storage ------------------------------------------------------------------------------------
+
+
+class FileStore(Protocol):
+    """The few storage operations the file drop needs; keys are ``/``-separated, root-relative."""
+
+    def list(self, prefix: str) -> list[str]:
+        """Keys directly or indirectly under ``prefix`` (which ends with ``/``)."""
+        ...
+
+    def open(self, key: str) -> IO[bytes]:
+        """A binary stream of the object (read sequentially, never loaded whole)."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def describe(self, key: str) -> str:
+        """Human-readable location for error reports (path or ``s3://`` URL)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class LocalFileStore:
+    """A local directory (development, the local stack)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def list(self, prefix: str) -> list[str]:
+        base = self.root / prefix
+        if not base.is_dir():
+            if not self.root.is_dir():
+                raise SourceError(f"file drop folder {self.root} does not exist")
+            return []
+        return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
+
+    def open(self, key: str) -> IO[bytes]:
+        try:
+            return (self.root / key).open("rb")
+        except OSError as exc:
+            raise SourceError(f"cannot open {self.describe(key)}: {exc.strerror}") from exc
+
+    def exists(self, key: str) -> bool:
+        return (self.root / key).is_file()
+
+    def describe(self, key: str) -> str:
+        return str(self.root / key)
+
+    def close(self) -> None:
+        return None
+
+
+class S3FileStore:
+    """An S3 prefix. The client comes from boto3, which honours ``AWS_ENDPOINT_URL`` (moto, MinIO)."""
+
+    def __init__(self, bucket: str, prefix: str = "", client: S3Client | None = None) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.client: S3Client = client or boto3.client("s3")
+
+    def list(self, prefix: str) -> list[str]:
+        full_prefix = self.prefix + prefix
+        keys: list[str] = []
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=full_prefix
+            ):
+                keys.extend(obj["Key"][len(self.prefix) :] for obj in page.get("Contents", []))
+        except (ClientError, BotoCoreError) as exc:
+            raise SourceError(f"cannot list s3://{self.bucket}/{full_prefix}: {_aws_reason(exc)}") from exc
+        return sorted(keys)
+
+    def open(self, key: str) -> IO[bytes]:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"]
+        except (ClientError, BotoCoreError) as exc:
+            raise SourceError(f"cannot read {self.describe(key)}: {_aws_reason(exc)}") from exc
+        return io.BufferedReader(_RawReader(body), buffer_size=256 * 1024)
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise SourceError(f"cannot check {self.describe(key)}: {_aws_reason(exc)}") from exc
+        return True
+
+    def describe(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self.prefix}{key}"
+
+    def close(self) -> None:
+        return None
+
+
+class _RawReader(io.RawIOBase):
+    """Adapts a botocore ``StreamingBody`` (which has only ``read``) to ``io`` buffering."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk: bytes = self._body.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def close(self) -> None:
+        self._body.close()
+        super().close()
+
+
+def _aws_reason(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        error = response.get("Error", {})
+        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")
+    return type(exc).__name__
+
+
+def file_store_for(root: str, *, s3_client: S3Client | None = None) -> FileStore:
+    """``s3://bucket/prefix`` → :class:`S3FileStore`; anything else is a local directory."""
+    if root.startswith("s3://"):
+        bucket, _, prefix = root[len("s3://") :].partition("/")
+        if not bucket:
+            raise SourceError(f"file drop root {root!r}: missing bucket name")
+        return S3FileStore(bucket, prefix, s3_client)
+    return LocalFileStore(root)
+
+
+# --- The source ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DropFile:
+    """One complete data file and its position (timestamp or sequence number, from its name)."""
+
+    key: str
+    name: str
+    position: datetime | int | None
+
+    @property
+    def gzipped(self) -> bool:
+        return self.name.endswith(".gz")
+
+    @property
+    def is_csv(self) -> bool:
+        return self.name.removesuffix(".gz").endswith(".csv")
+
+
+class FileDropSource:
+    """Reads entity exports from a :class:`FileStore` (see the module docstring for the layout)."""
+
+    def __init__(
+        self,
+        name: str,
+        options: FileDropOptions,
+        store: FileStore | None = None,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.name = name
+        self.options = options
+        self.store = store or file_store_for(options.root)
+        self._clock = clock
+        sequence = options.delta_naming == "sequence"
+        self.capabilities = SourceCapabilities(
+            delta_supported=True,
+            watermark_kind="cursor" if sequence else "timestamp",
+            timestamp_granularity_s=1.0,
+            timezone="UTC",
+            emits_deletes=False,
+            notes=(
+                "Delta = complete delta files whose name position is in [since, until); deletes "
+                "show only in full exports. A file is read only once its .done marker exists."
+            ),
+        )
+
+    def entities(self) -> frozenset[str]:
+        return frozenset(self.options.entities)
+
+    # --- listing ---
+
+    def complete_files(self, entity: str, kind: Literal["full", "delta"]) -> list[DropFile]:
+        """Data files in ``<entity>/<kind>/`` that have a ``.done`` marker, in name order."""
+        folder = self._folder(entity) + kind + "/"
+        keys = set(self.store.list(folder))
+        files: list[DropFile] = []
+        for key in sorted(keys):
+            name = key.rsplit("/", 1)[-1]
+            if not name.endswith(DATA_SUFFIXES) or key + DONE_SUFFIX not in keys:
+                continue
+            files.append(DropFile(key, name, self._position(name)))
+        return files
+
+    def newest_full(self, entity: str) -> DropFile | None:
+        files = self.complete_files(entity, "full")
+        return files[-1] if files else None
+
+    # --- Source protocol ---
+
+    def iter_all(self, entity: str) -> Iterator[SourceRecord]:
+        check_entity(self.name, entity, self.options.entities)
+        newest = self.newest_full(entity)
+        if newest is None:
+            raise SourceError(
+                f"source {self.name!r}: no complete full export for {entity!r} under "
+                f"{self.store.describe(self._folder(entity) + 'full/')} (a data file needs a .done marker)"
+            )
+        yield from self._read(newest, self.options.entities[entity])
+
+    def iter_changed(
+        self, entity: str, since: WatermarkValue | None, until: WatermarkValue
+    ) -> Iterator[SourceRecord]:
+        check_entity(self.name, entity, self.options.entities)
+        low, high = self._bound(since), self._bound(until)
+        for drop in self.complete_files(entity, "delta"):
+            if drop.position is None:
+                continue  # a name without a position cannot be placed in a window
+            if (low is None or drop.position >= low) and drop.position < high:  # type: ignore[operator]
+                yield from self._read(drop, self.options.entities[entity])
+
+    def snapshot_position(self, entity: str) -> WatermarkValue | None:
+        """Where the newest complete full export stands in the delta order (its name timestamp).
+
+        A full import must not commit "now" as the watermark: deltas written between the export
+        and the run would be skipped. The runner commits this position instead.
+        """
+        newest = self.newest_full(entity)
+        return newest.position if newest is not None else None
+
+    def now(self, entity: str | None = None) -> WatermarkValue:
+        if self.options.delta_naming == "timestamp":
+            return utc(self._clock())
+        names = [entity] if entity else sorted(self.options.entities)
+        highest = -1
+        for name in names:
+            for drop in self.complete_files(name, "delta"):
+                if isinstance(drop.position, int):
+                    highest = max(highest, drop.position)
+        return highest + 1
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- helpers ---
+
+    def _folder(self, entity: str) -> str:
+        folder = self.options.entities[entity].folder or entity
+        return folder.strip("/") + "/"
+
+    def _position(self, name: str) -> datetime | int | None:
+        if self.options.delta_naming == "sequence":
+            seq = _SEQUENCE_NAME.match(name)
+            return int(seq.group(1)) if seq else None
+        stamp = _TIMESTAMP_NAME.match(name)
+        if not stamp:
+            return None
+        base = datetime.strptime(stamp.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        micros = int((stamp.group(2) or "0").ljust(6, "0"))
+        return base.replace(microsecond=micros)
+
+    def _bound(self, value: WatermarkValue | None) -> datetime | int | None:
+        if value is None:
+            return None
+        if self.options.delta_naming == "sequence":
+            if isinstance(value, datetime):
+                raise SourceError(f"source {self.name!r} uses sequence positions; got a datetime bound")
+            return value
+        if not isinstance(value, datetime):
+            raise SourceError(f"source {self.name!r} uses timestamp positions; got {value!r}")
+        return utc(value)
+
+    def _read(self, drop: DropFile, entity: FileDropEntityOptions) -> Iterator[SourceRecord]:
+        location = self.store.describe(drop.key)
+        file_time = drop.position if isinstance(drop.position, datetime) else None
+        cursor = drop.position if isinstance(drop.position, int) else None
+        stream = self.store.open(drop.key)
+        try:
+            lines: IO[bytes] = (
+                gzip.GzipFile(fileobj=stream, mode="rb") if drop.gzipped else stream  # type: ignore[assignment]
+            )
+            rows = _csv_rows(lines, entity.csv_delimiter) if drop.is_csv else _jsonl_rows(lines)
+            for line_no, data, error, raw in _guard(rows, location):
+                origin = f"{location}:{line_no}"
+                if error is not None or data is None:
+                    yield SourceRecord.failed(origin, f"line {line_no}: {error}", raw)
+                    continue
+                yield _record(
+                    data, origin=origin, line_no=line_no, entity=entity, file_time=file_time, cursor=cursor
+                )
+        finally:
+            stream.close()
+
+
+def _record(
+    data: dict[str, Any],
+    *,
+    origin: str,
+    line_no: int,
+    entity: FileDropEntityOptions,
+    file_time: datetime | None,
+    cursor: int | None,
+) -> SourceRecord:
+    key = make_key(data, tuple(entity.key_fields))
+    if key is None:
+        fields = ", ".join(entity.key_fields)
+        return SourceRecord.failed(
+            origin, f"line {line_no}: key field(s) {fields} missing or empty", _raw(data)
+        )
+    changed_at = file_time
+    stamp = data.get(entity.changed_at_field) if entity.changed_at_field else None
+    if stamp not in (None, ""):
+        try:
+            changed_at = parse_timestamp(str(stamp))
+        except ValueError:
+            return SourceRecord.failed(
+                origin, f"line {line_no}: {entity.changed_at_field} {stamp!r} is not an ISO-8601 timestamp",
+                _raw(data),
+            )  # fmt: skip
+    return SourceRecord(key=key, data=data, origin=origin, changed_at=changed_at, cursor=cursor)
+
+
+def _raw(data: dict[str, Any]) -> str:
+    return orjson.dumps(data, default=str).decode()
+
+
+#: (line number, row, error, raw text) — exactly one of row / error is set.
+_Row = tuple[int, dict[str, Any] | None, str | None, str | None]
+
+
+def _guard(rows: Iterator[_Row], location: str) -> Iterator[_Row]:
+    """Turns a stream-level failure (truncated gzip, dropped connection) into a SourceError."""
+    try:
+        yield from rows
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SourceError(
+            f"{location}: file cannot be read to the end ({exc}); export is incomplete"
+        ) from exc
+
+
+def _jsonl_rows(stream: IO[bytes]) -> Iterator[_Row]:
+    for line_no, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            yield line_no, None, f"invalid JSON ({exc})", line.decode("utf-8", "replace")
+            continue
+        if not isinstance(value, dict):
+            yield line_no, None, f"expected a JSON object, found {type(value).__name__}", line.decode()
+            continue
+        yield line_no, value, None, None
+
+
+def _csv_rows(stream: IO[bytes], delimiter: str) -> Iterator[_Row]:
+    # Decode with surrogateescape so one bad byte spoils one row, not the rest of the file.
+    text = (line.decode("utf-8", "surrogateescape") for line in stream)
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, None, f"invalid CSV ({exc})", None
+            continue
+        if not row:
+            continue
+        if header is None:
+            header = [name.lstrip("\ufeff").strip() for name in row]
+            continue
+        if not _is_utf8(row):
+            yield start, None, "not valid UTF-8", ",".join(row).encode("utf-8", "replace").decode()
+            continue
+        if len(row) != len(header):
+            yield start, None, f"expected {len(header)} columns, found {len(row)}", delimiter.join(row)
+            continue
+        yield (
+            start,
+            {name: (value if value != "" else None) for name, value in zip(header, row, strict=True)},
+            None,
+            None,
+        )
+
+
+def _is_utf8(row: list[str]) -> bool:
+    try:
+        "".join(row).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

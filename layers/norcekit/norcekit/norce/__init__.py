@@ -1,0 +1,88 @@
+"""The Norce boundary: HTTP resilience, OAuth tokens, Connect, Job, Query clients, contracts, events.
+
+Imports stay lazy on purpose: the webhook receiver imports ``norcekit.norce.events`` on a cold start
+and must not pay for httpx and the clients. ``from norcekit.norce import QueryClient`` still works;
+the module holding the name is imported on first access.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "Deadline": "http",
+    "DeadlineExceeded": "http",
+    "NorceAuthError": "http",
+    "NorceError": "http",
+    "NorceHTTPError": "http",
+    "NorceHttp": "http",
+    "NorceRateLimited": "http",
+    "NorceUnavailable": "http",
+    "RetryPolicy": "http",
+    "CachedToken": "auth",
+    "InMemoryTokenStore": "auth",
+    "TokenProvider": "auth",
+    "TokenStore": "auth",
+    "ConnectClient": "connect",
+    "ImportResult": "connect",
+    "JobClient": "jobs",
+    "JobDto": "jobs",
+    "JobLogEntry": "jobs",
+    "JobStatus": "jobs",
+    "QueryClient": "query",
+    "odata_literal": "query",
+    "NorceClients": "factory",
+    "build_norce_clients": "factory",
+}
+
+__all__ = [
+    "CachedToken",
+    "ConnectClient",
+    "Deadline",
+    "DeadlineExceeded",
+    "ImportResult",
+    "InMemoryTokenStore",
+    "JobClient",
+    "JobDto",
+    "JobLogEntry",
+    "JobStatus",
+    "NorceAuthError",
+    "NorceClients",
+    "NorceError",
+    "NorceHTTPError",
+    "NorceHttp",
+    "NorceRateLimited",
+    "NorceUnavailable",
+    "QueryClient",
+    "RetryPolicy",
+    "TokenProvider",
+    "TokenStore",
+    "build_norce_clients",
+    "odata_literal",
+]
+
+if TYPE_CHECKING:
+    from norcekit.norce.auth import CachedToken, InMemoryTokenStore, TokenProvider, TokenStore
+    from norcekit.norce.connect import ConnectClient, ImportResult
+    from norcekit.norce.factory import NorceClients, build_norce_clients
+    from norcekit.norce.http import (
+        Deadline,
+        DeadlineExceeded,
+        NorceAuthError,
+        NorceError,
+        NorceHttp,
+        NorceHTTPError,
+        NorceRateLimited,
+        NorceUnavailable,
+        RetryPolicy,
+    )
+    from norcekit.norce.jobs import JobClient, JobDto, JobLogEntry, JobStatus
+    from norcekit.norce.query import QueryClient, odata_literal
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -1,0 +1,313 @@
+"""OAuth2 client-credentials tokens for Norce, shared across threads and Lambda containers.
+
+Norce's token endpoint allows ~3 requests/min per IP (norce-api.md §3, §6), so a token is cached in
+memory, then in a shared :class:`TokenStore` (DynamoDB in AWS: ``norcekit.state.token_store``), and
+fetched only when both are stale. Refreshing starts ``refresh_margin_s`` before expiry and is done
+by exactly one caller at a time: within a process a ``threading.Lock``, across processes a lease in
+the store (``try_acquire_refresh``). Callers that lose the race keep using the still-valid old token,
+or, when there is none, poll the store until the winner saved the new one (bounded by their deadline).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+import orjson
+from aws_lambda_powertools import Logger
+from pydantic import SecretStr
+
+from norcekit.norce.http import (
+    Deadline,
+    DeadlineExceeded,
+    NorceAuthError,
+    NorceError,
+    NorceHttp,
+    RequestContent,
+)
+
+logger = Logger(service="norcekit", child=True)
+
+#: A token this close to expiry is not handed out at all (a request must still reach Norce in time).
+MIN_USABLE_S = 5.0
+
+
+@dataclass(frozen=True)
+class CachedToken:
+    """An access token and its expiry (epoch seconds, wall clock: it is shared across machines)."""
+
+    access_token: SecretStr
+    expires_at: float
+
+    def valid_for(self, now: float) -> float:
+        return self.expires_at - now
+
+
+@runtime_checkable
+class TokenStore(Protocol):
+    """Shared token cache with a refresh lease so only one caller fetches a new token.
+
+    Implementations: :class:`InMemoryTokenStore` (tests, CLI) and
+    ``norcekit.state.token_store.DynamoTokenStore`` (Lambda).
+    """
+
+    def load(self) -> CachedToken | None:
+        """The stored token, or ``None``."""
+        ...
+
+    def try_acquire_refresh(self, owner: str, lease_s: float) -> bool:
+        """Take the refresh lease unless another owner holds an unexpired one (conditional write)."""
+        ...
+
+    def save(self, token: CachedToken, owner: str) -> None:
+        """Store ``token`` and release ``owner``'s lease."""
+        ...
+
+    def release(self, owner: str) -> None:
+        """Release ``owner``'s lease without saving (the refresh failed)."""
+        ...
+
+
+def token_cache_key(token_url: str, client_id: str) -> str:
+    """Stable key of one (host, client) token, e.g. for ``TOKEN#<key>`` (no secret in it)."""
+    host = httpx.URL(token_url).host
+    return hashlib.sha256(f"{host}{client_id}".encode()).hexdigest()[:16]
+
+
+class InMemoryTokenStore:
+    """Thread-safe :class:`TokenStore` for tests and single-process tools."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._lock = threading.Lock()
+        self._token: CachedToken | None = None
+        self._lease_owner: str | None = None
+        self._lease_until = 0.0
+        self._clock = clock
+
+    def load(self) -> CachedToken | None:
+        with self._lock:
+            return self._token
+
+    def try_acquire_refresh(self, owner: str, lease_s: float) -> bool:
+        with self._lock:
+            now = self._clock()
+            if self._lease_owner not in (None, owner) and self._lease_until > now:
+                return False
+            self._lease_owner, self._lease_until = owner, now + lease_s
+            return True
+
+    def save(self, token: CachedToken, owner: str) -> None:
+        with self._lock:
+            self._token = token
+            if self._lease_owner == owner:
+                self._lease_owner = None
+
+    def release(self, owner: str) -> None:
+        with self._lock:
+            if self._lease_owner == owner:
+                self._lease_owner = None
+
+
+class TokenProvider:
+    """Hands out a valid bearer token: memory cache → shared store → token endpoint."""
+
+    def __init__(
+        self,
+        http: NorceHttp,
+        *,
+        token_url: str,
+        client_id: str,
+        client_secret: SecretStr,
+        scope: str,
+        store: TokenStore | None = None,
+        refresh_margin_s: float = 60.0,
+        lease_s: float = 30.0,
+        poll_interval_s: float = 0.1,
+        wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.http = http
+        self.token_url = token_url
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.scope = scope
+        self.store = store
+        self.refresh_margin_s = refresh_margin_s
+        self.lease_s = lease_s
+        self.poll_interval_s = poll_interval_s
+        self._now = wall_clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._cached: CachedToken | None = None
+        #: Token values Norce answered 401 to: never handed out again, even if the store has them.
+        self._rejected: set[str] = set()
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        #: Token endpoint calls made by this provider (tests, metrics).
+        self.fetches = 0
+
+    def token(self, deadline: Deadline) -> str:
+        """A bearer token valid for at least a few more seconds."""
+        cached = self._cached
+        if cached is not None and self._fresh(cached):
+            return cached.access_token.get_secret_value()
+        if not self._lock.acquire(timeout=_lock_timeout(deadline)):
+            raise DeadlineExceeded("waiting for another thread to refresh the Norce token")
+        try:
+            return self._token_locked(deadline).access_token.get_secret_value()
+        finally:
+            self._lock.release()
+
+    def invalidate(self, token: str) -> None:
+        """Norce rejected ``token`` (401): the next :meth:`token` call fetches a new one."""
+        with self._lock:
+            self._rejected.add(token)
+            if self._cached is not None and self._cached.access_token.get_secret_value() == token:
+                self._cached = None
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _fresh(self, token: CachedToken) -> bool:
+        return token.valid_for(self._now()) > self.refresh_margin_s and not self._is_rejected(token)
+
+    def _usable(self, token: CachedToken | None) -> bool:
+        return (
+            token is not None and token.valid_for(self._now()) > MIN_USABLE_S and not self._is_rejected(token)
+        )
+
+    def _is_rejected(self, token: CachedToken) -> bool:
+        return token.access_token.get_secret_value() in self._rejected
+
+    def _token_locked(self, deadline: Deadline) -> CachedToken:
+        if self._cached is not None and self._fresh(self._cached):
+            return self._cached  # another thread refreshed while we waited for the lock
+        if self.store is None:
+            self._cached = self._fetch(deadline)
+            return self._cached
+        while True:
+            stored = self.store.load()
+            if stored is not None and self._fresh(stored):
+                self._cached = stored
+                return stored
+            if self.store.try_acquire_refresh(self.owner, self.lease_s):
+                return self._refresh_with_lease(deadline)
+            # Someone else is refreshing: an old token that still works is good enough meanwhile.
+            if stored is not None and self._usable(stored):
+                self._cached = stored
+                return stored
+            if deadline.remaining() <= self.poll_interval_s:
+                raise DeadlineExceeded("waiting for another process to refresh the Norce token")
+            self._sleep(self.poll_interval_s)
+
+    def _refresh_with_lease(self, deadline: Deadline) -> CachedToken:
+        assert self.store is not None
+        try:
+            stored = self.store.load()  # the previous lease holder may have saved just now
+            if stored is not None and self._fresh(stored):
+                self.store.release(self.owner)
+                self._cached = stored
+                return stored
+            token = self._fetch(deadline)
+        except BaseException:
+            self.store.release(self.owner)
+            raise
+        self.store.save(token, self.owner)
+        self._cached = token
+        return token
+
+    def _fetch(self, deadline: Deadline) -> CachedToken:
+        """POST the client-credentials grant; 429/5xx/connection errors are retried by NorceHttp."""
+        self.fetches += 1
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self._client_secret.get_secret_value(),
+            "scope": self.scope,
+        }
+        try:
+            # Fetching a token twice is harmless (only the rate limit cares), so it is retried freely.
+            response = self.http.request(
+                "POST",
+                self.token_url,
+                deadline=deadline,
+                idempotent=True,
+                data=form,
+                headers={"Accept": "application/json"},
+            )
+        except NorceAuthError:
+            raise
+        except NorceError as exc:
+            status = getattr(exc, "status", None)
+            if status in (400, 401, 403):  # OAuth2 invalid_client / invalid_scope answers are 400
+                raise NorceAuthError(status, "POST", self.token_url, getattr(exc, "body", "")) from exc
+            raise
+        try:
+            payload: Any = orjson.loads(response.content)
+            access_token = str(payload["access_token"])
+            expires_in = float(payload.get("expires_in", 3600))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise NorceAuthError(
+                response.status_code, "POST", self.token_url, "token response without access_token"
+            ) from exc
+        logger.info("norce token fetched", extra={"expires_in_s": expires_in, "client_id": self.client_id})
+        return CachedToken(SecretStr(access_token), self._now() + expires_in)
+
+
+def _lock_timeout(deadline: Deadline) -> float:
+    left = deadline.remaining()
+    return -1 if left == float("inf") else left
+
+
+def authorized_request(
+    http: NorceHttp,
+    tokens: TokenProvider,
+    method: str,
+    url: str,
+    *,
+    deadline: Deadline,
+    headers: Mapping[str, str],
+    idempotent: bool,
+    content_factory: Callable[[], RequestContent] | None = None,
+    params: Mapping[str, str | int] | None = None,
+    accept_status: tuple[int, ...] = (),
+) -> httpx.Response:
+    """Send an authenticated Norce request; on 401 refresh the token once and retry once.
+
+    A 401 means Norce refused the request before acting on it, so the retry is safe even for
+    non-idempotent requests (the body comes from ``content_factory`` again).
+    """
+    token = tokens.token(deadline)
+    try:
+        return http.request(
+            method,
+            url,
+            deadline=deadline,
+            idempotent=idempotent,
+            headers={**headers, "Authorization": f"Bearer {token}"},
+            params=params,
+            content_factory=content_factory,
+            accept_status=accept_status,
+        )
+    except NorceAuthError as exc:
+        if exc.status != 401:
+            raise
+        logger.info("norce answered 401; refreshing the token once", extra={"url": exc.url.split("?")[0]})
+        tokens.invalidate(token)
+    token = tokens.token(deadline)
+    return http.request(
+        method,
+        url,
+        deadline=deadline,
+        idempotent=idempotent,
+        headers={**headers, "Authorization": f"Bearer {token}"},
+        params=params,
+        content_factory=content_factory,
+        accept_status=accept_status,
+    )

@@ -1,0 +1,436 @@
+"""Resilient HTTP shared by every Norce client: deadlines, retries with backoff, clear errors.
+
+One :class:`NorceHttp` wraps one pooled ``httpx.Client``. :meth:`NorceHttp.request` retries what is
+safe to retry (DESIGN "Retries"): exponential backoff with full jitter on 429/500/502/503/504 and on
+transport errors, honouring ``Retry-After``, and never sleeping past the caller's :class:`Deadline`
+(normally the Lambda's remaining time minus a margin).
+
+Whether a failure is safe to retry depends on the request: an idempotent GET may be resent after
+any transport failure, while a non-idempotent POST (a Connect import creates a job) may only be
+resent when the request provably never reached the server (see :class:`RetryRule`).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import enum
+import random
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import orjson
+from aws_lambda_powertools import Logger
+
+from norcekit import __version__
+
+if TYPE_CHECKING:
+    from norcekit.settings import Settings
+
+logger = Logger(service="norcekit", child=True)
+
+USER_AGENT = f"norcekit/{__version__}"
+#: Longest error-body excerpt kept on an exception (bodies can be large; keep logs readable).
+BODY_EXCERPT_CHARS = 500
+
+RequestContent = bytes | str | Iterable[bytes]
+
+
+# --- Errors -------------------------------------------------------------------------------------
+
+
+class NorceError(Exception):
+    """Base of every error raised by the Norce clients."""
+
+
+class NorceHTTPError(NorceError):
+    """Norce answered with a status we do not retry (or stopped retrying).
+
+    ``body`` is a bounded excerpt of the response body; ``code``/``message`` are filled from an
+    OData error body (``{"error": {"code", "message"}}``) or a ``{"Message": ...}`` body when present.
+    Request bodies and headers (which carry tokens and secrets) are never included.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        method: str,
+        url: str,
+        body: str = "",
+        *,
+        code: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.status = status
+        self.method = method
+        self.url = url
+        self.body = body
+        self.code = code
+        self.message = message
+        detail = message or body or "(empty body)"
+        prefix = f"{code}: " if code else ""
+        super().__init__(f"{method} {url} -> HTTP {status}: {prefix}{detail}")
+
+
+class NorceAuthError(NorceHTTPError):
+    """401/403, or a token request that was refused: credentials or permissions are wrong."""
+
+
+class NorceUnavailable(NorceError):  # noqa: N818 (the name the rest of the kit uses)
+    """Norce could not be reached or kept failing; ``last_status`` is the last HTTP status seen."""
+
+    def __init__(self, message: str, *, last_status: int | None = None, attempts: int = 0) -> None:
+        self.last_status = last_status
+        self.attempts = attempts
+        super().__init__(message)
+
+
+class NorceRateLimited(NorceUnavailable):
+    """Still 429 after the allowed retries (or Retry-After asks for longer than we may wait)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, attempts: int = 0) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, last_status=429, attempts=attempts)
+
+
+class DeadlineExceeded(NorceUnavailable):
+    """The caller's deadline left no time for the next attempt (or the next wait)."""
+
+
+# --- Deadline -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A point on a monotonic clock after which no more work (or waiting) should start."""
+
+    at: float | None
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
+
+    @classmethod
+    def after(cls, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> Deadline:
+        return cls(clock() + seconds, clock)
+
+    @classmethod
+    def from_remaining_ms(
+        cls, remaining_ms: int | float, *, margin_s: float = 3.0, clock: Callable[[], float] = time.monotonic
+    ) -> Deadline:
+        """From ``context.get_remaining_time_in_millis()``, keeping ``margin_s`` to finish up."""
+        return cls.after(max(0.0, remaining_ms / 1000.0 - margin_s), clock=clock)
+
+    @classmethod
+    def none(cls) -> Deadline:
+        """No deadline (CLI, tests): retries are then bounded only by the retry policy."""
+        return cls(None)
+
+    def remaining(self) -> float:
+        """Seconds left (``inf`` without a deadline, never negative)."""
+        if self.at is None:
+            return float("inf")
+        return max(0.0, self.at - self.clock())
+
+    @property
+    def expired(self) -> bool:
+        return self.at is not None and self.clock() >= self.at
+
+    def cap(self, seconds: float) -> float:
+        """``seconds`` shortened to what is left before the deadline."""
+        return min(seconds, self.remaining())
+
+
+# --- Retry policy -------------------------------------------------------------------------------
+
+#: Statuses retried for a request that may be resent: rate limiting, gateway trouble, and 500,
+#: which Norce Query is known to answer transiently (norce-api.md §6).
+RETRY_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+#: Statuses that mean the server refused the request before processing it, so even a
+#: non-idempotent request may be resent.
+REFUSED_STATUSES: frozenset[int] = frozenset({429, 503})
+
+
+class RetryRule(enum.Enum):
+    """Which failures a request may be resent after."""
+
+    #: GETs, token requests: any transport error and 429/500/502/503/504.
+    IDEMPOTENT = "idempotent"
+    #: Imports, job restart: only connection failures (nothing was sent) and 429/503 (refused).
+    NOT_SENT = "not_sent"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter: wait ``uniform(0, min(max_backoff, base * 2**n))``."""
+
+    max_attempts: int = 6
+    base: float = 0.5
+    max_backoff: float = 20.0
+    #: A Retry-After longer than this is not waited for (the call fails with NorceRateLimited).
+    max_retry_after: float = 120.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        return cls(
+            max_attempts=settings.http_max_attempts,
+            base=settings.http_backoff_base,
+            max_backoff=settings.http_backoff_max,
+        )
+
+    def backoff(self, retry_number: int, rng: random.Random) -> float:
+        """Wait before retry number ``retry_number`` (1 for the first retry)."""
+        ceiling = min(self.max_backoff, self.base * 2 ** (retry_number - 1))
+        return rng.uniform(0.0, ceiling)
+
+
+def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
+    """``Retry-After`` as seconds to wait: delta-seconds or an HTTP-date; ``None`` if absent/invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now())
+
+
+def error_from_response(response: httpx.Response) -> NorceHTTPError:
+    """A :class:`NorceHTTPError` (or :class:`NorceAuthError`) describing a failed response."""
+    text = response.text[:BODY_EXCERPT_CHARS] if response.content else ""
+    code: str | None = None
+    message: str | None = None
+    try:
+        parsed: Any = orjson.loads(response.content) if response.content else None
+    except orjson.JSONDecodeError:
+        parsed = None
+    if isinstance(parsed, dict):
+        error = parsed.get("error")
+        if isinstance(error, dict):  # OData v4 error body
+            code = _str_or_none(error.get("code"))
+            message = _str_or_none(error.get("message"))
+        elif isinstance(error, str):  # OAuth2 error body: {"error": "invalid_client", ...}
+            code = error
+            message = _str_or_none(parsed.get("error_description"))
+        else:  # ASP.NET style {"Message": "..."}
+            message = _str_or_none(parsed.get("Message") or parsed.get("message"))
+    if message is not None:
+        message = message[:BODY_EXCERPT_CHARS]
+    error_type = NorceAuthError if response.status_code in (401, 403) else NorceHTTPError
+    return error_type(
+        response.status_code, response.request.method, _safe_url(response.request.url), text,
+        code=code, message=message,
+    )  # fmt: skip
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _safe_url(url: httpx.URL) -> str:
+    """URL without userinfo (never expected, but never logged either)."""
+    return str(url.copy_with(username=None, password=None)) if url.userinfo else str(url)
+
+
+# --- The client ---------------------------------------------------------------------------------
+
+
+class NorceHttp:
+    """One pooled ``httpx.Client`` plus the retry loop every Norce call goes through.
+
+    ``sleep`` and ``rng`` are injectable so tests run instantly and deterministically.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client | None = None,
+        *,
+        policy: RetryPolicy | None = None,
+        timeout: httpx.Timeout | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.timeout = timeout or httpx.Timeout(connect=5.0, read=30.0, write=60.0, pool=5.0)
+        self._owns_client = client is None
+        self.client = client or httpx.Client(
+            timeout=self.timeout,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            headers={"User-Agent": USER_AGENT},
+        )
+        if client is not None:
+            self.client.headers.setdefault("User-Agent", USER_AGENT)
+        self.policy = policy or RetryPolicy()
+        self.sleep = sleep
+        self.wall_clock = wall_clock
+        # Jitter only spreads retries apart; it is not security sensitive.
+        self.rng = rng or random.Random()  # noqa: S311
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, client: httpx.Client | None = None, **kwargs: Any
+    ) -> NorceHttp:
+        timeout = httpx.Timeout(
+            connect=settings.http_connect_timeout,
+            read=settings.http_read_timeout,
+            write=settings.http_write_timeout,
+            pool=settings.http_pool_timeout,
+        )
+        return cls(client, policy=RetryPolicy.from_settings(settings), timeout=timeout, **kwargs)
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.client.close()
+
+    def __enter__(self) -> NorceHttp:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        deadline: Deadline,
+        idempotent: bool,
+        retry_on: Collection[int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str | int] | None = None,
+        content: RequestContent | None = None,
+        content_factory: Callable[[], RequestContent] | None = None,
+        data: Mapping[str, str] | None = None,
+        accept_status: Collection[int] = (),
+    ) -> httpx.Response:
+        """Send a request, retrying what is safe to retry; return a 2xx (or accepted) response.
+
+        ``idempotent`` picks the :class:`RetryRule`; ``retry_on`` overrides the retried statuses.
+        A body that can only be read once (a generator) must come from ``content_factory``, which
+        is called once per attempt; it may raise :class:`NorceUnavailable` when it cannot produce
+        the body again. Statuses in ``accept_status`` are returned instead of raised (e.g. 404).
+
+        Raises :class:`NorceHTTPError`/:class:`NorceAuthError` for a non-retried failure status,
+        :class:`NorceRateLimited`/:class:`NorceUnavailable` when retries run out and
+        :class:`DeadlineExceeded` when the deadline leaves no room for another attempt.
+        """
+        rule = RetryRule.IDEMPOTENT if idempotent else RetryRule.NOT_SENT
+        statuses = frozenset(retry_on) if retry_on is not None else (
+            RETRY_STATUSES if rule is RetryRule.IDEMPOTENT else REFUSED_STATUSES
+        )  # fmt: skip
+        last_status: int | None = None
+        last_problem = "no attempt made"
+        for attempt in range(1, self.policy.max_attempts + 1):
+            if deadline.expired:
+                raise DeadlineExceeded(
+                    f"{method} {url}: deadline reached before attempt {attempt} ({last_problem})",
+                    last_status=last_status,
+                    attempts=attempt - 1,
+                )
+            body = content_factory() if content_factory is not None else content
+            try:
+                response = self.client.request(
+                    method,
+                    url,
+                    headers=headers,
+                    params=params,
+                    content=body,
+                    data=data,
+                    timeout=self._attempt_timeout(deadline),
+                )
+            except httpx.TransportError as exc:
+                if not _transport_retryable(exc, rule):
+                    raise NorceUnavailable(
+                        f"{method} {url}: {type(exc).__name__} after the request may have been sent; "
+                        "not retried because the request is not idempotent",
+                        last_status=last_status,
+                        attempts=attempt,
+                    ) from exc
+                last_problem = type(exc).__name__
+                wait = self.policy.backoff(attempt, self.rng)
+            else:
+                status = response.status_code
+                if response.is_success or status in accept_status:
+                    return response
+                response.read()
+                if status not in statuses:
+                    raise error_from_response(response)
+                last_status = status
+                last_problem = f"HTTP {status}"
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self.wall_clock)
+                if retry_after is not None and retry_after > self.policy.max_retry_after:
+                    raise _too_long(method, url, status, attempt, retry_after)
+                backoff = self.policy.backoff(attempt, self.rng)
+                wait = retry_after if retry_after is not None else backoff
+            if attempt == self.policy.max_attempts:
+                break
+            if wait >= deadline.remaining():
+                raise DeadlineExceeded(
+                    f"{method} {url}: {last_problem}; next retry in {wait:.2f}s would pass the deadline",
+                    last_status=last_status,
+                    attempts=attempt,
+                )
+            logger.warning(
+                "norce request retry",
+                extra={
+                    "method": method,
+                    "url": _loggable_url(url),
+                    "attempt": attempt,
+                    "problem": last_problem,
+                    "wait_s": round(wait, 3),
+                },
+            )
+            self.sleep(wait)
+        if last_status == 429:
+            raise NorceRateLimited(
+                f"{method} {url}: still rate limited after {self.policy.max_attempts} attempts",
+                attempts=self.policy.max_attempts,
+            )
+        raise NorceUnavailable(
+            f"{method} {url}: gave up after {self.policy.max_attempts} attempts ({last_problem})",
+            last_status=last_status,
+            attempts=self.policy.max_attempts,
+        )
+
+    def _attempt_timeout(self, deadline: Deadline) -> httpx.Timeout:
+        """Per-attempt timeouts, each shortened so an attempt cannot outlive the deadline."""
+        left = deadline.remaining()
+        if left == float("inf"):
+            return self.timeout
+        left = max(left, 0.001)
+        return httpx.Timeout(
+            connect=_min_opt(self.timeout.connect, left),
+            read=_min_opt(self.timeout.read, left),
+            write=_min_opt(self.timeout.write, left),
+            pool=_min_opt(self.timeout.pool, left),
+        )
+
+
+def _too_long(method: str, url: str, status: int, attempts: int, retry_after: float) -> NorceUnavailable:
+    message = f"{method} {url}: HTTP {status} with Retry-After {retry_after:.0f}s, longer than we may wait"
+    if status == 429:
+        return NorceRateLimited(message, retry_after=retry_after, attempts=attempts)
+    return NorceUnavailable(message, last_status=status, attempts=attempts)
+
+
+def _min_opt(configured: float | None, left: float) -> float:
+    return left if configured is None else min(configured, left)
+
+
+def _transport_retryable(exc: httpx.TransportError, rule: RetryRule) -> bool:
+    if rule is RetryRule.IDEMPOTENT:
+        return True
+    # Connection never established (or no pooled connection free): nothing reached the server.
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+def _loggable_url(url: str) -> str:
+    """Path only: query strings may hold customer data (OData filters on e-mail addresses)."""
+    return str(httpx.URL(url).copy_with(query=None))

@@ -1,0 +1,186 @@
+"""Powertools Logger/Metrics/Tracer factories, the kit's metric names and secret redaction.
+
+Configuration comes from the usual Powertools environment variables (``POWERTOOLS_SERVICE_NAME``,
+``POWERTOOLS_LOG_LEVEL``, ``POWERTOOLS_METRICS_NAMESPACE``, ``POWERTOOLS_TRACE_DISABLED``...); the
+defaults are service ``norcekit`` and namespace ``Norcekit``.
+
+No secret may reach a log line (DESIGN "Conventions"): code that handles a secret value registers it
+with :func:`register_secret`, and every log line written through :func:`get_logger` is passed through
+:func:`redact` after it has been rendered, so the value is masked wherever it appears (message,
+extra keys, appended keys, exception text).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import re
+import threading
+from enum import StrEnum
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import LogRecord
+from pydantic import SecretStr
+
+DEFAULT_SERVICE = "norcekit"
+DEFAULT_NAMESPACE = "Norcekit"
+#: Library modules log through ``Logger(service=LIBRARY_SERVICE, child=True)``.
+LIBRARY_SERVICE = "norcekit"
+REDACTED = "***"
+#: Shorter values are not registered: masking them would garble ordinary text.
+MIN_SECRET_LENGTH = 4
+
+
+class MetricName(StrEnum):
+    """Every metric the kit emits (CloudWatch EMF, namespace ``Norcekit`` by default)."""
+
+    IMPORT_RUNS = "ImportRuns"
+    ITEMS_READ = "ItemsRead"
+    ITEMS_MAPPED = "ItemsMapped"
+    ITEMS_QUARANTINED = "ItemsQuarantined"
+    ITEMS_SUBMITTED = "ItemsSubmitted"
+    IMPORT_DURATION_SECONDS = "ImportDurationSeconds"
+    JOBS_SUBMITTED = "JobsSubmitted"
+    JOBS_SUCCEEDED = "JobsSucceeded"
+    JOBS_FAILED = "JobsFailed"
+    JOBS_VALIDATION_FAILED = "JobsValidationFailed"
+    JOB_LEAD_TIME_SECONDS = "JobLeadTimeSeconds"
+    JOBS_STUCK = "JobsStuck"
+    JOB_RESTARTS = "JobRestarts"
+    WATERMARK_LAG_SECONDS = "WatermarkLagSeconds"
+    WEBHOOKS_RECEIVED = "WebhooksReceived"
+    WEBHOOKS_REJECTED = "WebhooksRejected"
+    WEBHOOKS_UNAUTHORIZED = "WebhooksUnauthorized"
+    EVENTS_ENQUEUED = "EventsEnqueued"
+    EVENTS_PROCESSED = "EventsProcessed"
+    EVENTS_COALESCED = "EventsCoalesced"
+    QUERY_CALLS = "QueryCalls"
+    QUERY_CACHE_HITS = "QueryCacheHits"
+    QUERY_CACHE_MISSES = "QueryCacheMisses"
+    TARGET_DELIVERIES = "TargetDeliveries"
+    TARGET_FAILURES = "TargetFailures"
+    NOT_FOUND_RECORDS = "NotFoundRecords"
+    DLQ_REDRIVEN = "DlqRedriven"
+    QUARANTINE_REPLAYED = "QuarantineReplayed"
+
+
+# --- secret redaction ---------------------------------------------------------------------------
+
+_secrets_lock = threading.Lock()
+_secrets: set[str] = set()
+_pattern: re.Pattern[str] | None = None
+
+
+def register_secret(value: str | SecretStr | None) -> None:
+    """Mask ``value`` (and its JSON-escaped form) in every log line from now on."""
+    global _pattern  # noqa: PLW0603 - one process-wide registry, like the loggers it protects
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if not text or len(text) < MIN_SECRET_LENGTH:
+        return
+    with _secrets_lock:
+        escaped = json.dumps(text, ensure_ascii=False)[1:-1]
+        if text in _secrets and escaped in _secrets:
+            return
+        _secrets.update({text, escaped})
+        # Longest first so a secret containing another is masked whole.
+        alternatives = sorted(_secrets, key=len, reverse=True)
+        _pattern = re.compile("|".join(re.escape(s) for s in alternatives))
+
+
+def clear_secrets() -> None:
+    """For tests."""
+    global _pattern  # noqa: PLW0603
+    with _secrets_lock:
+        _secrets.clear()
+        _pattern = None
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret replaced by ``***``."""
+    pattern = _pattern
+    return pattern.sub(REDACTED, text) if pattern is not None and text else text
+
+
+class RedactingFormatter(LambdaPowertoolsFormatter):
+    """Powertools JSON formatter that redacts the finished line."""
+
+    def serialize(self, log: LogRecord) -> str:
+        return redact(super().serialize(log))
+
+
+_STANDARD_RECORD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class RedactionFilter(logging.Filter):
+    """For plain ``logging`` handlers: redacts the message and string ``extra`` values of a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _pattern is None:
+            return True
+        if isinstance(record.msg, str) or record.args:
+            record.msg = redact(record.getMessage())
+            record.args = None
+        for name, value in vars(record).items():
+            if name not in _STANDARD_RECORD_ATTRS and isinstance(value, str):
+                setattr(record, name, redact(value))
+        return True
+
+
+# --- factories ----------------------------------------------------------------------------------
+
+
+def get_logger(service: str | None = None) -> Logger:
+    """A Powertools Logger whose output is redacted; ``service`` defaults to POWERTOOLS_SERVICE_NAME.
+
+    Also configures the ``norcekit`` logger that library modules log to as children, so their
+    lines are JSON and redacted too when the function runs under another service name.
+    """
+    name = service or os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE
+    logger = _redacted_logger(name)
+    if name != LIBRARY_SERVICE:
+        library = _redacted_logger(LIBRARY_SERVICE)
+        library.append_keys(service=name)
+    return logger
+
+
+def _redacted_logger(service: str) -> Logger:
+    logger = Logger(service=service, logger_formatter=RedactingFormatter())
+    handler = logger.registered_handler
+    # Configured earlier without our formatter (someone called Logger() first): filter instead.
+    if not isinstance(handler.formatter, RedactingFormatter) and not any(
+        isinstance(f, RedactionFilter) for f in handler.filters
+    ):
+        handler.addFilter(RedactionFilter())
+    return logger
+
+
+def get_metrics() -> Metrics:
+    """Powertools EMF metrics; namespace POWERTOOLS_METRICS_NAMESPACE or ``Norcekit``."""
+    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
+    service = os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE
+    return Metrics(namespace=namespace, service=service)
+
+
+def get_tracer() -> Tracer:
+    """Powertools Tracer; disabled when the X-Ray SDK is not installed (tracing is optional)."""
+    service = os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE
+    if importlib.util.find_spec("aws_xray_sdk") is None:
+        return Tracer(service=service, disabled=True)
+    return Tracer(service=service)
+
+
+__all__ = [
+    "DEFAULT_NAMESPACE",
+    "MetricName",
+    "RedactingFormatter",
+    "RedactionFilter",
+    "clear_secrets",
+    "get_logger",
+    "get_metrics",
+    "get_tracer",
+    "redact",
+    "register_secret",
+]

@@ -1,0 +1,294 @@
+"""Quarantine: payloads we could not process but must not lose (DESIGN rule 9).
+
+Authentic-but-invalid webhooks and import records that could not be mapped are kept as JSON
+envelopes for inspection and replay::
+
+    {"version": 1, "kind": "webhook", "reason": "...", "received_at": "...Z",
+     "metadata": {...}, "payload_encoding": "json" | "text" | "base64", "payload": ...}
+
+Keys are ``<prefix><kind>/<yyyy>/<mm>/<dd>/<HHMMSSffffff>-<uuid>.json`` (time-sortable within a
+kind); a replayed item moves to ``<replayed_prefix><kind>/...``. Metadata must not carry secrets:
+pass request headers through :func:`scrub_headers` first.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import orjson
+from pydantic import AwareDatetime, BaseModel
+
+from norcekit.settings import SettingsError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+    from norcekit.settings import Settings
+
+QuarantineKind = Literal["webhook", "import_record"]
+KINDS: tuple[QuarantineKind, ...] = ("webhook", "import_record")
+PayloadEncoding = Literal["json", "text", "base64"]
+ENVELOPE_VERSION = 1
+MASK = "***"
+
+_SENSITIVE_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-amz-security-token"}
+)
+_SENSITIVE_PARTS = ("secret", "token", "key", "password", "passwd", "auth", "signature", "credential")
+
+
+def scrub_headers(
+    headers: Mapping[str, str] | None, secret_header_names: Iterable[str] = ()
+) -> dict[str, str]:
+    """Copy of ``headers`` with every credential-like value masked (names kept, to show they came).
+
+    Masks Authorization, cookies, the webhook secret header(s) and any header whose name contains
+    secret/token/key/password/auth/signature/credential (case-insensitive).
+    """
+    explicit = {name.lower() for name in secret_header_names}
+    scrubbed = {}
+    for name, value in (headers or {}).items():
+        lower = name.lower()
+        sensitive = (
+            lower in explicit or lower in _SENSITIVE_HEADERS or any(p in lower for p in _SENSITIVE_PARTS)
+        )
+        scrubbed[name] = MASK if sensitive else value
+    return scrubbed
+
+
+class QuarantineItem(BaseModel):
+    key: str
+    version: int = ENVELOPE_VERSION
+    kind: QuarantineKind
+    reason: str
+    received_at: AwareDatetime
+    metadata: dict[str, Any]
+    payload_encoding: PayloadEncoding
+    #: A JSON value (``json``), text (``text``) or base64 text (``base64``).
+    payload: Any
+    replayed_at: AwareDatetime | None = None
+
+    def payload_bytes(self) -> bytes:
+        """The payload as received (JSON payloads re-serialized compactly)."""
+        if self.payload_encoding == "base64":
+            return base64.b64decode(self.payload)
+        if self.payload_encoding == "text":
+            return str(self.payload).encode()
+        return orjson.dumps(self.payload)
+
+    def envelope(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"key"}, exclude_none=True)
+
+
+class QuarantineItemNotFoundError(KeyError):
+    pass
+
+
+class QuarantineStore(Protocol):
+    def put(
+        self,
+        kind: QuarantineKind,
+        reason: str,
+        payload: bytes | str | Mapping[str, Any] | list[Any],
+        *,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> str: ...
+
+    def list(
+        self, kind: QuarantineKind | None = None, limit: int = 100, *, replayed: bool = False
+    ) -> builtins.list[QuarantineItem]: ...
+
+    def get(self, key: str) -> QuarantineItem: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def mark_replayed(self, key: str) -> str: ...
+
+
+def encode_payload(payload: bytes | str | Mapping[str, Any] | list[Any]) -> tuple[PayloadEncoding, Any]:
+    """Keep JSON as JSON, text as text and anything else (non-UTF-8 bytes) as base64."""
+    if isinstance(payload, Mapping | list):
+        return "json", payload
+    if isinstance(payload, bytes):
+        try:
+            return "text", payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return "base64", base64.b64encode(payload).decode("ascii")
+    return "text", payload
+
+
+class _EnvelopeStore(ABC):
+    """Key layout, envelope format and listing; subclasses only move bytes."""
+
+    def __init__(self, prefix: str, replayed_prefix: str, clock: Callable[[], datetime] | None) -> None:
+        if not prefix.endswith("/") or not replayed_prefix.endswith("/") or prefix == replayed_prefix:
+            raise ValueError("prefix and replayed_prefix must differ and end with '/'")
+        self.prefix = prefix
+        self.replayed_prefix = replayed_prefix
+        self._now = clock or (lambda: datetime.now(UTC))
+
+    def put(
+        self,
+        kind: QuarantineKind,
+        reason: str,
+        payload: bytes | str | Mapping[str, Any] | list[Any],
+        *,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Store one envelope; returns its key."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown quarantine kind {kind!r}")
+        received = self._now().astimezone(UTC)
+        encoding, body = encode_payload(payload)
+        key = f"{self.prefix}{kind}/{received:%Y/%m/%d/%H%M%S%f}-{uuid.uuid4().hex}.json"
+        envelope = {
+            "version": ENVELOPE_VERSION,
+            "kind": kind,
+            "reason": reason,
+            "received_at": received.isoformat().replace("+00:00", "Z"),
+            "metadata": dict(metadata or {}),
+            "payload_encoding": encoding,
+            "payload": body,
+        }
+        self._write(key, orjson.dumps(envelope, default=str))
+        return key
+
+    def list(
+        self, kind: QuarantineKind | None = None, limit: int = 100, *, replayed: bool = False
+    ) -> builtins.list[QuarantineItem]:
+        """Newest first."""
+        base = self.replayed_prefix if replayed else self.prefix
+        kinds = [kind] if kind else list(KINDS)
+        keys = [k for name in kinds for k in self._keys(f"{base}{name}/") if k.endswith(".json")]
+        # Order by the "<yyyy>/<mm>/<dd>/<time>-<uuid>" tail, i.e. by arrival, across kinds.
+        keys.sort(key=lambda k: k.split("/", maxsplit=base.count("/") + 1)[-1], reverse=True)
+        return [self.get(key) for key in keys[:limit]]
+
+    def get(self, key: str) -> QuarantineItem:
+        self._check_key(key)
+        return QuarantineItem.model_validate({**orjson.loads(self._read(key)), "key": key})
+
+    def delete(self, key: str) -> None:
+        self._check_key(key)
+        self._remove(key)
+
+    def mark_replayed(self, key: str) -> str:
+        """Move the item under the replayed prefix (stamped ``replayed_at``); returns the new key."""
+        if not key.startswith(self.prefix):
+            raise ValueError(f"not a pending quarantine key: {key!r}")
+        item = self.get(key)
+        new_key = self.replayed_prefix + key[len(self.prefix) :]
+        replayed = item.model_copy(update={"replayed_at": self._now().astimezone(UTC)})
+        self._write(new_key, orjson.dumps(replayed.envelope()))
+        self._remove(key)
+        return new_key
+
+    def _check_key(self, key: str) -> None:
+        if not key.startswith((self.prefix, self.replayed_prefix)) or ".." in key.split("/"):
+            raise ValueError(f"not a quarantine key: {key!r}")
+
+    @abstractmethod
+    def _write(self, key: str, body: bytes) -> None: ...
+
+    @abstractmethod
+    def _read(self, key: str) -> bytes: ...
+
+    @abstractmethod
+    def _remove(self, key: str) -> None: ...
+
+    @abstractmethod
+    def _keys(self, prefix: str) -> builtins.list[str]: ...
+
+
+class S3QuarantineStore(_EnvelopeStore):
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "quarantine/",
+        *,
+        replayed_prefix: str = "replayed/",
+        s3_client: S3Client | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__(prefix, replayed_prefix, clock)
+        self.bucket = bucket
+        self._client = s3_client
+
+    @property
+    def client(self) -> S3Client:
+        if self._client is None:
+            import boto3  # noqa: PLC0415 - deferred: cold start of handlers that never quarantine
+
+            self._client = boto3.client("s3")
+        return self._client
+
+    def _write(self, key: str, body: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+
+    def _read(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            raise QuarantineItemNotFoundError(key) from None
+
+    def _remove(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def _keys(self, prefix: str) -> builtins.list[str]:
+        keys: builtins.list[str] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []) if "Key" in obj)
+        return keys
+
+
+class LocalQuarantineStore(_EnvelopeStore):
+    """The same layout in a local folder (CLI, local stack, tests)."""
+
+    def __init__(
+        self,
+        folder: str | Path,
+        prefix: str = "quarantine/",
+        *,
+        replayed_prefix: str = "replayed/",
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__(prefix, replayed_prefix, clock)
+        self.folder = Path(folder)
+
+    def _path(self, key: str) -> Path:
+        return self.folder.joinpath(*key.split("/"))
+
+    def _write(self, key: str, body: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(body)
+        tmp.replace(path)  # atomic: a reader never sees half an envelope
+
+    def _read(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise QuarantineItemNotFoundError(key) from None
+
+    def _remove(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def _keys(self, prefix: str) -> builtins.list[str]:
+        root = self._path(prefix.rstrip("/"))
+        if not root.is_dir():
+            return []
+        return [path.relative_to(self.folder).as_posix() for path in root.rglob("*.json")]
+
+
+def quarantine_store_from_settings(settings: Settings) -> QuarantineStore:
+    if not settings.quarantine_bucket:
+        raise SettingsError("QUARANTINE_BUCKET: required but not set")
+    return S3QuarantineStore(settings.quarantine_bucket)

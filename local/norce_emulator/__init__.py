@@ -1,0 +1,117 @@
+"""Norce Commerce emulator: a real HTTP server on loopback behaving like Norce, for offline work and tests.
+
+Start it
+========
+CLI::
+
+    python -m norce_emulator --port 8089 [--host 127.0.0.1] [--job-delay 0.2] \
+        [--client-id local-client --client-secret local-secret] [--token-rate-limit 3] [--verbose]
+
+Python::
+
+    from norce_emulator import Emulator, EmulatorConfig
+    with Emulator(EmulatorConfig(job_delay=0.01)) as emu:   # or emu.start() / emu.stop()
+        emu.base_url                                        # http://127.0.0.1:<free port>
+
+Pytest: ``tests/fixtures/emulator.py`` provides ``emulator`` (a session server reset per test),
+``emulator_config`` (dict of overrides), ``emulator_token`` / ``emulator_headers`` (bearer + application id),
+``emulator_http`` (plain httpx client) and ``emulator_factory`` (extra independent instances).
+
+Python admin API (same operations as ``/_admin/``): ``reset(**overrides)``, ``configure(**changes)``,
+``seed(skus=[...], prices=[...], products=[...], orders=[...], ...)``,
+``mutate(kind, key, set=..., delete=...)``,
+``catalog_rows(kind)``, ``sku(part_no)``, ``jobs()``, ``job(id)``, ``wait_for_job(id)``,
+``force_job_status(id, status)``, ``set_job_processing(bool)``, ``requests(group=)``, ``token_request_count``,
+``set_faults({...}, seed=, job_failure_rate=)``, ``fail_next(group, n, status|'drop'|'drop_after')``,
+``subscribe(event_type, url, headers)``, ``unsubscribe()``, ``deliveries()``, ``emitted_events()``,
+``wait_for_deliveries(n)``, ``advance_clock(seconds)`` / ``set_clock(offset_seconds=)``.
+
+Endpoints (one base URL, paths as Norce documents them)
+=======================================================
+* ``POST /identity/1.0/connect/token`` - OAuth2 client credentials (form body). Opaque token, TTL
+  ``token_ttl_seconds``; 400 ``invalid_client`` / ``invalid_scope`` / ``unsupported_grant_type``; optional
+  token-bucket limit (``token_rate_limit_per_minute`` + ``token_burst``) -> 429 + Retry-After.
+  Every request is counted (``Emulator.token_request_count``).
+* Everything else needs ``Authorization: Bearer <valid unexpired token>`` (401 otherwise).
+* Connect ``POST /commerce/connect/4.0/{Product/ImportProducts|Product/ImportSkuPriceLists|
+  Product/ImportPriceLists|Product/ImportOnhands|Customer/ImportCustomers|Customer/ImportCompanies|
+  Supplier/ImportProducts}`` - validates ``X-StormConnect-Header`` (single-line JSON, int AccountId,
+  boolean FullFile where the header class has it, enum lists as ints or names, unknown properties rejected),
+  accepts Content-Length or chunked bodies (must be a JSON array of objects), answers a JobResponse.
+* Jobs ``GET Job/Get?id=``, ``GET Job/GetLog?id=``, ``POST Job/Restart?id=``, ``GET Job/Ping`` under
+  ``/commerce/connect/4.0/`` *and* ``/commerce/connect/4.0/api/``. Status Queued(6) -> Initialized(1) ->
+  Succeeded(2) / Failed(3) / Validation failed(4), ``job_delay`` seconds per step, one worker (later jobs wait
+  Queued, like Norce's throttling).
+* Query ``GET /commerce/query/2.0/{Namespace}/{EntitySet}`` (needs ``applicationId`` or ``application-id``):
+  ``Products/Products``, ``Products/ProductSkus`` (key ``('PartNo')``; expand ``PriceLists``, ``OnHands``),
+  ``Products/ProductSkuPriceLists``, ``Products/ProductSkuOnhands`` (the emulator's name for on-hand rows),
+  ``Products/SupplierProducts``, ``Application/ClientPriceLists``, ``Customers/Customers``,
+  ``Customers/Companies`` (expand ``Addresses``), ``Orders/Orders`` (expand ``Items``, ``Payer``, ``Buyer``,
+  ``ShipTo``, ``Infos``; seeded via admin only). ``$filter`` (eq ne gt ge lt le, and/or/not, ``in (...)``,
+  parentheses, contains/startswith/endswith/tolower/toupper, quoted strings with '' escape, numbers,
+  true/false/null, unquoted datetimes), ``$select``, ``$expand`` one level (nested $filter/$select/$orderby/
+  $top honoured, other nested options ignored), ``$orderby``, ``$top``, ``$skip``, ``$count``. Request targets
+  longer than ``max_url_length`` (8 KB) get 414.
+* Events: subscriptions (event type -> URL + static headers) via the admin API; payloads flat PascalCase
+  without type/id/timestamp; background senders POST JSON with a 5 s timeout and retry any non-2xx or error on
+  Norce's schedule (5 s ... 6 h) times ``event_retry_scale``, then mark the delivery dead.
+* Admin (no auth, JSON) under ``/_admin/``: ``reset``, ``config``, ``seed``, ``catalog[?kind=]``, ``jobs``,
+  ``jobs/{id}``, ``jobs/{id}/status``, ``requests[?group=]``, ``tokens``, ``faults``, ``subscriptions``,
+  ``deliveries``, ``events``, ``mutate``, ``clock``. Each has a Python method on :class:`Emulator`.
+
+Faithful
+========
+Paths, header property names and enum tables (copied from Storm.Connect.Contracts @69a13d0), JobResponse /
+JobDto / JobLogDto shapes and status ids, "Starting import." / "Import finished." log entries, severity 3 with
+ImportedRow for records not imported, restart rules (only 2/3, 14-day payload retention, new job id),
+``...FieldsThatAreSet`` (only listed fields written, keys always, ``*CreateOnly`` only on insert, null/0 price
+values ignored, ``IgnoreSkuPriceListFieldsWhenEmpty`` skips the row), prices/stock for unknown SKUs or price
+lists ignored with a warning, the token endpoint's 429, the Query ``$top`` clamp at 500, the OData error body,
+webhook payload shapes and retry schedule, no event-type header on webhooks (configure one as a static
+header).
+
+Simplified / invented
+=====================
+* One tenant, one application; ids are sequential integers. Tokens are opaque strings, not JWTs.
+* JobResponse ``StatusCode``/``Description`` ("OK"/"Job accepted") and 400 bodies
+  (``{"StatusCode": "Failed", "Description": ...}``) are invented - Norce documents neither.
+* Item-level validation happens in the job (job log + ``Fail`` count + status 4 when *every* item lacks its
+  keys); the synchronous ValidationSummary always reports 0 failures unless ``reject_items_missing_keys``.
+* Customers need Code, FirstName, LastName, EmailAddress on insert (match on Code, Id, EmailAddress);
+  companies need Code, Name, OrganizationNo (match on Code, Id, OrganizationNo).
+* Products are stored by ``Code`` (required); variants by ManufacturerPartNo; SKUs by PartNo. A SKU's
+  ``StandardPrice`` becomes a price row. Status 5/6 means IsActive false in Query.
+* Query property names follow Query 2.0 PascalCase conventions but the exact Norce schema is not public: rows
+  carry ids *and* codes (e.g. ProductSkuPriceLists has PriceListId and PriceListCode, QtyBreak);
+  datetimes are UTC with ``Z``. JobDto datetimes have no offset (UTC), like .NET's DateTime.
+* No $metadata, no XML, no StorageName (file area) imports, no Relations/CompetitorSkus, no order write-backs.
+* Supplier FullFile inactivates stock/prices per warehouse/price list scope; category deactivation is not
+  modelled.
+* A missing ``...FieldsThatAreSet`` list writes every field (``fields_absent_means_all``).
+
+Open questions of norce-api.md section 10, and the side taken
+==============================================================
+1. Job path: both ``Job/Get`` and ``api/Job/Get`` answer; no ``Job/List``.
+2. JobResponse StatusCode values / 400 bodies: invented as above.
+3. Payload size: no limit except ``max_body_bytes`` (512 MB); no Connect rate limit; jobs run one at a time.
+4. ``application-id`` on Connect: optional (recorded; ``connect_requires_application_id`` makes it required);
+   any integer AccountId is accepted.
+5. Query 2.0 only (PascalCase); 3.0 not emulated. Rate limits only via fault injection.
+6. Customers namespace: ``Customers/Customers`` and ``Customers/Companies``.
+7. Webhooks: no signing, no Norce headers (only the static ones), unordered at-least-once, dead events are
+   kept in ``deliveries`` but never replayed.
+8. Subscriptions are managed through the emulator admin API (Norce has only the Admin UI).
+9. Only StatusId 1-6 exist.
+10. Order receiver not emulated.
+
+FullFile (the kit's reading: "deactivate everything in scope that is missing"): products - every SKU not in
+the payload gets Status 5; prices - rows of the price lists present in the import but missing get
+IsActive=false; on-hand - rows of the (warehouse, location) pairs present but missing get IsActive=false;
+supplier - stock/prices of warehouses/price lists present but missing for a product are inactivated.
+Customers, companies and price lists are upsert only.
+"""
+
+from .config import EmulatorConfig, FaultSpec
+from .emulator import ApiError, Emulator
+
+__all__ = ["ApiError", "Emulator", "EmulatorConfig", "FaultSpec"]

@@ -1,0 +1,114 @@
+"""Emulator configuration: one frozen dataclass, replaceable at run time (``Emulator.configure``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+# Endpoint groups that faults can target. Admin calls are never faulted.
+GROUPS = ("token", "connect", "job", "query")
+
+# Norce Event retry schedule (norce-api.md §5): 16 retries over ~22 h, then the event is dead.
+NORCE_RETRY_SCHEDULE_SECONDS: tuple[float, ...] = (
+    5,
+    10,
+    15,
+    30,
+    60,
+    120,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    10800,
+    14400,
+    18000,
+    21600,
+)
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """Random faults for one endpoint group. Rates are probabilities in [0, 1]."""
+
+    rate_429: float = 0.0
+    rate_5xx: float = 0.0
+    drop_rate: float = 0.0  # close the socket without any response
+    latency_ms: float = 0.0  # added before answering
+    retry_after_seconds: int = 1  # sent with 429 (and 503)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FaultSpec:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown fault fields: {sorted(unknown)}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 = pick a free port; read Emulator.base_url after start()
+
+    # --- identity ---
+    client_id: str | None = "local-client"  # None = accept any client_id/secret
+    client_secret: str = "local-secret"  # noqa: S105 - a fake local credential
+    allowed_scopes: tuple[str, ...] = ("playground", "stage", "prod", "production")
+    require_scope: bool = True
+    token_ttl_seconds: int = 3600
+    token_rate_limit_per_minute: float | None = None  # Norce: 3/min + burst 20; None = unlimited
+    token_burst: int = 20
+
+    # --- tenant identity used in event payloads ---
+    norce_client_id: int = 1234  # "ClientId" in webhook payloads
+    application_id: int = 1042
+
+    # --- connect ---
+    strict_headers: bool = True  # unknown X-StormConnect-Header properties -> 400 (Norce ignores them)
+    require_full_file: bool = True  # FullFile must be present (and boolean) where the header has it
+    fields_absent_means_all: bool = True  # a missing ...FieldsThatAreSet list writes every field
+    reject_items_missing_keys: bool = False  # True: 400 at request time instead of job-log errors
+    auto_create_price_lists: bool = False  # Norce ignores prices for unknown price lists
+    connect_requires_application_id: bool = False
+    max_body_bytes: int = 512 * 1024 * 1024
+
+    # --- jobs ---
+    job_delay: float = 0.05  # seconds per status step (Queued -> Initialized -> final)
+    job_processing: bool = True  # False: jobs stay Queued until resumed or forced
+    job_emit_insert_singular: bool = False  # JobDto "Insert" (docs) instead of "Inserts" (contract)
+    job_restart_window_days: int = 14
+    job_failure_rate: float = 0.0
+
+    # --- query ---
+    query_page_size: int = 500  # server page size when no $top is given
+    query_max_top: int = 500  # $top above this is silently clamped (no nextLink), as seen in production
+    max_url_length: int = 8192  # longer request targets -> 414
+
+    # --- events ---
+    event_retry_scale: float = 1.0  # multiply Norce's retry schedule (e.g. 0.001 in tests)
+    event_timeout_seconds: float = 5.0
+    event_sender_threads: int = 4
+
+    # --- faults ---
+    faults: dict[str, FaultSpec] = field(default_factory=dict)  # group -> FaultSpec
+    seed: int | None = None  # seeds the fault RNG for deterministic runs
+
+    verbose: bool = False  # log every request to stderr
+
+    def replace(self, **changes: Any) -> EmulatorConfig:
+        if "faults" in changes:
+            changes["faults"] = normalise_faults(changes["faults"])
+        return dataclasses.replace(self, **changes)
+
+
+def normalise_faults(faults: dict[str, Any] | None) -> dict[str, FaultSpec]:
+    out: dict[str, FaultSpec] = {}
+    for group, spec in (faults or {}).items():
+        if group not in GROUPS:
+            raise ValueError(f"unknown fault group {group!r}; expected one of {GROUPS}")
+        out[group] = spec if isinstance(spec, FaultSpec) else FaultSpec.from_dict(dict(spec))
+    return out

@@ -1,0 +1,1 @@
+"""Bundled sample ERP export (file-drop layout) for the local stack, demo, tests and benchmarks."""

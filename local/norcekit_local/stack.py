@@ -1,0 +1,325 @@
+"""The local stack: moto (AWS) + the Norce emulator + the template's resources, in one process.
+
+``python -m norcekit_local`` runs it in the foreground; the demo and e2e tests start the same thing
+in-process::
+
+    with LocalStack(root=tmp_path) as stack:
+        env = stack.env()          # export into a process to run norcekit against the stack
+        stack.info["queue_url"]    # everything also written to <root>/stack.json
+
+Extension point: a *service* is anything with ``name``, ``start(stack) -> dict | None`` and
+``stop()``. Services start after the AWS resources and the emulator, in order, and stop in reverse;
+what ``start`` returns is recorded under ``services.<name>`` in stack.json. The webhook front, the
+SQS consumer and the job monitor ticks plug in this way (see :data:`DEFAULT_SERVICE_FACTORIES`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import shlex
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+from aws_lambda_powertools.utilities.parameters import clear_caches as clear_parameter_caches
+
+from norce_emulator import Emulator, EmulatorConfig
+
+from .aws import LOOPBACK, MotoServer
+from .resources import (
+    LOCAL_NORCE_CLIENT_ID,
+    LOCAL_NORCE_CLIENT_SECRET,
+    LOCAL_WEBHOOK_SECRET,
+    TEMPLATE_PATH,
+    LocalResources,
+    create_resources,
+    local_secret_values,
+)
+
+DEFAULT_ROOT = ".local"
+DEFAULT_REGION = "eu-north-1"
+DEFAULT_STACK_NAME = "local"
+#: Norce ApplicationId and AccountId of the local tenant (the emulator accepts any AccountId).
+LOCAL_APPLICATION_ID = 1042
+LOCAL_ACCOUNT_ID = 101
+LOCAL_CONFIG = Path(__file__).resolve().parent / "config" / "local.yaml"
+STACK_FILE = "stack.json"
+ENV_FILE = "stack.env"
+
+
+#: The running stack of this process, if any (moto's backends are shared by every server in it).
+_active: list[LocalStack] = []
+_active_lock = threading.Lock()
+
+
+class Service(Protocol):
+    """Something the local stack runs next to moto and the emulator (webhook front, consumer, ...)."""
+
+    name: str
+
+    def start(self, stack: LocalStack) -> Mapping[str, Any] | None: ...
+
+    def stop(self) -> None: ...
+
+
+#: What ``python -m norcekit_local`` runs besides moto and the emulator, in start order. Each entry
+#: builds a fresh service; add the webhook front, SQS consumer and job monitor ticks here.
+DEFAULT_SERVICE_FACTORIES: list[Callable[[], Service]] = []
+
+
+def generate_sample_data(target: Path) -> bool:
+    """Generate the sample ERP export into ``target`` unless it is there already.
+
+    Returns True when data exists afterwards (the generator may not be installed yet).
+    """
+    if target.is_dir() and any(target.iterdir()):
+        return True
+    try:
+        generator = importlib.import_module("norcekit_local.sample_data.generate")
+    except ImportError:
+        return False
+    generator.generate(target)
+    return True
+
+
+class LocalStack:
+    """Starts moto on loopback, the Norce emulator and the template's resources; writes stack.json."""
+
+    def __init__(
+        self,
+        root: str | Path = DEFAULT_ROOT,
+        *,
+        region: str = DEFAULT_REGION,
+        stack_name: str = DEFAULT_STACK_NAME,
+        moto_port: int = 0,
+        norce_port: int = 0,
+        emulator_overrides: Mapping[str, Any] | None = None,
+        services: Iterable[Service] = (),
+        sample_data: bool = True,
+        template_path: str | Path = TEMPLATE_PATH,
+        parameters: Mapping[str, str] | None = None,
+    ) -> None:
+        self.root = Path(root).resolve()
+        self.region = region
+        self.stack_name = stack_name
+        self.template_path = Path(template_path)
+        self.sample_data = sample_data
+        self.parameter_overrides = dict(parameters or {})
+        self.services: list[Service] = list(services)
+        self.moto = MotoServer(port=moto_port, region=region)
+        self.emulator = Emulator(
+            EmulatorConfig(
+                host=LOOPBACK,
+                port=norce_port,
+                client_id=LOCAL_NORCE_CLIENT_ID,
+                client_secret=LOCAL_NORCE_CLIENT_SECRET,
+                application_id=LOCAL_APPLICATION_ID,
+            ),
+            **dict(emulator_overrides or {}),
+        )
+        self.resources: LocalResources | None = None
+        self.info: dict[str, Any] = {}
+        self._started: list[Service] = []
+        self._running = False
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> LocalStack:
+        if self._running:
+            return self
+        with _active_lock:
+            if _active:
+                raise RuntimeError(
+                    "a local stack is already running in this process (moto's state is process-wide); "
+                    f"stop it first: {_active[0].root}"
+                )
+            _active.append(self)
+        self._running = True
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.moto.start()
+        self.emulator.start()
+        self.resources = create_resources(
+            self.moto.client,
+            stack_name=self.stack_name,
+            region=self.region,
+            parameters=self._parameters(),
+            secret_values=local_secret_values(),
+            template_path=self.template_path,
+        )
+        has_sample = self.sample_data and generate_sample_data(self.sample_dir)
+        self.info = self._describe(has_sample)
+        self.write()
+        for service in self.services:
+            self._started.append(service)
+            details = service.start(self)
+            if details:
+                self.info.setdefault("services", {})[service.name] = dict(details)
+                self.write()
+
+    def stop(self) -> None:
+        if not self._running:
+            return
+        self._running = False
+        while self._started:
+            service = self._started.pop()
+            with contextlib.suppress(Exception):  # one failing service must not keep ports open
+                service.stop()
+        try:
+            self.emulator.stop()
+            self.moto.stop()
+            # Handlers run in-process by services cache Powertools providers whose boto3 clients
+            # point at this (now closed) endpoint; drop them so later code in the process makes new ones.
+            clear_parameter_caches()  # type: ignore[no-untyped-call]
+        finally:
+            with _active_lock:
+                _active.remove(self)
+        # stack.json describes a running stack; leaving it would point clients at closed ports.
+        for name in (STACK_FILE, ENV_FILE):
+            with contextlib.suppress(FileNotFoundError):
+                (self.root / name).unlink()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    # --- description ----------------------------------------------------------------------------
+    @property
+    def sample_dir(self) -> Path:
+        return self.root / "sample"
+
+    @property
+    def stack_file(self) -> Path:
+        return self.root / STACK_FILE
+
+    def _parameters(self) -> dict[str, str]:
+        """Template parameters for the local stack (what samconfig.toml is for a deployment)."""
+        parameters = {
+            "Stage": "dev",
+            "NorceEnvironment": "playground",
+            "NorceApplicationId": str(LOCAL_APPLICATION_ID),
+            "NorceAccountId": str(LOCAL_ACCOUNT_ID),
+            "NorcekitConfig": str(LOCAL_CONFIG) if LOCAL_CONFIG.is_file() else "",
+        }
+        parameters.update(self.parameter_overrides)
+        return parameters
+
+    def env(self) -> dict[str, str]:
+        """Environment for a process that runs norcekit against this stack."""
+        if self.resources is None:
+            raise RuntimeError("local stack not started")
+        env = dict(self.resources.env)  # the template's function environment, resolved locally
+        env.update(self.moto.env())
+        env.update(
+            {
+                "NORCE_BASE_URL": self.emulator.base_url,
+                "NORCEKIT_SAMPLE_DIR": str(self.sample_dir),
+                # Not a function setting (no Lambda reads the DLQ); operator tools (CLI redrive) do.
+                "EVENT_DLQ_URL": self.resources.dlq_url,
+                # No X-Ray daemon locally; metrics still print as EMF lines.
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                # Keep a developer's real AWS profile out of local runs.
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            }
+        )
+        return env
+
+    def _describe(self, has_sample: bool) -> dict[str, Any]:
+        assert self.resources is not None
+        res = self.resources
+        return {
+            "pid": os.getpid(),
+            "root": str(self.root),
+            "region": self.region,
+            "stack_name": self.stack_name,
+            "norce_url": self.emulator.base_url,
+            "norce_admin_url": f"{self.emulator.base_url}/_admin/",
+            "norce_client_id": LOCAL_NORCE_CLIENT_ID,
+            "norce_client_secret": LOCAL_NORCE_CLIENT_SECRET,
+            "norce_application_id": LOCAL_APPLICATION_ID,
+            "norce_account_id": LOCAL_ACCOUNT_ID,
+            "aws_endpoint_url": self.moto.endpoint_url,
+            "table": res.table,
+            "queue_url": res.queue_url,
+            "queue_arn": res.queue_arn,
+            "dlq_url": res.dlq_url,
+            "dlq_arn": res.dlq_arn,
+            "scheduler_dlq_url": res.scheduler_dlq_url,
+            "bucket": res.bucket,
+            "event_bus": res.event_bus,
+            "bus_sink_queue_url": res.bus_sink_queue_url,
+            "norce_credentials_secret_arn": res.secrets["NorceCredentialsSecret"],
+            "webhook_secrets_arn": res.secrets["WebhookSecretsSecret"],
+            "webhook_secret": LOCAL_WEBHOOK_SECRET,
+            "webhook_secret_header": res.env.get("WEBHOOK_SECRET_HEADER", ""),
+            "source_credentials_secret_arn": res.secrets.get("SourceCredentialsSecret"),
+            "target_credentials_secret_arn": res.secrets.get("TargetCredentialsSecret"),
+            "sample_data_dir": str(self.sample_dir) if has_sample else None,
+            "quarantine": {
+                "bucket": res.bucket,
+                "prefix": "quarantine/",
+                "uri": f"s3://{res.bucket}/quarantine/",
+            },
+            "unresolved_env": list(res.unresolved_env),
+            "env": self.env(),
+            "services": {},
+        }
+
+    def write(self) -> Path:
+        """Write stack.json (and stack.env, for ``set -a; . .local/stack.env``)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        _atomic_write(self.stack_file, json.dumps(self.info, indent=2, sort_keys=True) + "\n")
+        lines = [f"{name}={shlex.quote(value)}" for name, value in sorted(self.info["env"].items())]
+        _atomic_write(self.root / ENV_FILE, "\n".join(lines) + "\n")
+        return self.stack_file
+
+    def summary(self) -> str:
+        info = self.info
+        lines = [
+            f"norcekit local stack ({info['stack_name']}, pid {info['pid']})",
+            f"  Norce emulator   {info['norce_url']}  (admin {info['norce_admin_url']})",
+            f"  AWS (moto)       {info['aws_endpoint_url']}  region {info['region']}",
+            f"  table            {info['table']}",
+            f"  event queue      {info['queue_url']}",
+            f"  event DLQ        {info['dlq_url']}",
+            f"  bucket           s3://{info['bucket']}  (quarantine/ for rejected payloads)",
+            f"  event bus        {info['event_bus']}  -> sink {info['bus_sink_queue_url']}",
+            f"  sample data      {info['sample_data_dir'] or '(not generated)'}",
+        ]
+        for name, details in info.get("services", {}).items():
+            lines.append(f"  {name:<16} {json.dumps(details)}")
+        lines.append(f"  stack file       {self.stack_file}  (env: set -a; . {self.root / ENV_FILE})")
+        return "\n".join(lines)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Readers polling for the file never see half of it."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def load_stack_info(root: str | Path = DEFAULT_ROOT) -> dict[str, Any]:
+    """stack.json of a running local stack (raises FileNotFoundError when none is running)."""
+    info: dict[str, Any] = json.loads((Path(root) / STACK_FILE).read_text(encoding="utf-8"))
+    return info

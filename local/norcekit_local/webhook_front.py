@@ -1,0 +1,263 @@
+"""A loopback HTTP server standing in for API Gateway in front of the webhook receiver Lambda.
+
+Each request becomes an API Gateway REST proxy event (v1: ``resource`` ``/events/{EventType}``,
+``pathParameters``, ``headers``/``multiValueHeaders``, ``isBase64Encoded`` for non-UTF-8 bodies,
+``requestContext``) and is passed to the real ``functions/webhook_receiver/app.handler`` in-process
+with a fake Lambda context; its ``statusCode``/``headers``/``body`` are sent back.
+
+The Norce emulator's event subscriptions post to ``{webhook_url}/{EventType}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from norcekit_local.handlers import FakeLambdaContext, Handler, load_handler
+
+EVENTS_RESOURCE = "/events/{EventType}"
+_EVENTS_PATH = re.compile(r"^/events/(?P<EventType>[^/]+)$")
+
+
+def apigw_rest_event(
+    method: str,
+    path: str,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    body: bytes | None,
+    *,
+    stage: str = "local",
+    source_ip: str = "127.0.0.1",
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event as Lambda receives it (``sam local generate-event
+    apigateway aws-proxy`` shape)."""
+    split = urlsplit(path)
+    pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, value in pairs:
+        single[name] = value  # API Gateway keeps the last value
+        multi.setdefault(name, []).append(value)
+    query = parse_qsl(split.query, keep_blank_values=True)
+    match = _EVENTS_PATH.match(split.path)
+    resource = EVENTS_RESOURCE if match else split.path
+    path_parameters = {"EventType": match.group("EventType")} if match else None
+    is_base64 = False
+    text: str | None = None
+    if body:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text, is_base64 = base64.b64encode(body).decode("ascii"), True
+    now = datetime.now(UTC)
+    request_id = request_id or str(uuid.uuid4())
+    return {
+        "body": text,
+        "resource": resource,
+        "path": split.path,
+        "httpMethod": method,
+        "isBase64Encoded": is_base64,
+        "queryStringParameters": dict(query) or None,
+        "multiValueQueryStringParameters": ({k: [v for kk, v in query if kk == k] for k, _ in query} or None),
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "headers": single,
+        "multiValueHeaders": multi,
+        "requestContext": {
+            "accountId": "123456789012",
+            "resourceId": "abc123",
+            "stage": stage,
+            "requestId": request_id,
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "accessKey": None,
+                "sourceIp": source_ip,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": single.get("User-Agent") or single.get("user-agent"),
+                "user": None,
+            },
+            "path": f"/{stage}{split.path}",
+            "resourcePath": resource,
+            "httpMethod": method,
+            "apiId": "local000000",
+            "protocol": "HTTP/1.1",
+        },
+    }
+
+
+class WebhookFront:
+    """``start()`` → serving on ``base_url``; events go to ``webhook_url`` + ``/<EventType>``."""
+
+    def __init__(
+        self,
+        handler: Handler | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        function_timeout_s: float = 30.0,
+    ) -> None:
+        self._handler = handler
+        self.host = host
+        self.port = port
+        self.function_timeout_s = function_timeout_s
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        # One invocation at a time, like one Lambda container (the resolver keeps per-request state).
+        self._invoke_lock = threading.Lock()
+        self.invocations = 0
+        self.responses: list[int] = []
+
+    @property
+    def handler(self) -> Handler:
+        if self._handler is None:
+            self._handler = load_handler("webhook_receiver")
+        return self._handler
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("webhook front not started")
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.base_url}/events"
+
+    def invoke(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> dict[str, Any]:
+        event = apigw_rest_event(method, path, headers, body)
+        with self._invoke_lock:
+            self.invocations += 1
+            result: dict[str, Any] = self.handler(
+                event, FakeLambdaContext("webhook_receiver", self.function_timeout_s)
+            )
+        self.responses.append(int(result.get("statusCode", 502)))
+        return result
+
+    def start(self) -> WebhookFront:
+        front = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                try:
+                    result = front.invoke(self.command, self.path, list(self.headers.items()), body)
+                except Exception as exc:  # the Lambda crashed: API Gateway answers 502
+                    result = {
+                        "statusCode": 502,
+                        "body": f'{{"message":"Internal server error ({type(exc).__name__})"}}',
+                    }
+                payload = result.get("body") or ""
+                data = base64.b64decode(payload) if result.get("isBase64Encoded") else str(payload).encode()
+                self.send_response(int(result.get("statusCode", 502)))
+                headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
+                headers.setdefault("content-type", "application/json")
+                for name, value in headers.items():
+                    if name not in ("content-length", "connection"):
+                        self.send_header(name, str(value))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_POST = do_GET = do_PUT = do_DELETE = do_PATCH = _serve  # noqa: N815
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        self._server = ThreadingHTTPServer((self.host, self.port), _Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-front", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> WebhookFront:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+def apply_stack_env(stack: Any) -> None:
+    """In-process handlers read their settings from ``os.environ``: point it at the local stack."""
+    import os  # noqa: PLC0415
+
+    from norcekit.settings import reset_settings_cache  # noqa: PLC0415
+
+    os.environ.update(stack.env())
+    reset_settings_cache()
+
+
+class WebhookFrontService:
+    """Local-stack service: the webhook front, with every emulator event type subscribed to it.
+
+    Adds ``webhook_url``, ``webhook_secret_header`` and ``webhook_secret`` to stack.json; events are
+    POSTed to ``{webhook_url}/{EventType}`` with the secret in that header.
+    """
+
+    name = "webhook_front"
+
+    def __init__(self, port: int = 0, *, subscribe: bool = True) -> None:
+        self.port = port
+        self.subscribe = subscribe
+        self.front: WebhookFront | None = None
+
+    def start(self, stack: Any) -> dict[str, Any]:
+        from norce_emulator.events import EVENT_TYPES  # noqa: PLC0415
+        from norcekit.events.receiver import DEFAULT_SECRET_HEADER  # noqa: PLC0415
+
+        apply_stack_env(stack)
+        self.front = WebhookFront(port=self.port).start()
+        header = stack.info.get("webhook_secret_header") or DEFAULT_SECRET_HEADER
+        secret = stack.info["webhook_secret"]
+        if self.subscribe:
+            for event_type in EVENT_TYPES:
+                stack.emulator.subscribe(
+                    event_type, f"{self.front.webhook_url}/{event_type}", {header: secret}
+                )
+        details = {
+            "webhook_url": self.front.webhook_url,
+            "webhook_secret_header": header,
+            "webhook_secret": secret,
+        }
+        stack.info.update(details)
+        return details
+
+    def stop(self) -> None:
+        if self.front is not None:
+            self.front.stop()
+            self.front = None

@@ -1,0 +1,304 @@
+"""Full import streaming: file drop → sample mapping → one chunked Connect request.
+
+Each case runs in a fresh process (``python -m tests.bench.bench_import <mode> <root> <url>``) so
+its peak RSS (``ru_maxrss``) is its own; the receiving side is the draining sink in a third process.
+
+* ``kit``: what ``ImportRunner._full_items`` streams: ``FileDropSource.iter_all`` → ``count_read``
+  → ``first_of_each_key`` → ``map_records`` (sample mapping, pydantic contract models) →
+  ``ConnectClient.import_items`` (``dump_item`` per item, 64 KB chunks).
+* ``raw`` (baseline): the same export lines, ``orjson.loads`` → ``ConnectClient.import_items``
+  (``orjson.dumps`` per item): same client, header, endpoint and streaming, no mapping.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tests.bench.data import integration_config, products_file, sample_export
+from tests.bench.harness import BenchResult, Figure, median, ratio_figure, run_worker
+from tests.bench.servers import APPLICATION_ID, CLIENT_ID, CLIENT_SECRET, sink_process
+
+NAME = "import_full"
+#: Lambda: 1,769 MB = one full vCPU; the 15-minute limit bounds one streamed full import.
+LAMBDA_LIMIT_S = 900.0
+ONE_MILLION = 1_000_000
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+def worker(mode: str, root: str, url: str) -> dict[str, Any]:
+    import orjson  # noqa: PLC0415
+
+    from norcekit.imports.pipeline import RunCounts, count_read, first_of_each_key, map_records  # noqa: PLC0415
+    from norcekit.imports.records import SourceRecord  # noqa: PLC0415
+    from norcekit.norce.factory import build_norce_clients  # noqa: PLC0415
+    from norcekit.norce.http import Deadline  # noqa: PLC0415
+    from norcekit.settings import load_settings  # noqa: PLC0415
+
+    config = integration_config(Path(root))
+    settings = load_settings(
+        norce_base_url=url,
+        norce_client_id=CLIENT_ID,
+        norce_client_secret=CLIENT_SECRET,
+        norce_application_id=APPLICATION_ID,
+        norce_account_id=1,
+    )
+    clients = build_norce_clients(settings)
+    header = config.build_header("products", account_id=1, full_file=True)
+    counts = RunCounts()
+    rejected: list[str] = []
+
+    def reject(record: SourceRecord, reason: str) -> None:
+        rejected.append(f"{record.key}: {reason}")
+
+    if mode == "kit":
+        from norcekit.imports.config import build_source  # noqa: PLC0415
+
+        source = build_source(config, "erp")
+        mapping = config.mapping_for("products")
+
+        def items() -> Iterator[Any]:
+            records = first_of_each_key(count_read(source.iter_all("products"), counts), counts, reject)
+            yield from map_records(records, lambda record: mapping(record.data or {}), counts, reject)
+
+    else:
+        path = products_file(Path(root))
+
+        def items() -> Iterator[Any]:
+            with path.open("rb") as lines:
+                for line in lines:
+                    yield orjson.loads(line)
+
+    clients.tokens.token(Deadline.none())  # the token fetch is not part of the stream
+    rss_before = _peak_rss_mb()
+    cpu0, wall0 = _cpu_s(), time.perf_counter()
+    result = clients.connect.import_items("products", header, items)
+    wall, cpu = time.perf_counter() - wall0, _cpu_s() - cpu0
+    clients.close()
+    return {
+        "mode": mode,
+        "items": result.items_sent,
+        "job_id": result.job_id,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "rss_before_stream_mb": rss_before,
+        "peak_rss_mb": _peak_rss_mb(),
+        "rejected": len(rejected),
+        "first_rejections": rejected[:3],
+    }
+
+
+def stage_breakdown(root: Path, *, limit: int) -> dict[str, float]:
+    """CPU µs per item of each stage of the kit's stream (the mapping's ``build`` intercepted)."""
+    import orjson  # noqa: PLC0415
+
+    from norcekit.imports.mappings import fields, sample  # noqa: PLC0415
+    from norcekit.norce.contracts import Product, dump_item  # noqa: PLC0415
+
+    with products_file(root).open("rb") as stream:
+        lines = [line for _, line in zip(range(limit), stream, strict=False)]
+    rows = [orjson.loads(line) for line in lines]
+    payloads: list[Any] = []
+    original = sample.build
+    sample.build = lambda model, payload: payloads.append(payload)  # type: ignore[assignment,misc,return-value]
+    try:
+        for row in rows:
+            sample.products(row)
+    finally:
+        sample.build = original
+    pruned = [fields._prune(p) for p in payloads]
+    models = [Product.model_validate(p) for p in pruned]
+
+    def best(fn: Any, items: list[Any]) -> float:
+        times = []
+        for _ in range(5):
+            started = time.process_time()
+            for item in items:
+                fn(item)
+            times.append(time.process_time() - started)
+        return min(times) / len(items) * 1e6
+
+    def helpers(row: Any) -> None:
+        payloads.clear()
+        sample.products(row)
+
+    sample.build = lambda model, payload: payloads.append(payload)  # type: ignore[assignment,misc,return-value]
+    try:
+        helper_us = best(helpers, rows)
+    finally:
+        sample.build = original
+    return {
+        "read + orjson.loads": best(orjson.loads, lines),
+        "mapping helpers (Row reads, dict building)": helper_us,
+        "prune None/empty": best(fields._prune, payloads),
+        "pydantic validation": best(Product.model_validate, pruned),
+        "dump_item": best(dump_item, models),
+    }
+
+
+def run(*, quick: bool = False, reps: int | None = None) -> BenchResult:
+    sizes = [400] if quick else [10_000, 100_000]
+    reps = reps or (1 if quick else 3)
+    result = BenchResult(
+        NAME,
+        "Full import streaming",
+        "File drop (sample export, products with variants, 2 cultures) → sample mapping → one "
+        "streamed chunked Connect request, each case in a fresh process (peak RSS = `ru_maxrss` of "
+        "that process). The receiver is a minimal chunk-draining HTTP server in a separate process "
+        "(`tests/bench/sink.py`): the emulator parses and keeps every item and would be the "
+        "bottleneck. Baseline: the same export lines `orjson.loads` → the same `ConnectClient` "
+        "(orjson per item, same header, same streaming). Kit and baseline alternate per repetition. "
+        "Items are Connect product items (~4 SKUs each).",
+    )
+    per_size: dict[int, dict[str, list[dict[str, Any]]]] = {}
+    with sink_process() as url:
+        for skus in sizes:
+            root, counts = sample_export(skus)
+            runs: dict[str, list[dict[str, Any]]] = {"raw": [], "kit": []}
+            for _ in range(reps):
+                for mode in ("raw", "kit"):
+                    outcome = run_worker("tests.bench.bench_import", [mode, str(root), url], timeout=900)
+                    if outcome["items"] != counts["products"] or outcome["rejected"]:
+                        raise RuntimeError(
+                            f"{mode} import sent {outcome['items']} of {counts['products']}: {outcome}"
+                        )
+                    runs[mode].append(outcome)
+            per_size[skus] = runs
+            label = (
+                f"{round(counts['skus'] / 1000)}k SKUs"
+                if counts["skus"] >= 1000
+                else f"{counts['skus']} SKUs"
+            )
+            kit_rate = [r["items"] / r["wall_s"] for r in runs["kit"]]
+            raw_rate = [r["items"] / r["wall_s"] for r in runs["raw"]]
+            result.add(
+                ratio_figure(
+                    f"{label} ({counts['products']:,} items): throughput",
+                    kit_rate,
+                    raw_rate,
+                    unit="items/s",
+                    baseline_label="raw JSON pass-through",
+                    goal_ratio=0.5,
+                    goal_text=">= 0.5 x baseline",
+                )
+            )
+            result.add(
+                Figure(
+                    f"{label}: SKUs per second",
+                    round(
+                        median(
+                            [
+                                r["items"] / r["wall_s"] * counts["skus"] / counts["products"]
+                                for r in runs["kit"]
+                            ]
+                        ),
+                        1,
+                    ),
+                    "SKUs/s",
+                    repetitions=reps,
+                )
+            )
+            kit_cpu_us = [r["cpu_s"] / r["items"] * 1e6 for r in runs["kit"]]
+            raw_cpu_us = [r["cpu_s"] / r["items"] * 1e6 for r in runs["raw"]]
+            result.add(
+                ratio_figure(
+                    f"{label}: CPU per item (sender)",
+                    kit_cpu_us,
+                    raw_cpu_us,
+                    unit="µs CPU/item",
+                    baseline_label="raw JSON pass-through",
+                    goal_ratio=None,
+                    higher_is_better=False,
+                )
+            )
+            rss = [r["peak_rss_mb"] for r in runs["kit"]]
+            result.add(
+                Figure(
+                    f"{label}: peak RSS",
+                    round(median(rss), 1),
+                    "MB",
+                    repetitions=reps,
+                    baseline=round(median([r["peak_rss_mb"] for r in runs["raw"]]), 1),
+                    baseline_label="raw JSON pass-through",
+                    goal="< 256 MB",
+                    passed=median(rss) < 256,
+                    samples=[round(x, 1) for x in rss],
+                )
+            )
+            rss_at_start = median([r["rss_before_stream_mb"] for r in runs["kit"]])
+            result.notes.append(
+                f"{label}: {counts['products']:,} products, {counts['variants']:,} variants, "
+                f"{counts['skus']:,} SKUs; RSS after imports, before streaming {rss_at_start:.1f} MB (kit)."
+            )
+
+    if len(sizes) == 2:
+        small, large = (median([r["peak_rss_mb"] for r in per_size[s]["kit"]]) for s in sizes)
+        result.add(
+            Figure(
+                "peak RSS growth 10k → 100k SKUs",
+                round(large / small, 3),
+                "x",
+                repetitions=reps,
+                baseline=round(small, 1),
+                baseline_label="10k peak RSS, MB",
+                ratio=round(large / small, 3),
+                goal="<= 1.3x",
+                passed=large / small <= 1.3,
+            )
+        )
+    stages = stage_breakdown(sample_export(sizes[0])[0], limit=200 if quick else 2000)
+    total = sum(stages.values())
+    result.notes.append(
+        "Where the kit's CPU goes per item (in-process, min of 5 passes, same items): "
+        + ", ".join(f"{name} {us:.0f} µs ({us / total:.0%})" for name, us in stages.items())
+        + ". The baseline spends only the first and an orjson dump (~10-20 µs)."
+    )
+    largest = per_size[sizes[-1]]["kit"]
+    _, counts = sample_export(sizes[-1])
+    skus_per_cpu_s = median([r["items"] / r["cpu_s"] for r in largest]) * counts["skus"] / counts["products"]
+    skus_per_wall_s = (
+        median([r["items"] / r["wall_s"] for r in largest]) * counts["skus"] / counts["products"]
+    )
+    projected = ONE_MILLION / skus_per_cpu_s
+    result.add(
+        Figure(
+            "projected 1M SKUs in one Lambda (1 vCPU)",
+            round(projected, 1),
+            "s",
+            repetitions=reps,
+            goal=f"< {LAMBDA_LIMIT_S:.0f} s (Lambda limit)",
+            passed=projected < LAMBDA_LIMIT_S,
+        )
+    )
+    result.notes.append(
+        f"1M projection: 1,000,000 SKUs ÷ {skus_per_cpu_s:,.0f} SKUs per CPU-second of the sender "
+        f"(median of the largest case; by wall clock on this shared machine {skus_per_wall_s:,.0f} SKUs/s "
+        f"→ {ONE_MILLION / skus_per_wall_s:,.0f} s). Assumes a 1,769 MB Lambda = one full vCPU ≈ one core "
+        "here, the stream is CPU-bound (Norce reads as fast as we write), and memory stays flat (the "
+        "only per-item state kept is the set of seen keys, ~100 B per product)."
+    )
+    return result
+
+
+def _main(argv: list[str]) -> int:
+    import json  # noqa: PLC0415
+
+    mode, root, url = argv
+    print(json.dumps(worker(mode, root, url)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))

@@ -1,0 +1,279 @@
+"""Targets: HTTP (respx), EventBridge and S3 (in-process moto), and the document's idempotency key."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+import respx
+from moto import mock_aws
+
+from norcekit.events.config import EventBridgeTargetConfig, HttpTargetConfig, S3TargetConfig
+from norcekit.events.targets.base import Outcome, TargetDocument, idempotency_key
+from norcekit.events.targets.eventbridge import EventBridgeTarget, chunk_entries
+from norcekit.events.targets.http import HttpTarget
+from norcekit.events.targets.s3 import S3Target
+from norcekit.norce.http import Deadline
+
+URL = "https://target.example.test/norce"
+REGION = "eu-north-1"
+
+
+def doc(
+    key: str = "100011", data: dict[str, Any] | None = None, *, at: datetime | None = None
+) -> TargetDocument:
+    return TargetDocument.build(
+        "sku",
+        key,
+        ["SkuChangedNotification"],
+        {"PartNo": key, "Name": "x"} if data is None else data,
+        fetched_at=at,
+    )
+
+
+# --- idempotency key ---------------------------------------------------------------------------------
+
+
+def test_idempotency_key_depends_on_state_not_on_key_order_or_time() -> None:
+    a = TargetDocument.build(
+        "sku", "1", ["A"], {"x": 1, "y": [1, 2]}, fetched_at=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    b = TargetDocument.build("sku", "1", ["B"], {"y": [1, 2], "x": 1})
+    assert a.idempotency_key == b.idempotency_key
+    assert idempotency_key("sku", "1", {"x": 2}) != a.idempotency_key
+    assert idempotency_key("sku", "2", {"x": 1, "y": [1, 2]}) != a.idempotency_key
+    assert idempotency_key("sku", "1", None) != idempotency_key("customer", "1", None)
+
+
+def test_not_found_document_shape() -> None:
+    gone = TargetDocument.build("sku", "X", ["SkuChangedNotification"], None)
+    body = json.loads(gone.to_json())
+    assert body["status"] == "not_found" and body["data"] is None
+    assert set(body) == {"entity", "key", "event_types", "status", "data", "fetched_at", "idempotency_key"}
+
+
+# --- HTTP --------------------------------------------------------------------------------------------
+
+
+def http_target(**overrides: Any) -> HttpTarget:
+    config = HttpTargetConfig.model_validate({"type": "http", "url": URL, "backoff_s": 0.0, **overrides})
+    return HttpTarget("shop", config, client=httpx.Client(), sleep=lambda s: None)
+
+
+@respx.mock
+def test_http_target_down_is_retried_then_delivered() -> None:
+    route = respx.post(URL).mock(
+        side_effect=[httpx.Response(503), httpx.ConnectError("refused"), httpx.Response(204)]
+    )
+    [result] = http_target().deliver([doc()])
+    assert result.outcome is Outcome.OK
+    assert route.call_count == 3
+
+
+@respx.mock
+def test_http_target_still_down_after_attempts_is_retryable() -> None:
+    respx.post(URL).mock(return_value=httpx.Response(502))
+    [result] = http_target(max_attempts=2).deliver([doc()])
+    assert result.outcome is Outcome.RETRYABLE_ERROR
+
+
+@respx.mock
+def test_http_target_stops_retrying_at_the_deadline() -> None:
+    route = respx.post(URL).mock(return_value=httpx.Response(503, headers={"Retry-After": "30"}))
+    [result] = http_target(max_attempts=5).deliver([doc()], deadline=Deadline.after(1.0))
+    assert result.outcome is Outcome.RETRYABLE_ERROR
+    assert route.call_count == 1  # waiting 30 s would pass the deadline
+
+
+@respx.mock
+def test_http_4xx_is_permanent_and_not_retried() -> None:
+    route = respx.post(URL).mock(return_value=httpx.Response(422))
+    [result] = http_target().deliver([doc()])
+    assert result.outcome is Outcome.PERMANENT_ERROR
+    assert route.call_count == 1
+
+
+@respx.mock
+def test_http_idempotency_key_is_stable_across_redelivery() -> None:
+    route = respx.post(URL).mock(return_value=httpx.Response(200))
+    target = http_target()
+    target.deliver([doc(at=datetime(2026, 1, 1, tzinfo=UTC))])
+    target.deliver([doc(at=datetime(2026, 1, 2, tzinfo=UTC))])  # redelivered later, same state
+    target.deliver([doc(data={"PartNo": "100011", "Name": "changed"})])
+    keys = [call.request.headers["Idempotency-Key"] for call in route.calls]
+    assert keys[0] == keys[1] != keys[2]
+    body = json.loads(route.calls[0].request.content)
+    assert body["key"] == "100011" and body["idempotency_key"] == keys[0]
+
+
+@respx.mock
+def test_http_auth_header_is_reread_once_on_401() -> None:
+    seen: list[str] = []
+    tokens = iter(["Bearer old-token", "Bearer new-token"])
+    current = {"value": next(tokens)}
+
+    def auth(refresh: bool) -> str:
+        if refresh:
+            current["value"] = next(tokens)
+        return current["value"]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["Authorization"])
+        return httpx.Response(200 if request.headers["Authorization"] == "Bearer new-token" else 401)
+
+    respx.post(URL).mock(side_effect=answer)
+    config = HttpTargetConfig.model_validate({"type": "http", "url": URL})
+    target = HttpTarget("shop", config, client=httpx.Client(), auth=auth, sleep=lambda s: None)
+    [result] = target.deliver([doc()])
+    assert result.ok
+    assert seen == ["Bearer old-token", "Bearer new-token"]
+
+
+def test_http_auth_from_secrets_manager(monkeypatch: pytest.MonkeyPatch) -> None:
+    with mock_aws(), respx.mock:
+        arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name="target-creds", SecretString=json.dumps({"token": "test-target-token"})
+        )["ARN"]
+        route = respx.post(URL).mock(return_value=httpx.Response(200))
+        config = HttpTargetConfig.model_validate({"type": "http", "url": URL, "credentials_secret_arn": arn})
+        HttpTarget("shop", config, client=httpx.Client()).deliver([doc()])
+        assert route.calls[0].request.headers["Authorization"] == "Bearer test-target-token"
+
+
+# --- EventBridge --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def events_client() -> Any:
+    with mock_aws():
+        client = boto3.client("events", region_name=REGION)
+        client.create_event_bus(Name="norce")
+        yield client
+
+
+def count_put_events(client: Any) -> list[int]:
+    sizes: list[int] = []
+    client.meta.events.register(
+        "before-parameter-build.events.PutEvents", lambda params, **kw: sizes.append(len(params["Entries"]))
+    )
+    return sizes
+
+
+def test_eventbridge_25_documents_take_3_put_events_calls(events_client: Any) -> None:
+    calls = count_put_events(events_client)
+    target = EventBridgeTarget(
+        "bus", EventBridgeTargetConfig(type="eventbridge", bus_name="norce"), client=events_client
+    )
+    results = target.deliver([doc(f"P{i}") for i in range(25)])
+    assert calls == [10, 10, 5]
+    assert all(r.ok for r in results)
+
+
+def test_eventbridge_entry_shape(events_client: Any) -> None:
+    sent: list[dict[str, Any]] = []
+    events_client.meta.events.register(
+        "before-parameter-build.events.PutEvents", lambda params, **kw: sent.extend(params["Entries"])
+    )
+    target = EventBridgeTarget(
+        "bus", EventBridgeTargetConfig(type="eventbridge", bus_name="norce"), client=events_client
+    )
+    target.deliver([doc("A"), TargetDocument.build("sku", "B", ["SkuChangedNotification"], None)])
+    assert [(e["Source"], e["DetailType"], e["EventBusName"]) for e in sent] == [
+        ("norcekit", "norce.sku.changed", "norce"),
+        ("norcekit", "norce.sku.not_found", "norce"),
+    ]
+    assert json.loads(sent[0]["Detail"])["key"] == "A"
+
+
+def test_eventbridge_chunks_respect_256_kb() -> None:
+    assert chunk_entries([100_000, 100_000, 100_000, 10]) == [[0, 1], [2, 3]]
+    assert chunk_entries([300_000, 5]) == [[1]]
+
+
+def test_eventbridge_oversized_document_is_permanent(events_client: Any) -> None:
+    target = EventBridgeTarget(
+        "bus", EventBridgeTargetConfig(type="eventbridge", bus_name="norce"), client=events_client
+    )
+    [big, small] = target.deliver([doc("BIG", {"blob": "x" * 300_000}), doc("S")])
+    assert big.outcome is Outcome.PERMANENT_ERROR and small.ok
+
+
+class PartialFailures:
+    """PutEvents answering some entries with an error code (EventBridge's partial failure shape)."""
+
+    def __init__(self, codes: list[list[str | None]]) -> None:
+        self.codes = codes
+        self.calls: list[int] = []
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+        self.calls.append(len(Entries))
+        codes = self.codes.pop(0)
+        answers = [{"ErrorCode": c, "ErrorMessage": "x"} if c else {"EventId": "e"} for c in codes]
+        return {"FailedEntryCount": sum(1 for c in codes if c), "Entries": answers}
+
+
+def test_eventbridge_partial_failures_resend_only_failed_entries() -> None:
+    client = PartialFailures([[None, "ThrottlingException", "MalformedDetail"], [None]])
+    target = EventBridgeTarget(
+        "bus", EventBridgeTargetConfig(type="eventbridge"), client=client, sleep=lambda s: None
+    )  # type: ignore[arg-type]
+    results = target.deliver([doc("A"), doc("B"), doc("C")])
+    assert [r.outcome for r in results] == [Outcome.OK, Outcome.OK, Outcome.PERMANENT_ERROR]
+    assert client.calls == [3, 1]
+
+
+def test_eventbridge_persistent_throttling_is_retryable() -> None:
+    client = PartialFailures([["ThrottlingException"]] * 3)
+    target = EventBridgeTarget(
+        "bus", EventBridgeTargetConfig(type="eventbridge"), client=client, sleep=lambda s: None
+    )  # type: ignore[arg-type]
+    [result] = target.deliver([doc("A")])
+    assert result.outcome is Outcome.RETRYABLE_ERROR
+
+
+# --- S3 -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def s3() -> Any:
+    with mock_aws():
+        client = boto3.client("s3", region_name=REGION)
+        client.create_bucket(Bucket="targets-test", CreateBucketConfiguration={"LocationConstraint": REGION})
+        yield client
+
+
+def test_s3_latest_per_key_is_idempotent(s3: Any) -> None:
+    puts: list[str] = []
+    s3.meta.events.register(
+        "before-parameter-build.s3.PutObject", lambda params, **kw: puts.append(params["Key"])
+    )
+    target = S3Target("archive", S3TargetConfig(type="s3", bucket="targets-test"), client=s3)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+    assert target.deliver([doc(at=t0)])[0].detail == "written"
+    assert target.deliver([doc(at=t0 + timedelta(seconds=5))])[0].detail == "unchanged"  # redelivery
+    assert target.deliver([doc(data={"PartNo": "100011", "Name": "new"}, at=t0 + timedelta(seconds=9))])[0].ok
+    # An older read arriving late (SQS retry overtaken by a newer event) does not win.
+    stale = target.deliver([doc(data={"PartNo": "100011", "Name": "old"}, at=t0 + timedelta(seconds=1))])
+    assert stale[0].detail == "newer state already stored"
+
+    assert puts == ["targets/sku/100011.json", "targets/sku/100011.json"]
+    stored = json.loads(s3.get_object(Bucket="targets-test", Key="targets/sku/100011.json")["Body"].read())
+    assert stored["data"]["Name"] == "new"
+
+
+def test_s3_key_with_slash_stays_one_object(s3: Any) -> None:
+    target = S3Target("archive", S3TargetConfig(type="s3", bucket="targets-test"), client=s3)
+    target.deliver([doc("A/B")])
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="targets-test")["Contents"]]
+    assert keys == ["targets/sku/A%2FB.json"]
+
+
+def test_s3_missing_bucket_is_permanent(s3: Any) -> None:
+    target = S3Target("archive", S3TargetConfig(type="s3", bucket="no-such-bucket-x"), client=s3)
+    [result] = target.deliver([doc()])
+    assert result.outcome is Outcome.PERMANENT_ERROR

@@ -1,0 +1,558 @@
+"""template.yaml: the deployable stack is wired the way the design says.
+
+The template is read with cfn-lint's CloudFormation-aware YAML loader (short-form intrinsics become
+``{"Ref": ...}`` / ``{"Fn::GetAtt": [...]}``). IAM checks run on the SAM-*translated* template, so
+the policies SAM generates from policy templates are checked too.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from cfnlint.api import lint_file
+from cfnlint.decode import cfn_yaml
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+
+from norcekit.norce.contracts import IMPORT_KINDS
+from norcekit.observability import MetricName
+from norcekit.settings import Settings
+from norcekit.state.table import TABLE_DEFINITION, TTL_ATTRIBUTE
+
+ROOT = Path(__file__).resolve().parents[3]
+TEMPLATE_PATH = ROOT / "template.yaml"
+FUNCTIONS = {
+    "ImportRunnerFunction": "import_runner",
+    "JobMonitorFunction": "job_monitor",
+    "WebhookReceiverFunction": "webhook_receiver",
+    "EventProcessorFunction": "event_processor",
+}
+MODES = ("full", "delta")
+
+
+def _plain(node: Any) -> Any:
+    """cfn-lint's node classes → plain dicts/lists/strs (deep-copyable, JSON-able)."""
+    return json.loads(json.dumps(node))
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return _plain(cfn_yaml.load(str(TEMPLATE_PATH)))
+
+
+@pytest.fixture(scope="module")
+def resources(template: dict[str, Any]) -> dict[str, Any]:
+    return template["Resources"]
+
+
+@pytest.fixture(scope="module")
+def translated(template: dict[str, Any]) -> dict[str, Any]:
+    """The template after the SAM transform (as CloudFormation would receive it)."""
+    sam = copy.deepcopy(template)
+    for resource in sam["Resources"].values():
+        for key in ("CodeUri", "ContentUri"):
+            if key in resource.get("Properties", {}):
+                resource["Properties"][key] = "s3://bucket/key"  # what `sam package` puts there
+    session = boto3.session.Session(
+        region_name="eu-north-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    translator = Translator(managed_policy_map={}, sam_parser=Parser(), boto_session=session)
+    return translator.translate(sam, parameter_values={})
+
+
+def of_type(resources: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in resources.items() if r["Type"] == type_}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"Ref": name}
+
+
+def get_att(name: str, attribute: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [name, attribute]}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# --- lint ---------------------------------------------------------------------------------------
+
+
+def test_cfn_lint_reports_nothing() -> None:
+    matches = lint_file(TEMPLATE_PATH)
+    assert [str(m) for m in matches] == []
+
+
+# --- functions and layer ------------------------------------------------------------------------
+
+
+def test_every_function_runs_python313_on_arm64_with_the_layer(translated: dict[str, Any]) -> None:
+    functions = of_type(translated["Resources"], "AWS::Lambda::Function")
+    assert set(functions) == set(FUNCTIONS)
+    for name, function in functions.items():
+        props = function["Properties"]
+        assert props["Runtime"] == "python3.13", name
+        assert props["Architectures"] == ["arm64"], name
+        assert props["Handler"] == "app.handler", name
+        layer_refs = [layer["Ref"] for layer in props["Layers"]]
+        assert any(layer.startswith("NorcekitLayer") for layer in layer_refs), name
+
+
+def test_function_code_lives_in_functions_dir(resources: dict[str, Any]) -> None:
+    for name, folder in FUNCTIONS.items():
+        code_uri = resources[name]["Properties"]["CodeUri"]
+        assert code_uri.rstrip("/") == f"functions/{folder}"
+        assert (ROOT / code_uri / "app.py").is_file(), f"{name}: {code_uri}app.py missing"
+
+
+def test_layer_is_built_from_the_norcekit_package(resources: dict[str, Any]) -> None:
+    layer = resources["NorcekitLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Properties"]["ContentUri"].rstrip("/") == "layers/norcekit"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    assert (ROOT / "layers/norcekit/requirements.txt").is_file()
+    assert (ROOT / "layers/norcekit/norcekit/__init__.py").is_file()
+
+
+def test_import_runner_has_fifteen_minutes_and_no_async_retries(resources: dict[str, Any]) -> None:
+    props = resources["ImportRunnerFunction"]["Properties"]
+    assert props["Timeout"] == 900
+    assert props["MemorySize"] == 1769
+    # A retried run would start a second import of the same window behind the lease lock's back.
+    assert props["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
+
+
+def test_webhook_receiver_answers_within_norces_five_second_timeout(resources: dict[str, Any]) -> None:
+    props = resources["WebhookReceiverFunction"]["Properties"]
+    assert props["Timeout"] <= 10
+    assert props["MemorySize"] == 512
+    (event,) = props["Events"].values()
+    assert event["Type"] == "Api"
+    assert event["Properties"] == {
+        "RestApiId": ref("WebhookApi"),
+        "Path": "/events/{EventType}",
+        "Method": "POST",
+    }
+
+
+def test_globals_pass_the_settings_the_kit_reads(template: dict[str, Any]) -> None:
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    required = {
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_LOG_LEVEL",
+        "TABLE_NAME",
+        "NORCE_SLUG",
+        "NORCE_ENVIRONMENT",
+        "NORCE_APPLICATION_ID",
+        "NORCE_CREDENTIALS_SECRET_ARN",
+        "NORCE_ACCOUNT_ID",
+        "QUARANTINE_BUCKET",
+        "EVENT_QUEUE_URL",
+        "WEBHOOK_SECRETS_ARN",
+        "WEBHOOK_SECRET_HEADER",
+        "NORCEKIT_CONFIG",
+    }
+    assert required <= set(env)
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Norcekit"
+    # A typo in a variable name would silently leave the setting at its default.
+    settings_names = set()
+    for name, field in Settings.model_fields.items():
+        settings_names.add(name.upper())
+        alias = field.validation_alias
+        if alias is not None and hasattr(alias, "choices"):
+            settings_names.update(str(choice).upper() for choice in alias.choices)
+    for name in required - {n for n in required if n.startswith("POWERTOOLS_")}:
+        assert name in settings_names, f"{name} is not a norcekit setting"
+
+
+def test_optional_settings_are_omitted_when_empty_rather_than_set_to_blank(template: dict[str, Any]) -> None:
+    # Settings rejects NORCE_APPLICATION_ID="" (not an int) and NORCE_SLUG="" (empty slug).
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    for name in ("NORCE_SLUG", "NORCE_APPLICATION_ID", "NORCE_ACCOUNT_ID", "NORCEKIT_CONFIG"):
+        condition, _value, absent = env[name]["Fn::If"]
+        assert absent == ref("AWS::NoValue"), name
+        assert condition in template["Conditions"], name
+
+
+# --- IAM ----------------------------------------------------------------------------------------
+
+
+def _statements(translated: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, resource in translated["Resources"].items():
+        props = resource.get("Properties", {})
+        documents = []
+        if resource["Type"] == "AWS::IAM::Role":
+            documents += [p["PolicyDocument"] for p in props.get("Policies", [])]
+        if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            documents.append(props["PolicyDocument"])
+        if resource["Type"] in ("AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy"):
+            documents.append(props["PolicyDocument"])
+        for document in documents:
+            for statement in as_list(document["Statement"]):
+                yield name, statement
+
+
+def test_no_allow_statement_has_a_wildcard_action(translated: dict[str, Any]) -> None:
+    allows = [(n, s) for n, s in _statements(translated) if s["Effect"] == "Allow"]
+    assert allows, "no IAM statements found"
+    for name, statement in allows:
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, f"{name}: {action}"
+
+
+def test_deny_statements_are_only_the_tls_guards(translated: dict[str, Any]) -> None:
+    # Denies may use a service wildcard: they refuse plain-HTTP access to the bucket and queues.
+    denies = [(n, s) for n, s in _statements(translated) if s["Effect"] == "Deny"]
+    assert {n for n, _ in denies} == {"DataBucketPolicy", "QueuesTlsOnlyPolicy"}
+    for _name, statement in denies:
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_no_allow_statement_grants_every_resource(translated: dict[str, Any]) -> None:
+    for name, statement in _statements(translated):
+        if statement["Effect"] != "Allow":
+            continue
+        for resource in as_list(statement["Resource"]):
+            assert resource != "*", f"{name}: {statement}"
+
+
+def test_only_aws_managed_policies_that_aws_requires_are_attached(translated: dict[str, Any]) -> None:
+    # Exceptions (AWS-managed, cannot be scoped by us): SAM attaches AWSLambdaBasicExecutionRole to
+    # every function role (CloudWatch Logs), and API Gateway's account-wide logging role needs
+    # AmazonAPIGatewayPushToCloudWatchLogs. Notably *not* AWSLambdaSQSQueueExecutionRole (sqs:* on
+    # every queue): the event processor's polling rights are scoped to the event queue instead.
+    attached = set()
+    for resource in of_type(translated["Resources"], "AWS::IAM::Role").values():
+        for arn in resource["Properties"].get("ManagedPolicyArns", []):
+            attached.add(arn["Fn::Sub"] if isinstance(arn, dict) else arn)
+    names = {arn.rsplit("/", 1)[-1] for arn in attached}
+    assert names == {"AWSLambdaBasicExecutionRole", "AmazonAPIGatewayPushToCloudWatchLogs"}
+
+
+def _role_actions(translated: dict[str, Any], role: str) -> dict[str, list[Any]]:
+    actions: dict[str, list[Any]] = {}
+    for name, statement in _statements(translated):
+        if name == role and statement["Effect"] == "Allow":
+            for action in as_list(statement["Action"]):
+                actions.setdefault(action, []).extend(as_list(statement["Resource"]))
+    return actions
+
+
+def test_secrets_are_readable_only_by_the_functions_that_need_them(translated: dict[str, Any]) -> None:
+    expected = {
+        "ImportRunnerFunctionRole": [ref("NorceCredentialsSecret"), ref("SourceCredentialsSecret")],
+        "JobMonitorFunctionRole": [ref("NorceCredentialsSecret")],
+        "WebhookReceiverFunctionRole": [ref("WebhookSecretsSecret")],
+        "EventProcessorFunctionRole": [ref("NorceCredentialsSecret"), ref("TargetCredentialsSecret")],
+    }
+    for role, secrets in expected.items():
+        assert _role_actions(translated, role)["secretsmanager:GetSecretValue"] == secrets, role
+
+
+def test_webhook_receiver_can_only_queue_and_quarantine(translated: dict[str, Any]) -> None:
+    actions = _role_actions(translated, "WebhookReceiverFunctionRole")
+    assert actions["sqs:SendMessage"] == [get_att("EventQueue", "Arn")]
+    assert actions["s3:PutObject"] == [{"Fn::Sub": "${DataBucket.Arn}/quarantine/*"}]
+    assert not any(a.startswith("dynamodb:") for a in actions)
+
+
+def test_scheduler_roles_may_only_invoke_their_function(translated: dict[str, Any]) -> None:
+    for role, function in (
+        ("ImportSchedulerRole", "ImportRunnerFunction"),
+        ("JobMonitorSchedulerRole", "JobMonitorFunction"),
+    ):
+        actions = _role_actions(translated, role)
+        assert actions == {
+            "lambda:InvokeFunction": [get_att(function, "Arn")],
+            "sqs:SendMessage": [get_att("SchedulerDLQ", "Arn")],  # the schedules' DLQ
+        }, role
+
+
+# --- queues -------------------------------------------------------------------------------------
+
+
+def test_event_queue_redrives_to_the_dlq_after_at_least_five_receives(template: dict[str, Any]) -> None:
+    redrive = template["Resources"]["EventQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == get_att("EventDLQ", "Arn")
+    parameter = template["Parameters"][redrive["maxReceiveCount"]["Ref"]]
+    assert parameter["Default"] >= 5
+    assert parameter["MinValue"] >= 5
+
+
+def test_queue_visibility_covers_six_processor_timeouts(resources: dict[str, Any]) -> None:
+    visibility = resources["EventQueue"]["Properties"]["VisibilityTimeout"]
+    assert visibility >= 6 * resources["EventProcessorFunction"]["Properties"]["Timeout"]
+
+
+def test_queues_are_encrypted_and_dlqs_keep_messages_fourteen_days(resources: dict[str, Any]) -> None:
+    for name in ("EventQueue", "EventDLQ", "SchedulerDLQ"):
+        assert resources[name]["Properties"]["SqsManagedSseEnabled"] is True, name
+    for name in ("EventDLQ", "SchedulerDLQ"):
+        assert resources[name]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600, name
+
+
+def test_processor_reports_partial_batch_failures_with_bounded_concurrency(template: dict[str, Any]) -> None:
+    mappings = of_type(template["Resources"], "AWS::Lambda::EventSourceMapping")
+    (mapping,) = mappings.values()
+    props = mapping["Properties"]
+    assert props["FunctionName"] == ref("EventProcessorFunction")
+    assert props["EventSourceArn"] == get_att("EventQueue", "Arn")
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    batch = template["Parameters"][props["BatchSize"]["Ref"]]
+    assert (batch["MinValue"], batch["MaxValue"]) == (10, 50)
+    # Lambda requires a batching window for batches above 10 messages.
+    window = template["Parameters"][props["MaximumBatchingWindowInSeconds"]["Ref"]]
+    assert window["MinValue"] >= 1
+    concurrency = template["Parameters"][props["ScalingConfig"]["MaximumConcurrency"]["Ref"]]
+    assert concurrency["MinValue"] >= 2  # Lambda's minimum for MaximumConcurrency
+
+
+# --- table --------------------------------------------------------------------------------------
+
+
+def test_table_is_created_from_the_state_modules_definition(resources: dict[str, Any]) -> None:
+    props = resources["StateTable"]["Properties"]
+
+    def by_name(items: list[dict[str, Any]], key: str) -> dict[str, Any]:
+        return {item[key]: item for item in items}
+
+    assert props["KeySchema"] == TABLE_DEFINITION["KeySchema"]
+    assert by_name(props["AttributeDefinitions"], "AttributeName") == by_name(
+        TABLE_DEFINITION["AttributeDefinitions"], "AttributeName"
+    )
+    assert by_name(props["GlobalSecondaryIndexes"], "IndexName") == by_name(
+        TABLE_DEFINITION["GlobalSecondaryIndexes"], "IndexName"
+    )
+    assert props["BillingMode"] == TABLE_DEFINITION["BillingMode"]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+
+
+def test_table_is_recoverable_encrypted_and_retained(resources: dict[str, Any]) -> None:
+    table = resources["StateTable"]
+    assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["Properties"]["SSESpecification"] == {"SSEEnabled": True}
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+
+
+# --- bucket and secrets -------------------------------------------------------------------------
+
+
+def test_bucket_is_private_encrypted_versioned_and_expires_quarantine(resources: dict[str, Any]) -> None:
+    bucket = resources["DataBucket"]
+    props = bucket["Properties"]
+    assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(props["PublicAccessBlockConfiguration"]) == 4
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireQuarantine"]["Prefix"] == "quarantine/"
+    assert rules["ExpireQuarantine"]["ExpirationInDays"] == ref("QuarantineRetentionDays")
+    assert "NoncurrentVersionExpiration" in rules["ExpireNoncurrentVersions"]
+    assert bucket["DeletionPolicy"] == "Retain"
+    policy = resources["DataBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == ref("DataBucket")
+
+
+def test_secrets_hold_no_values(resources: dict[str, Any]) -> None:
+    secrets = of_type(resources, "AWS::SecretsManager::Secret")
+    assert set(secrets) == {
+        "NorceCredentialsSecret",
+        "WebhookSecretsSecret",
+        "SourceCredentialsSecret",
+        "TargetCredentialsSecret",
+    }
+
+    def blank(value: Any) -> bool:
+        if isinstance(value, dict):
+            return all(blank(v) for v in value.values())
+        if isinstance(value, list):
+            return all(blank(v) for v in value)
+        return value == ""
+
+    for name, secret in secrets.items():
+        value = json.loads(secret["Properties"]["SecretString"])
+        assert blank(value), f"{name} carries a value in the template"
+    # Fails closed: an empty list of accepted webhook secrets rejects every webhook.
+    assert json.loads(secrets["WebhookSecretsSecret"]["Properties"]["SecretString"]) == []
+
+
+# --- schedules ----------------------------------------------------------------------------------
+
+
+def test_one_schedule_per_entity_and_mode(template: dict[str, Any]) -> None:
+    schedules = of_type(template["Resources"], "AWS::Scheduler::Schedule")
+    runs = [
+        json.loads(s["Properties"]["Target"]["Input"])
+        for s in schedules.values()
+        if s["Properties"]["Target"]["Arn"] == get_att("ImportRunnerFunction", "Arn")
+    ]
+    assert sorted((r["entity"], r["mode"]) for r in runs) == sorted(
+        (entity, mode) for entity in IMPORT_KINDS for mode in MODES
+    )
+
+
+def test_schedules_never_retry_and_park_failures_in_the_scheduler_dlq(template: dict[str, Any]) -> None:
+    schedules = of_type(template["Resources"], "AWS::Scheduler::Schedule")
+    targets = {json.dumps(get_att(f, "Arn")) for f in ("ImportRunnerFunction", "JobMonitorFunction")}
+    assert {json.dumps(s["Properties"]["Target"]["Arn"]) for s in schedules.values()} == targets
+    for name, schedule in schedules.items():
+        props = schedule["Properties"]
+        assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}, name
+        assert props["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0, name
+        assert props["Target"]["DeadLetterConfig"] == {"Arn": get_att("SchedulerDLQ", "Arn")}, name
+
+
+def test_each_entity_and_mode_is_switched_by_its_parameter(template: dict[str, Any]) -> None:
+    schedules = of_type(template["Resources"], "AWS::Scheduler::Schedule")
+    for name, schedule in schedules.items():
+        props = schedule["Properties"]
+        if props["Target"]["Arn"] != get_att("ImportRunnerFunction", "Arn"):
+            continue
+        run = json.loads(props["Target"]["Input"])
+        condition, enabled, disabled = props["State"]["Fn::If"]
+        assert (enabled, disabled) == ("ENABLED", "DISABLED"), name
+        # e.g. SkuPricesDeltaEnabled <- SkuPricesImports in {delta, full+delta}
+        options = json.dumps(template["Conditions"][condition])
+        parameter = "".join(part.title() for part in run["entity"].split("_")) + "Imports"
+        assert f'"Ref": "{parameter}"' in options, name
+        assert f'"{run["mode"]}"' in options and '"full+delta"' in options, name
+        assert props["ScheduleExpression"] == ref(f"{run['mode'].title()}ImportScheduleExpression")
+        assert props["ScheduleExpressionTimezone"] == ref("ScheduleTimezone")
+        assert template["Parameters"][parameter]["AllowedValues"] == ["off", "full", "delta", "full+delta"]
+
+
+def test_job_monitor_ticks_every_minute_by_default(template: dict[str, Any]) -> None:
+    props = template["Resources"]["JobMonitorSchedule"]["Properties"]
+    assert props["Target"]["Arn"] == get_att("JobMonitorFunction", "Arn")
+    assert template["Parameters"][props["ScheduleExpression"]["Ref"]]["Default"] == "rate(1 minute)"
+
+
+# --- alarms and dashboard -----------------------------------------------------------------------
+
+_INSIGHTS = re.compile(r"SELECT (SUM|MAX|AVG|MIN|COUNT)\((\w+)\) FROM Norcekit")
+
+
+def _alarms_by_signal(resources: dict[str, Any]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(namespace, metric, dimension target or '') → alarm properties."""
+    found = {}
+    for alarm in of_type(resources, "AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        if "MetricName" in props:
+            (dimension,) = props["Dimensions"]
+            target = json.dumps(dimension["Value"])
+            found[(props["Namespace"], props["MetricName"], target)] = props
+        else:
+            (query,) = [m for m in props["Metrics"] if m.get("ReturnData")]
+            match = _INSIGHTS.fullmatch(query["Expression"])
+            assert match, query["Expression"]
+            found[("Norcekit", match.group(2), "")] = props
+    return found
+
+
+def test_every_failure_signal_has_an_alarm_wired_to_the_topic(resources: dict[str, Any]) -> None:
+    alarms = _alarms_by_signal(resources)
+    queue = lambda name: json.dumps(get_att(name, "QueueName"))  # noqa: E731
+    expected = [
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue("EventDLQ")),
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage", queue("EventQueue")),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue("SchedulerDLQ")),
+        *[
+            ("AWS/Lambda", metric, json.dumps(ref(function)))
+            for function in FUNCTIONS
+            for metric in ("Errors", "Throttles")
+        ],
+        ("Norcekit", MetricName.JOBS_FAILED, ""),
+        ("Norcekit", MetricName.JOBS_STUCK, ""),
+        ("Norcekit", MetricName.WATERMARK_LAG_SECONDS, ""),
+        ("Norcekit", MetricName.WEBHOOKS_UNAUTHORIZED, ""),
+    ]
+    for signal in expected:
+        assert signal in alarms, f"no alarm for {signal}"
+        props = alarms[signal]
+        assert props["AlarmActions"] == [ref("AlarmTopic")], signal
+        assert props["TreatMissingData"] == "notBreaching", signal
+
+
+def test_custom_metric_alarms_use_names_the_kit_emits(resources: dict[str, Any]) -> None:
+    emitted = {m.value for m in MetricName}
+    for namespace, metric, _ in _alarms_by_signal(resources):
+        if namespace == "Norcekit":
+            assert metric in emitted, metric
+
+
+def test_dashboard_is_valid_json_over_emitted_metrics(resources: dict[str, Any]) -> None:
+    body = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    # Substitute ${...} the way CloudFormation will, then parse.
+    dashboard = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))
+    text = json.dumps(dashboard)
+    emitted = {m.value for m in MetricName}
+    referenced = set(re.findall(r"SELECT \w+\((\w+)\) FROM Norcekit", text))
+    referenced |= set(re.findall(r'MetricName=\\\\?"(\w+)', text))
+    assert referenced, "dashboard shows no custom metrics"
+    assert referenced <= emitted
+    for metric in ("ImportRuns", "JobLeadTimeSeconds", "WebhooksReceived", "QueryCalls", "QueryCacheHits"):
+        assert metric in referenced, metric
+    assert "AWS/Lambda" in text and "Errors" in text
+
+
+# --- API and outputs ----------------------------------------------------------------------------
+
+
+def test_api_is_throttled_and_access_logged_without_headers(resources: dict[str, Any]) -> None:
+    props = resources["WebhookApi"]["Properties"]
+    assert props["StageName"] == "v1"
+    (settings,) = props["MethodSettings"]
+    assert {"ThrottlingRateLimit", "ThrottlingBurstLimit"} <= set(settings)
+    assert props["AccessLogSetting"]["DestinationArn"] == get_att("WebhookApiAccessLogGroup", "Arn")
+    # The shared secret travels in a header: access logs must never include headers or the body.
+    log_format = props["AccessLogSetting"]["Format"]
+    assert "header" not in log_format.lower() and "$context.requestBody" not in log_format
+
+
+def test_outputs_tell_an_operator_where_everything_is(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    for name in (
+        "WebhookBaseUrl",
+        "TableName",
+        "EventQueueUrl",
+        "EventDLQUrl",
+        "BucketName",
+        "DashboardUrl",
+        "AlarmTopicArn",
+        "SecretArns",
+        "EventBusName",
+    ):
+        assert name in outputs, name
+    assert outputs["WebhookBaseUrl"]["Value"] == {
+        "Fn::Sub": "https://${WebhookApi}.execute-api.${AWS::Region}.amazonaws.com/v1/events"
+    }
+
+
+def test_samconfig_has_dev_stage_and_prod(template: dict[str, Any]) -> None:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    assert config["default"]["global"]["parameters"]["region"] == "eu-north-1"
+    stacks = set()
+    for env in ("default", "stage", "prod"):
+        deploy = config[env]["deploy"]["parameters"]
+        assert deploy["capabilities"] == "CAPABILITY_IAM", env
+        assert deploy["resolve_s3"] is True, env
+        stacks.add(deploy["stack_name"])
+        for override in deploy["parameter_overrides"]:
+            name, _, value = override.partition("=")
+            assert name in template["Parameters"], f"{env}: unknown parameter {name}"
+            allowed = template["Parameters"][name].get("AllowedValues")
+            assert allowed is None or value in [str(a) for a in allowed], f"{env}: {override}"
+    assert len(stacks) == 3
