@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
+from norcekit.settings import reset_settings_cache
+
 # Fixture modules shared across test areas (emulator on loopback, moto-backed AWS resources).
-pytest_plugins = [
-    name
-    for name in ("tests.fixtures.emulator", "tests.fixtures.aws")
-    if importlib.util.find_spec(name) is not None
-]
+pytest_plugins = ["tests.fixtures.emulator", "tests.fixtures.aws"]
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +23,4 @@ def _offline_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "NorcekitTest")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "norcekit-test")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    from norcekit.settings import reset_settings_cache
-
     reset_settings_cache()

@@ -31,6 +31,8 @@ from aws_lambda_powertools.utilities.parameters import clear_caches as clear_par
 from norce_emulator import Emulator, EmulatorConfig
 
 from .aws import LOOPBACK, MotoServer
+from .consumer import EventConsumerService
+from .monitor_service import JobMonitorService
 from .resources import (
     LOCAL_NORCE_CLIENT_ID,
     LOCAL_NORCE_CLIENT_SECRET,
@@ -40,6 +42,8 @@ from .resources import (
     create_resources,
     local_secret_values,
 )
+from .sink import SinkService
+from .webhook_front import WebhookFrontService
 
 DEFAULT_ROOT = ".local"
 DEFAULT_REGION = "eu-north-1"
@@ -67,9 +71,15 @@ class Service(Protocol):
     def stop(self) -> None: ...
 
 
-#: What ``python -m norcekit_local`` runs besides moto and the emulator, in start order. Each entry
-#: builds a fresh service; add the webhook front, SQS consumer and job monitor ticks here.
-DEFAULT_SERVICE_FACTORIES: list[Callable[[], Service]] = []
+#: What ``python -m norcekit_local`` and the demo run besides moto and the emulator, in start order
+#: (the sink exports its URL before the consumer's processor reads the configuration). Each entry
+#: builds a fresh service.
+DEFAULT_SERVICE_FACTORIES: list[Callable[[], Service]] = [
+    SinkService,
+    WebhookFrontService,
+    EventConsumerService,
+    JobMonitorService,
+]
 
 
 def generate_sample_data(target: Path) -> bool:

@@ -1,18 +1,21 @@
 """``python -m tests.bench [--quick] [--only NAME ...]``: run the benchmarks, write the results.
 
 Writes ``tests/bench/results.json`` and ``docs/performance.md`` (``--out`` / ``--doc`` to change,
-``--no-doc`` to skip the page). Exit status 0 even when a goal is missed: the verdicts are in the
-outputs (``--strict`` exits 1 on a missed goal).
+``--no-doc`` to skip the page, ``--render`` to rewrite the page from an existing results file).
+Exit status 0 even when a goal is missed: the verdicts are in the outputs (``--strict`` exits 1
+on a missed goal).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tests.bench.harness import (
     DOC_PATH,
@@ -44,7 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--doc", type=Path, default=DOC_PATH, help="markdown page path")
     parser.add_argument("--no-doc", action="store_true", help="do not write the markdown page")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
+    parser.add_argument(
+        "--render", action="store_true", help="only rewrite the markdown page from the results JSON"
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        _write_doc(json.loads(args.out.read_text()), args.doc)
+        return 0
 
     names = args.only or list(BENCHMARKS)
     started = datetime.now(UTC)
@@ -73,14 +82,18 @@ def main(argv: list[str] | None = None) -> int:
     write_json(document, args.out)
     print(f"wrote {args.out}")
     if not args.no_doc:
-        from tests.bench.fixes import FIXES_SECTION  # noqa: PLC0415
-
-        args.doc.parent.mkdir(parents=True, exist_ok=True)
-        args.doc.write_text(render_markdown(document, extra_sections=[FIXES_SECTION]))
-        print(f"wrote {args.doc}")
+        _write_doc(document, args.doc)
     if args.strict and document["summary"]["failed"]:
         return 1
     return 0
+
+
+def _write_doc(document: dict[str, Any], path: Path) -> None:
+    from tests.bench.fixes import FIXES_SECTION  # noqa: PLC0415
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_markdown(document, extra_sections=[FIXES_SECTION]))
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

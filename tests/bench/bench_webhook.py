@@ -64,8 +64,11 @@ def _top_imports(limit: int = 6) -> list[str]:
         parts = line.split("|")
         if len(parts) == 3 and parts[1].strip().isdigit():
             rows.append((int(parts[1]), parts[2].strip()))
-    top = [r for r in sorted(rows, reverse=True) if r[1] != "app"][:limit]
-    return [f"{name} {cumulative / 1000:.0f} ms" for cumulative, name in top]
+    top: dict[str, int] = {}
+    for cumulative, name in sorted(rows, reverse=True):
+        if name != "app" and name not in top:
+            top[name] = cumulative
+    return [f"{name} {cumulative / 1000:.0f} ms" for name, cumulative in list(top.items())[:limit]]
 
 
 class _Context:

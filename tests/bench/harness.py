@@ -202,6 +202,8 @@ def write_json(document: dict[str, Any], path: Path) -> None:
 def _fmt(value: float | None) -> str:
     if value is None:
         return ""
+    if float(value).is_integer():
+        return f"{int(value):,}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     if abs(value) >= 1:

@@ -38,6 +38,10 @@ class MetricName(StrEnum):
     """Every metric the kit emits (CloudWatch EMF, namespace ``Norcekit`` by default)."""
 
     IMPORT_RUNS = "ImportRuns"
+    IMPORT_RUNS_FAILED = "ImportRunsFailed"
+    IMPORT_RUNS_PARTIAL = "ImportRunsPartial"
+    IMPORT_RUNS_SKIPPED_LOCKED = "ImportRunsSkippedLocked"
+    IMPORT_RUNS_DEFERRED = "ImportRunsDeferred"
     ITEMS_READ = "ItemsRead"
     ITEMS_MAPPED = "ItemsMapped"
     ITEMS_QUARANTINED = "ItemsQuarantined"
@@ -65,6 +69,10 @@ class MetricName(StrEnum):
     NOT_FOUND_RECORDS = "NotFoundRecords"
     DLQ_REDRIVEN = "DlqRedriven"
     QUARANTINE_REPLAYED = "QuarantineReplayed"
+    EVENTS_POISON = "EventsPoison"
+    LOOKUP_FAILURES = "LookupFailures"
+    JOB_EVENTS_RECORDED = "JobEventsRecorded"
+    JOB_EVENTS_UNKNOWN_JOB = "JobEventsUnknownJob"
 
 
 # --- secret redaction ---------------------------------------------------------------------------

@@ -41,6 +41,9 @@ def test_quick_serialize_run_writes_results_and_page(tmp_path: Path) -> None:
     text = page.read_text()
     assert text.startswith("# Performance")
     assert "| Item serialization | dump_item throughput |" in text
+    rerendered = tmp_path / "again.md"
+    assert main(["--render", "--out", str(results), "--doc", str(rerendered)]) == 0
+    assert rerendered.read_text() == text
 
 
 def test_unknown_benchmark_name_is_refused(tmp_path: Path) -> None:

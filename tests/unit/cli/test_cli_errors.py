@@ -22,7 +22,10 @@ from norcekit.state.locks import LockHeld
 
 def client_error(code: str, status: int = 400, operation: str = "GetItem") -> ClientError:
     return ClientError(
-        {"Error": {"Code": code, "Message": f"{code} happened"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        {
+            "Error": {"Code": code, "Message": f"{code} happened"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        },
         operation,
     )
 
@@ -42,8 +45,12 @@ def client_error(code: str, status: int = 400, operation: str = "GetItem") -> Cl
         (NorceHTTPError(400, "POST", "https://n/Job/Restart?id=1", "bad"), ExitCode.FAILED),
         (NorceAuthError(401, "POST", "https://n/identity/1.0/connect/token"), ExitCode.USAGE),
         (NorceUnavailable("connect timeout", attempts=6), ExitCode.UNREACHABLE),
-        (RestartRefusedError(RestartDecision(False, Refusal.VALIDATION_FAILED, "job 1: validation failed")),
-         ExitCode.CONFLICT),
+        (
+            RestartRefusedError(
+                RestartDecision(False, Refusal.VALIDATION_FAILED, "job 1: validation failed")
+            ),
+            ExitCode.CONFLICT,
+        ),
         (EntityBusyError("entity products is locked by run-1"), ExitCode.CONFLICT),
         (LockHeld("products", "run-1", datetime(2025, 1, 1, tzinfo=UTC).timestamp()), ExitCode.CONFLICT),
         (RestartError("no JobId"), ExitCode.FAILED),
@@ -81,7 +88,9 @@ def test_auth_failure_points_at_the_credential_settings() -> None:
 
 
 def test_refused_restart_says_why() -> None:
-    decision = RestartDecision(False, Refusal.SUPERSEDED, "job 7: superseded by the successful full import job 9")
+    decision = RestartDecision(
+        False, Refusal.SUPERSEDED, "job 7: superseded by the successful full import job 9"
+    )
     _, message = classify(RestartRefusedError(decision))
     assert "superseded" in message and "job 9" in message
 

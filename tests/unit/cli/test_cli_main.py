@@ -43,7 +43,14 @@ def run(*argv: str, stdin: io.StringIO | None = None) -> Result:
 
 @pytest.fixture
 def no_stack(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TABLE_NAME", "NORCEKIT_TABLE", "EVENT_QUEUE_URL", "EVENT_DLQ_URL", "QUARANTINE_BUCKET", "NORCEKIT_CONFIG"):
+    for name in (
+        "TABLE_NAME",
+        "NORCEKIT_TABLE",
+        "EVENT_QUEUE_URL",
+        "EVENT_DLQ_URL",
+        "QUARANTINE_BUCKET",
+        "NORCEKIT_CONFIG",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name in NORCE_ENV:
         monkeypatch.delenv(name, raising=False)
@@ -91,7 +98,9 @@ def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
         (["frobnicate"], "invalid choice"),
     ],
 )
-def test_bad_arguments_exit_2_with_usage(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_arguments_exit_2_with_usage(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(argv) == 2
     assert message in capsys.readouterr().err
 
@@ -185,10 +194,15 @@ def test_config_validate_good_config_summarises_entities(norce_env: None) -> Non
 
 def test_config_validate_bad_config_names_the_path(norce_env: None, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(LOCAL_CONFIG.read_text().replace("SkuFieldsThatAreSet: [Status,", "SkuFieldsThatAreSet: [Statuss,"))
+    bad.write_text(
+        LOCAL_CONFIG.read_text().replace("SkuFieldsThatAreSet: [Status,", "SkuFieldsThatAreSet: [Statuss,")
+    )
     result = run("config", "validate", "--config", str(bad))
     assert result.code == 2
-    assert "entities.products.fields_that_are_set.SkuFieldsThatAreSet[0]: 'Statuss' is not a valid SkuField" in result.err
+    assert (
+        "entities.products.fields_that_are_set.SkuFieldsThatAreSet[0]: 'Statuss' is not a valid SkuField"
+        in result.err
+    )
     assert result.out == ""
 
 

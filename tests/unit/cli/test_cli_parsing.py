@@ -90,7 +90,9 @@ def test_without_terminal_and_without_yes_nothing_happens() -> None:
         confirm("Set it", assume_yes=False, interactive=False, ask=lambda prompt: "y")
 
 
-@pytest.mark.parametrize(("answer", "expected"), [("y\n", True), ("YES", True), ("n", False), ("", False), ("sure", False)])
+@pytest.mark.parametrize(
+    ("answer", "expected"), [("y\n", True), ("YES", True), ("n", False), ("", False), ("sure", False)]
+)
 def test_terminal_answer_decides(answer: str, expected: bool) -> None:
     prompts: list[str] = []
 

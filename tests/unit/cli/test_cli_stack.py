@@ -41,7 +41,11 @@ class StubCloudFormation:
         self.asked.append(StackName)
         if self.error:
             raise ClientError({"Error": {"Code": "ValidationError", "Message": self.error}}, "DescribeStacks")
-        return {"Stacks": [{"Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in (self.outputs or {}).items()]}]}
+        return {
+            "Stacks": [
+                {"Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in (self.outputs or {}).items()]}
+            ]
+        }
 
 
 def test_cloudformation_outputs_become_the_settings_environment() -> None:
@@ -69,7 +73,9 @@ def test_cloudformation_outputs_become_the_settings_environment() -> None:
 
 def test_missing_stack_names_the_option() -> None:
     stub = StubCloudFormation(error="Stack with id norcekit-typo does not exist")
-    with pytest.raises(StackError, match="--stack: CloudFormation stack 'norcekit-typo' does not exist in eu-west-1") as info:
+    with pytest.raises(
+        StackError, match="--stack: CloudFormation stack 'norcekit-typo' does not exist in eu-west-1"
+    ) as info:
         resolve_cloudformation("norcekit-typo", "eu-west-1", cloudformation=stub)
     assert not info.value.unreachable
 
@@ -135,7 +141,13 @@ def test_a_broken_stack_file_is_a_usage_error(tmp_path: Path, content: str) -> N
 
 def test_environment_mode_reads_the_variables() -> None:
     resources = resolve_environment(
-        {"TABLE_NAME": "t", "EVENT_QUEUE_URL": "q", "EVENT_DLQ_URL": "d", "QUARANTINE_BUCKET": "b", "AWS_REGION": "r"}
+        {
+            "TABLE_NAME": "t",
+            "EVENT_QUEUE_URL": "q",
+            "EVENT_DLQ_URL": "d",
+            "QUARANTINE_BUCKET": "b",
+            "AWS_REGION": "r",
+        }
     )
     assert (resources.table, resources.queue_url, resources.dlq_url, resources.bucket, resources.region) == (
         "t",
@@ -148,9 +160,7 @@ def test_environment_mode_reads_the_variables() -> None:
 
 def test_env_file_syntax(tmp_path: Path) -> None:
     path = tmp_path / "stack.env"
-    path.write_text(
-        "# comment\n\nA=1\nexport B='two words'\nC=\"x=y\"\nD=plain # trailing comment\nE=\n"
-    )
+    path.write_text("# comment\n\nA=1\nexport B='two words'\nC=\"x=y\"\nD=plain # trailing comment\nE=\n")
     assert read_env_file(path) == {"A": "1", "B": "two words", "C": "x=y", "D": "plain", "E": ""}
 
 
@@ -166,8 +176,8 @@ def test_applied_environment_is_undone_and_boto3_session_restored(monkeypatch: p
     monkeypatch.setenv("TABLE_NAME", "before")
     monkeypatch.delenv("EVENT_DLQ_URL", raising=False)
     monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
-    boto3.setup_default_session(region_name="eu-north-1")
-    session = boto3.DEFAULT_SESSION
+    session = boto3.session.Session(region_name="eu-north-1")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)  # restored after the test
     with applied_environment({"TABLE_NAME": "during", "EVENT_DLQ_URL": "dlq"}):
         assert os.environ["TABLE_NAME"] == "during"
         assert os.environ["EVENT_DLQ_URL"] == "dlq"

@@ -37,10 +37,16 @@ class FakeState:
 
     def __init__(self, job_ids: list[int]) -> None:
         self.run = RunRecord(
-            run_id="r1", entity="products", mode="full", started_at=NOW, job_ids=job_ids, outcome=RunOutcome.SUBMITTED
+            run_id="r1",
+            entity="products",
+            mode="full",
+            started_at=NOW,
+            job_ids=job_ids,
+            outcome=RunOutcome.SUBMITTED,
         )
         self.jobs = {
-            j: JobRecord(job_id=j, entity="products", mode="full", run_id="r1", submitted_at=NOW) for j in job_ids
+            j: JobRecord(job_id=j, entity="products", mode="full", run_id="r1", submitted_at=NOW)
+            for j in job_ids
         }
         self.sweeps: list[list[str]] = []
 
@@ -53,11 +59,15 @@ class FakeState:
         return self.jobs.get(job_id)
 
     # tracker
-    def on_status(self, job_id: int, status: JobStatus, source: str, dto: Any = None, *, deadline: Any = None) -> JobRecord:
+    def on_status(
+        self, job_id: int, status: JobStatus, source: str, dto: Any = None, *, deadline: Any = None
+    ) -> JobRecord:
         job = self.jobs[job_id] = self.jobs[job_id].model_copy(update={"status": status})
         if all(j.is_terminal for j in self.jobs.values()):
             failed = any(j.is_failed for j in self.jobs.values())
-            self.run = self.run.model_copy(update={"outcome": RunOutcome.FAILED if failed else RunOutcome.SUCCEEDED})
+            self.run = self.run.model_copy(
+                update={"outcome": RunOutcome.FAILED if failed else RunOutcome.SUCCEEDED}
+            )
         return job
 
     def sweep(self, entities: list[str], *, recent: int = 3, deadline: Any = None) -> int:
@@ -66,9 +76,7 @@ class FakeState:
 
 
 def services(state: FakeState, norce: FakeNorce) -> Any:
-    return SimpleNamespace(
-        run_store=state, job_store=state, tracker=state, norce=SimpleNamespace(jobs=norce)
-    )
+    return SimpleNamespace(run_store=state, job_store=state, tracker=state, norce=SimpleNamespace(jobs=norce))
 
 
 def test_polls_until_every_job_ended_and_returns_the_settled_run() -> None:
@@ -80,7 +88,9 @@ def test_polls_until_every_job_ended_and_returns_the_settled_run() -> None:
         }
     )
     sleeps: list[float] = []
-    run = wait_for_run(services(state, norce), "r1", timeout_s=60, progress=ProgressHandle(), sleep=sleeps.append)
+    run = wait_for_run(
+        services(state, norce), "r1", timeout_s=60, progress=ProgressHandle(), sleep=sleeps.append
+    )
     assert run.outcome is RunOutcome.SUCCEEDED
     assert norce.calls == [1, 2, 1, 2, 1]  # a job that ended is not asked again
     assert sleeps == [0.5, 0.75]  # backs off between polls
@@ -90,7 +100,11 @@ def test_polls_until_every_job_ended_and_returns_the_settled_run() -> None:
 def test_a_failed_job_settles_the_run_as_failed() -> None:
     state = FakeState([7])
     run = wait_for_run(
-        services(state, FakeNorce({7: [JobStatus.FAILED]})), "r1", timeout_s=60, progress=ProgressHandle(), sleep=lambda s: None
+        services(state, FakeNorce({7: [JobStatus.FAILED]})),
+        "r1",
+        timeout_s=60,
+        progress=ProgressHandle(),
+        sleep=lambda s: None,
     )
     assert run.outcome is RunOutcome.FAILED
 
@@ -113,5 +127,8 @@ def test_an_already_settled_run_is_returned_without_polling() -> None:
     state = FakeState([4])
     state.run = state.run.model_copy(update={"outcome": RunOutcome.SUCCEEDED})
     norce = FakeNorce({4: [JobStatus.SUCCEEDED]})
-    assert wait_for_run(services(state, norce), "r1", timeout_s=5, progress=ProgressHandle()).outcome is RunOutcome.SUCCEEDED
+    assert (
+        wait_for_run(services(state, norce), "r1", timeout_s=5, progress=ProgressHandle()).outcome
+        is RunOutcome.SUCCEEDED
+    )
     assert norce.calls == []

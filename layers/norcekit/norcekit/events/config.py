@@ -23,10 +23,8 @@ A mapping function is ``func(data: dict, context: MappingContext) -> dict | None
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
@@ -134,33 +132,34 @@ def parse_events_config(section: dict[str, Any] | None, *, source: str = "events
 
 
 def load_events_config(settings: Settings, *, environ: Mapping[str, str] | None = None) -> EventsConfig:
-    """The ``events:`` section of ``NORCEKIT_CONFIG`` (YAML or JSON); defaults when none is set.
+    """The ``events:`` section of ``NORCEKIT_CONFIG`` (a path or ``s3://bucket/key``, YAML or JSON);
+    defaults (no routes, no targets) when none is set.
 
     ``${VAR}`` / ``${VAR:-default}`` are substituted as in the rest of the file (only within this
     section, so a variable an import source needs is not required by the event processor).
     """
     if not settings.norcekit_config:
         return EventsConfig()
-    from norcekit.imports.config import ConfigError, substitute_env  # noqa: PLC0415 - processor only
+    from norcekit.imports.config import (  # noqa: PLC0415 - processor only
+        ConfigError,
+        read_config_document,
+        substitute_env,
+    )
 
-    path = Path(settings.norcekit_config)
+    location = settings.norcekit_config
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SettingsError(f"NORCEKIT_CONFIG: cannot read {path} ({exc.strerror})") from None
-    document: Any
-    if path.suffix.lower() == ".json":
-        document = json.loads(text)
-    else:
-        import yaml  # noqa: PLC0415 - only YAML configuration files need it
-
-        document = yaml.safe_load(text)
-    if not isinstance(document, dict):
-        raise SettingsError(f"NORCEKIT_CONFIG: {path} must hold a mapping")
+        document = read_config_document(location)
+    except ConfigError as exc:
+        raise SettingsError(f"NORCEKIT_CONFIG: {exc}") from None
     try:
         section = substitute_env(
             document.get("events") or {}, os.environ if environ is None else environ, "events"
         )
     except ConfigError as exc:
-        raise SettingsError(f"{path.name}: {exc}") from None
-    return parse_events_config(section, source=f"{path.name}: events")
+        raise SettingsError(f"{_display_name(location)}: {exc}") from None
+    return parse_events_config(section, source=f"{_display_name(location)}: events")
+
+
+def _display_name(location: str) -> str:
+    """The file name in messages (a local path's or an S3 key's last part)."""
+    return location.rstrip("/").rsplit("/", 1)[-1]

@@ -53,7 +53,9 @@ def openapi_document(secret_header: str | None = None) -> dict[str, Any]:
         "content": {
             "application/json": {
                 "schema": {
-                    "oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in sorted(EVENT_MODELS)]
+                    # anyOf: the payload models overlap (extra properties allowed), so a valid body
+                    # matches several of them and "oneOf" would reject every one.
+                    "anyOf": [{"$ref": f"#/components/schemas/{name}"} for name in sorted(EVENT_MODELS)]
                 }
             }
         },

@@ -61,10 +61,10 @@ EVENTS_COALESCED = MetricName.EVENTS_COALESCED.value
 NOT_FOUND_RECORDS = MetricName.NOT_FOUND_RECORDS.value
 DOCUMENTS_DELIVERED = MetricName.TARGET_DELIVERIES.value
 DELIVERY_FAILURES = MetricName.TARGET_FAILURES.value
-EVENTS_POISON = "EventsPoison"
-LOOKUP_FAILURES = "LookupFailures"
-JOB_EVENTS_RECORDED = "JobEventsRecorded"
-JOB_EVENTS_UNKNOWN = "JobEventsUnknownJob"
+EVENTS_POISON = MetricName.EVENTS_POISON.value
+LOOKUP_FAILURES = MetricName.LOOKUP_FAILURES.value
+JOB_EVENTS_RECORDED = MetricName.JOB_EVENTS_RECORDED.value
+JOB_EVENTS_UNKNOWN = MetricName.JOB_EVENTS_UNKNOWN_JOB.value
 
 #: A JobCompletedEvent for a job we don't know yet is retried this many receives (the import
 #: runner may not have stored it yet), then acknowledged with a warning: not our job.

@@ -275,24 +275,65 @@ def substitute_env(value: Any, environ: Mapping[str, str], path: str = "") -> An
     return _ENV_REF.sub(replace, value)
 
 
-def _read_file(path: Path) -> Any:
+def read_config_document(location: str | Path, *, s3_client: S3Client | None = None) -> dict[str, Any]:
+    """The configuration document at ``location``: a local path or ``s3://bucket/key``.
+
+    YAML, or JSON when the name ends in ``.json``. One reader for every loader (imports, events),
+    so ``NORCEKIT_CONFIG`` means the same to each function; :class:`ConfigError` names the location.
+    """
+    text = str(location)
+    if text.startswith("s3://"):
+        name, content = text, _read_s3(text, s3_client)
+    else:
+        path = Path(location)
+        name = str(path)
+        try:
+            content = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from exc
+    document = _parse_document(name, content)
+    if not isinstance(document, dict):
+        raise ConfigError(f"{name}: expected a mapping at the top level")
+    return document
+
+
+def _read_s3(uri: str, s3_client: S3Client | None) -> str:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not bucket or not key:
+        raise ConfigError(f"{uri}: expected s3://<bucket>/<key>")
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - only for S3 locations
+
+    if s3_client is None:
+        import boto3  # noqa: PLC0415
+
+        s3_client = boto3.client("s3")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from exc
-    if path.suffix.lower() == ".json":
+        body = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "error")
+        raise ConfigError(f"cannot read configuration file {uri}: {code}") from exc
+    except BotoCoreError as exc:
+        raise ConfigError(f"cannot read configuration file {uri}: {type(exc).__name__}") from exc
+    try:
+        return bytes(body).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{uri}: not UTF-8 text") from exc
+
+
+def _parse_document(name: str, text: str) -> Any:
+    if name.lower().endswith(".json"):
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+            raise ConfigError(f"{name}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
     try:
         import yaml  # noqa: PLC0415 - only YAML configurations need PyYAML
     except ImportError:  # pragma: no cover - depends on the deployment
-        raise ConfigError(f"{path}: reading YAML needs PyYAML (or use a .json configuration)") from None
+        raise ConfigError(f"{name}: reading YAML needs PyYAML (or use a .json configuration)") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+        raise ConfigError(f"{name}: invalid YAML: {exc}") from exc
 
 
 def load_config(
@@ -303,8 +344,8 @@ def load_config(
 ) -> IntegrationConfig:
     """Read, substitute ``${VAR}`` and validate; :class:`ConfigError` lists every problem by path.
 
-    ``source`` is a file path (``.yaml``/``.yml``/``.json``), an already-parsed mapping, or ``None``
-    for the path in ``NORCEKIT_CONFIG``.
+    ``source`` is a file path or ``s3://bucket/key`` (``.yaml``/``.yml``/``.json``), an
+    already-parsed mapping, or ``None`` for the location in ``NORCEKIT_CONFIG``.
     """
     if source is None:
         if settings is None:
@@ -312,11 +353,11 @@ def load_config(
 
             settings = get_settings()
         if not settings.norcekit_config:
-            raise ConfigError("NORCEKIT_CONFIG: not set (path to the integration configuration file)")
+            raise ConfigError(
+                "NORCEKIT_CONFIG: not set (path or s3:// URI of the integration configuration file)"
+            )
         source = settings.norcekit_config
-    raw = _read_file(Path(source)) if isinstance(source, str | Path) else dict(source)
-    if not isinstance(raw, dict):
-        raise ConfigError("configuration: expected a mapping at the top level")
+    raw = read_config_document(source) if isinstance(source, str | Path) else dict(source)
     data = substitute_env(raw, os.environ if environ is None else environ)
     try:
         return IntegrationConfig.model_validate(data)

@@ -105,10 +105,10 @@ InitialDelta = Literal["full_required", "from_beginning"]
 
 #: Per-outcome run counters (alarm on ImportRunsFailed / ImportRunsPartial / ImportRunsDeferred).
 OUTCOME_METRICS: dict[RunOutcome, str] = {
-    RunOutcome.FAILED: "ImportRunsFailed",
-    RunOutcome.PARTIAL_TIMEOUT: "ImportRunsPartial",
-    RunOutcome.SKIPPED_LOCKED: "ImportRunsSkippedLocked",
-    RunOutcome.SKIPPED_JOB_RUNNING: "ImportRunsDeferred",
+    RunOutcome.FAILED: MetricName.IMPORT_RUNS_FAILED,
+    RunOutcome.PARTIAL_TIMEOUT: MetricName.IMPORT_RUNS_PARTIAL,
+    RunOutcome.SKIPPED_LOCKED: MetricName.IMPORT_RUNS_SKIPPED_LOCKED,
+    RunOutcome.SKIPPED_JOB_RUNNING: MetricName.IMPORT_RUNS_DEFERRED,
 }
 #: Per-record log lines for rejected records stop here (the quarantine keeps them all).
 MAX_LOGGED_REJECTIONS = 50

@@ -206,10 +206,10 @@ def validate_config(ctx: CliContext, args: argparse.Namespace) -> int:
     try:
         config = load_config(path, settings=settings)
     except ConfigError as exc:
-        problems = [line for line in str(exc).splitlines() if line.strip()]
-        for line in problems[:-1]:
+        lines = [line for line in str(exc).splitlines() if line.strip()] or [str(exc)]
+        for line in lines[:-1]:
             ctx.out.error(line)
-        raise CliError(problems[-1] if problems else str(exc), ExitCode.USAGE) from None
+        raise CliError(lines[-1], ExitCode.USAGE) from None
     problems: dict[str, list[str]] = {}  # message → the entities it applies to (one line each)
     try:
         settings.require_norce()
