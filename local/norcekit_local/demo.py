@@ -772,9 +772,15 @@ def stage_summary(demo: Demo) -> None:
     }
     jobs = [job for run in demo.runs for job in _jobs(demo, run)]
     leads = sorted(j.lead_time_s for j in jobs if j.lead_time_s is not None)
+    # Which path first recorded each job's end: the monitor's Job/Get poll or a JobCompletedEvent.
+    recorded_by: dict[str, int] = {}
+    for job in jobs:
+        ended = next((c.source for c in job.status_history if c.status.is_terminal), "unknown")
+        recorded_by[str(ended)] = recorded_by.get(str(ended), 0) + 1
     demo.summary["jobs"] = {
         "total": len(jobs),
         "succeeded": sum(1 for j in jobs if j.status.name == "SUCCEEDED"),
+        "end_recorded_by": recorded_by,
         "lead_time_s": {
             "min": round(leads[0], 3) if leads else None,
             "median": round(leads[len(leads) // 2], 3) if leads else None,
@@ -947,6 +953,7 @@ def _run(
     stack = LocalStack(root, emulator_overrides={"job_delay": args.job_delay}, services=demo_services())
     record = StageRecord(0, "local stack")
     records.append(record)
+    stack_began = time.monotonic()
     try:
         stack.start()
     except Exception as exc:
@@ -962,7 +969,7 @@ def _run(
                     record = StageRecord(number, name)
                     records.append(record)
                 out.stage(number, name)
-                began = time.monotonic()
+                began = stack_began if number == 0 else time.monotonic()
                 try:
                     stage(demo)
                 except StageFailed as failure:
@@ -994,7 +1001,7 @@ def _print_end(out: Reporter, summary: dict[str, Any], path: Path) -> None:
             [
                 entity,
                 full["submitted"],
-                delta.get("submitted", "-"),
+                delta.get("submitted"),
                 len(full["jobs"]) + len(delta.get("jobs", [])),
                 full["lead_time_s"],
             ]
@@ -1009,7 +1016,7 @@ def _print_end(out: Reporter, summary: dict[str, Any], path: Path) -> None:
             [
                 "jobs",
                 f"{jobs['succeeded']}/{jobs['total']} succeeded; lead time min/median/max "
-                f"{lead['min']}/{lead['median']}/{lead['max']} s",
+                f"{lead['min']}/{lead['median']}/{lead['max']} s; end seen by {jobs['end_recorded_by']}",
             ],
             [
                 "events",

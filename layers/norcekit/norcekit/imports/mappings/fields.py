@@ -5,10 +5,15 @@
 so an error deep in a product reads ``variants[1].skus[0].status: ...``. :func:`build` validates
 the finished contract payload and turns a pydantic error into a :class:`MappingError` naming the
 contract field (``Variants[0].Skus[0].PartNo: Field required``).
+
+The accessors run a few times per SKU for up to a million SKUs per full import, so each takes the
+common case (a clean string, a float, an enum name) first and falls back to the general, error-naming
+path only for anything else; both paths return the same values.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -23,6 +28,7 @@ E = TypeVar("E", bound=ContractEnum)
 
 _TRUE = {"1", "true", "yes", "y", "t", "x"}
 _FALSE = {"0", "false", "no", "n", "f", ""}
+_CONTAINERS = (dict, list)
 
 
 class MappingError(ValueError):
@@ -57,26 +63,61 @@ class Row:
 
     def raw(self, field: str, *, required: bool = False) -> Any:
         value = self.data.get(field)
-        if required and _empty(value):
-            raise self.fail(field, "required but missing or empty")
-        return None if _empty(value) else value
-
-    def text(self, field: str, *, required: bool = False, default: str | None = None) -> str | None:
-        value = self.raw(field, required=required)
-        if value is None:
-            return default
-        if isinstance(value, dict | list):
-            raise self.fail(field, f"expected text, found {type(value).__name__}")
-        return str(value).strip()
-
-    def required_text(self, field: str) -> str:
-        value = self.text(field, required=True)
-        assert value is not None
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                raise self.fail(field, "required but missing or empty")
+            return None
         return value
 
+    def text(self, field: str, *, required: bool = False, default: str | None = None) -> str | None:
+        value = self.data.get(field)
+        if isinstance(value, str):
+            text = value.strip()
+            if text:
+                return text
+        elif value is not None:
+            if isinstance(value, _CONTAINERS):
+                raise self.fail(field, f"expected text, found {type(value).__name__}")
+            return str(value).strip()
+        if required:
+            raise self.fail(field, "required but missing or empty")
+        return default
+
+    def required_text(self, field: str) -> str:
+        value = self.data.get(field)
+        if isinstance(value, str):
+            text = value.strip()
+            if text:
+                return text
+        result = self.text(field, required=True)
+        assert result is not None
+        return result
+
     def decimal(self, field: str, *, required: bool = False) -> float | None:
-        value = self.raw(field, required=required)
-        if value is None:
+        value = self.data.get(field)
+        # Fast path: float() rounds a decimal string exactly as float(Decimal(...)) does, so a
+        # finite result is the same number; anything else takes the general path below.
+        number: float | None = None
+        if isinstance(value, str):
+            try:
+                number = float(value.replace(" ", ""))
+            except ValueError:
+                number = None
+        elif type(value) is float:
+            number = value
+        elif type(value) is int:  # not bool (a subclass): booleans are refused below
+            try:
+                number = float(value)
+            except OverflowError:
+                number = None
+        if number is not None and number - number == 0.0:  # finite (inf - inf and nan give nan)
+            return number
+        return self._decimal(field, value, required=required)
+
+    def _decimal(self, field: str, value: Any, *, required: bool) -> float | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                raise self.fail(field, "required but missing or empty")
             return None
         if isinstance(value, bool):
             raise self.fail(field, f"{value!r} is not a number")
@@ -127,6 +168,11 @@ class Row:
     def enum(
         self, field: str, enum_cls: type[E], *, required: bool = False, default: E | None = None
     ) -> E | None:
+        value = self.data.get(field)
+        if isinstance(value, str):
+            member: E | None = _members_by_name(enum_cls).get(value.strip().casefold())
+            if member is not None:
+                return member
         value = self.raw(field, required=required)
         if value is None:
             return default
@@ -152,12 +198,11 @@ class Row:
             return
         if not isinstance(value, list):
             raise self.fail(field, f"expected a list, found {type(value).__name__}")
+        base = self.name(field)
         for index, item in enumerate(value):
             if not isinstance(item, dict):
-                raise MappingError(
-                    f"{self.name(field)}[{index}]", f"expected an object, found {type(item).__name__}"
-                )
-            yield Row(item, f"{self.name(field)}[{index}]")
+                raise MappingError(f"{base}[{index}]", f"expected an object, found {type(item).__name__}")
+            yield Row(item, f"{base}[{index}]")
 
     def texts(self, field: str) -> list[str]:
         """A list of strings (a JSON list, or a ``;``/``,``-separated CSV cell)."""
@@ -178,13 +223,30 @@ class Row:
             return {}
         if not isinstance(value, dict):
             raise self.fail(field, f"expected an object of culture → text, found {type(value).__name__}")
-        return {str(culture): str(text) for culture, text in value.items() if not _empty(text)}
+        return {
+            str(culture): str(text)
+            for culture, text in value.items()
+            if text is not None and not (isinstance(text, str) and not text.strip())
+        }
 
 
 def build(model: type[M], payload: dict[str, Any]) -> M:
-    """Validate ``payload`` as ``model``; a failure becomes a :class:`MappingError` on the contract path."""
+    """Validate ``payload`` as ``model``; a failure becomes a :class:`MappingError` on the contract path.
+
+    ``None`` values and empty lists are dropped first (at any depth), so a mapping may write every
+    property it knows and leave the "not sent" ones as ``None`` or ``[]``.
+    """
+    return validate(model, _prune(payload))
+
+
+def validate(model: type[M], payload: dict[str, Any]) -> M:
+    """:func:`build` without the pruning walk, for hot mappings that write minimal payloads.
+
+    ``None`` values are fine (the wire form omits them), but an empty list is validated and sent as
+    ``[]``, which Norce may read as "clear this list": leave empty lists out of the payload.
+    """
     try:
-        return model.model_validate(_prune(payload))
+        return model.model_validate(payload)
     except ValidationError as exc:
         first = exc.errors()[0]
         path = _loc(first["loc"]) or model.__name__
@@ -201,7 +263,20 @@ def _loc(loc: tuple[int | str, ...]) -> str:
 def _prune(value: Any) -> Any:
     """Drop ``None`` values and empty lists so payloads stay minimal ("not sent" in Norce)."""
     if isinstance(value, dict):
-        return {k: _prune(v) for k, v in value.items() if v is not None and v != []}
+        return {
+            k: _prune(v) if isinstance(v, _CONTAINERS) else v
+            for k, v in value.items()
+            if v is not None and not (isinstance(v, list) and not v)
+        }
     if isinstance(value, list):
-        return [_prune(v) for v in value]
+        return [_prune(v) if isinstance(v, _CONTAINERS) else v for v in value]
     return value
+
+
+@functools.cache
+def _members_by_name(enum_cls: type[E]) -> dict[str, E]:
+    """casefolded name → member, first name winning as in ``ContractEnum._missing_``."""
+    members: dict[str, E] = {}
+    for name, member in enum_cls.__members__.items():
+        members.setdefault(name.casefold(), member)
+    return members

@@ -2,6 +2,8 @@
 
 They double as worked examples of a mapping: read fields with :class:`Row` (errors name the source
 field), build the Connect payload, validate it with :func:`build` (errors name the contract field).
+The high-volume ones (products, SKU prices, on-hand) leave empty lists out themselves and use
+:func:`validate`, which skips ``build``'s pruning walk over the payload (same items, same errors).
 The sample format's conventions: status words (``active``/``inactive``) map to ``SkuStatus`` names;
 countries are ISO codes (``SE``) mapped to ``SalesArea``; prices are ex-VAT decimals.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from norcekit.imports.mappings.fields import MappingError, Row, build
+from norcekit.imports.mappings.fields import MappingError, Row, build, validate
 from norcekit.norce.contracts import (
     Company,
     Customer,
@@ -57,53 +59,60 @@ def products(data: dict[str, Any]) -> Product:
         _variant(variant, sort_order)
         for sort_order, variant in enumerate(row.rows("variants", required=True))
     ]
-    return build(
-        Product,
-        {
-            "Code": code,
-            "ManufacturerCode": row.text("manufacturer_code"),
-            "ManufacturerName": row.text("manufacturer_name"),
-            "Categories": [{"Code": c, "SortOrder": i} for i, c in enumerate(row.texts("category_codes"))],
-            "Cultures": cultures,
-            "Variants": variants,
-        },
-    )
+    payload: dict[str, Any] = {
+        "Code": code,
+        "ManufacturerCode": row.text("manufacturer_code"),
+        "ManufacturerName": row.text("manufacturer_name"),
+    }
+    categories = [{"Code": c, "SortOrder": i} for i, c in enumerate(row.texts("category_codes"))]
+    # Empty lists stay out of the payload: validate() sends what it is given, and [] is not "unset".
+    if categories:
+        payload["Categories"] = categories
+    if cultures:
+        payload["Cultures"] = cultures
+    if variants:
+        payload["Variants"] = variants
+    return validate(Product, payload)
 
 
 def _variant(row: Row, sort_order: int) -> dict[str, Any]:
     names = row.translations("names")
-    return {
-        "ManufacturerPartNo": row.required_text("code"),
-        "SortOrderValue": sort_order,
-        "Cultures": [{"CultureCode": culture, "Name": name} for culture, name in sorted(names.items())],
-        "Skus": [_sku(sku) for sku in row.rows("skus", required=True)],
-    }
+    variant: dict[str, Any] = {"ManufacturerPartNo": row.required_text("code"), "SortOrderValue": sort_order}
+    if names:
+        variant["Cultures"] = [{"CultureCode": c, "Name": name} for c, name in sorted(names.items())]
+    skus = [_sku(sku) for sku in row.rows("skus", required=True)]
+    if skus:
+        variant["Skus"] = skus
+    return variant
 
 
 def _sku(row: Row) -> dict[str, Any]:
     unit = row.text("uom", default="pcs") or "pcs"
-    if unit.casefold() not in _UNITS:
+    unit_type = _UNITS.get(unit.casefold())
+    if unit_type is None:
         raise row.fail("uom", f"{unit!r} is not a known unit ({', '.join(_UNITS)})")
     vat = row.obj("vat_rates")
     vat_rates = []
     if vat is not None:
         for country in sorted(vat.data):
             vat_rates.append({"SalesArea": sales_area(vat, country, country), "Rate": vat.decimal(country)})
-    return {
+    sku: dict[str, Any] = {
         "PartNo": row.required_text("part_no"),
         "Status": row.enum("status", en.SkuStatus, default=en.SkuStatus.Active),
         "Type": en.SkuType.ErpStandard,
         "EanCode": row.text("ean"),
-        "UnitOfMeasurementType": _UNITS[unit.casefold()],
+        "UnitOfMeasurementType": unit_type,
         "UnitOfMeasurementCount": 1,
         "ActualWeight": row.decimal("weight_kg"),
-        "VatRates": vat_rates,
     }
+    if vat_rates:
+        sku["VatRates"] = vat_rates
+    return sku
 
 
 def sku_prices(data: dict[str, Any]) -> SkuPriceList:
     row = Row(data)
-    return build(
+    return validate(  # a flat payload without lists: nothing for build() to prune
         SkuPriceList,
         {
             "PartNo": row.required_text("part_no"),
@@ -143,7 +152,7 @@ def price_lists(data: dict[str, Any]) -> PriceList:
 
 def onhand(data: dict[str, Any]) -> SkuOnhand:
     row = Row(data)
-    return build(
+    return validate(  # a flat payload without lists: nothing for build() to prune
         SkuOnhand,
         {
             "PartNo": row.required_text("part_no"),
