@@ -32,6 +32,10 @@ and in the integration configuration::
         mapping: acme_mappings:onhand
         mapping_options: {}          # keyword arguments passed to the function, if any
 
+``build(Model, payload)`` validates a payload dict (dropping ``None`` values and empty lists first);
+``validate(Model, payload)`` skips that pruning walk for high-volume mappings whose payloads already
+leave empty lists out (an empty list would be sent as ``[]``).
+
 :func:`load_mapping` resolves either form and fails with a :class:`MappingLoadError` that says what
 is wrong (module not found, no such attribute, not callable).
 """
@@ -45,7 +49,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from norcekit.imports.mappings.fields import MappingError, Row, build
+from norcekit.imports.mappings.fields import MappingError, Row, build, validate
 
 #: A mapping function: one source row in, one contract model (or ``None`` to skip) out.
 MappingFunc = Callable[[dict[str, Any]], BaseModel | None]
@@ -129,4 +133,5 @@ __all__ = [
     "Row",
     "build",
     "load_mapping",
+    "validate",
 ]
