@@ -79,6 +79,9 @@ def test_delta_reads_a_fixed_half_open_window_with_overlap_and_dedupe(
     _settle(stack, first.job_ids)
     assert stack.watermarks.get("customers") == Watermark.timestamp(upper1)
     assert set(_names(emulator)) == {"A"}
+    settled = stack.runs.get(first.run_id)
+    assert settled.outcome is RunOutcome.SUCCEEDED
+    assert settled.message == f"all 1 job(s) succeeded; watermark committed at {Watermark.timestamp(upper1)}"
 
     stack.clock.advance(600)
     second = runner.run("customers", "delta", deadline=Deadline.after(600))

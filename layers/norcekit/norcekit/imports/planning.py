@@ -226,17 +226,28 @@ def commit_run_watermark_if_complete(
         return CommitResult.JOB_FAILED
     if any(job is None or job.status is not JobStatus.SUCCEEDED for job in effective):
         return CommitResult.PENDING
+    result = CommitResult.NOT_COMMITTABLE
+    if run.candidate_watermark is not None:
+        if watermark_store.commit(run.entity, run.candidate_watermark, run_id=run_id):
+            logger.info(
+                "watermark committed",
+                extra={"entity": run.entity, "run_id": run_id, "watermark": str(run.candidate_watermark)},
+            )
+            result = CommitResult.COMMITTED
+        else:
+            result = CommitResult.NOT_ADVANCED
     if run.outcome is RunOutcome.SUBMITTED:
-        run_store.update(run_id, outcome=RunOutcome.SUCCEEDED)
-    if run.candidate_watermark is None:
-        return CommitResult.NOT_COMMITTABLE
-    if watermark_store.commit(run.entity, run.candidate_watermark, run_id=run_id):
-        logger.info(
-            "watermark committed",
-            extra={"entity": run.entity, "run_id": run_id, "watermark": str(run.candidate_watermark)},
+        notes = {
+            CommitResult.COMMITTED: f"watermark committed at {run.candidate_watermark}",
+            CommitResult.NOT_ADVANCED: "watermark already at or past this run's",
+            CommitResult.NOT_COMMITTABLE: "no watermark to commit",
+        }
+        run_store.update(
+            run_id,
+            outcome=RunOutcome.SUCCEEDED,
+            message=f"all {len(effective)} job(s) succeeded; {notes[result]}",
         )
-        return CommitResult.COMMITTED
-    return CommitResult.NOT_ADVANCED
+    return result
 
 
 def job_finished(
