@@ -2,7 +2,7 @@
 
 WatermarkStore, RunStore, JobStore and LeaseLock express every rule as DynamoDB condition and key
 expressions (boto3 ``conditions`` objects); this table evaluates those same objects against plain
-dicts, so the stores run unchanged. moto does the same work ~100× slower (botocore serialization),
+dicts, so the stores run unchanged. moto does the same work ~100 times slower (botocore serialization),
 which is too slow for hundreds of generated histories; the property test runs a few examples on
 moto as well to show both tables agree.
 """

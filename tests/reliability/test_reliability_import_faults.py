@@ -64,7 +64,9 @@ def emulator_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def stack(emulator: Emulator, state_table: StateTable, quarantine_bucket: str, tmp_path: Path) -> Iterator[Stack]:
+def stack(
+    emulator: Emulator, state_table: StateTable, quarantine_bucket: str, tmp_path: Path
+) -> Iterator[Stack]:
     settings = load_settings(
         norce_base_url=emulator.base_url,
         norce_client_id=CLIENT_ID,
@@ -141,7 +143,10 @@ def _assert_catalog_equals_source(query: QueryClient, root: Path) -> dict[str, i
     checked: dict[str, int] = {}
     products = list(read_jsonl(newest_full(root, "products")))
     source_skus = {
-        sku["part_no"]: sku for product in products for variant in product["variants"] for sku in variant["skus"]
+        sku["part_no"]: sku
+        for product in products
+        for variant in product["variants"]
+        for sku in variant["skus"]
     }
     catalog_skus = {row["PartNo"]: row for row in read("Products/ProductSkus")}
     assert set(source_skus) <= set(catalog_skus)
@@ -203,6 +208,7 @@ def test_full_and_delta_imports_converge_under_faults(
     # One Connect answer is lost after Norce created the job: the run cannot know, fails, and the
     # next run sends the same full file again (the only legitimate duplicate job).
     emulator.fail_next("connect", 1, "drop_after")
+    emulator.fail_next("token", 1, "drop")  # the one token request of the test is faulted for sure
 
     for entity in FULL_ORDER:
         driver.converge(entity, "full")

@@ -48,7 +48,6 @@ from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.http import Deadline
 from norcekit.norce.jobs import JobDto, JobStatus
 from norcekit.state.jobs import JobStore
-from norcekit.state.locks import LeaseLock
 from norcekit.state.runs import RunStore
 from norcekit.state.table import Keys, StateTable, create_table
 from norcekit.state.watermarks import WatermarkStore
@@ -64,7 +63,7 @@ EXAMPLES = 200
 MOTO_EXAMPLES = 8
 
 
-class Crash(BaseException):  # noqa: N818 - not an error the runner may catch: the process "dies"
+class Crash(BaseException):
     """The Lambda is killed (timeout, OOM) right after Norce accepted a job."""
 
 
@@ -235,7 +234,10 @@ class World:
             quarantine=None,  # type: ignore[arg-type] - every generated row maps
             metrics=RecordingMetrics(),  # type: ignore[arg-type]
             options=RunnerOptions(
-                lock_lease_s=LEASE_S, min_remaining_s=0, full_min_remaining_s=0, initial_delta="from_beginning"
+                lock_lease_s=LEASE_S,
+                min_remaining_s=0,
+                full_min_remaining_s=0,
+                initial_delta="from_beginning",
             ),
             clock=clock,
             monotonic=clock.monotonic,
@@ -369,7 +371,9 @@ def moto_table(state_table: StateTable) -> Callable[[], StateTable]:
     return make
 
 
-def test_the_same_histories_hold_on_moto(moto_table: Callable[[], StateTable], figures: dict[str, Any]) -> None:
+def test_the_same_histories_hold_on_moto(
+    moto_table: Callable[[], StateTable], figures: dict[str, Any]
+) -> None:
     """A few generated histories replayed on moto: the in-memory table is not hiding anything."""
     played = 0
 

@@ -50,8 +50,8 @@ from norcekit_local.webhook_front import WebhookFront, apigw_rest_event
 
 pytestmark = pytest.mark.integration
 
-SECRET = "fuzz-webhook-secret-0001"  # noqa: S105 - a test value
-OLD_SECRET = "fuzz-webhook-secret-0000"  # noqa: S105 - still accepted (rotation)
+SECRET = "fuzz-webhook-secret-0001"
+OLD_SECRET = "fuzz-webhook-secret-0000"
 MAX_BODY = 2048
 IN_PROCESS_EXAMPLES = {"mixed": 6500, "authentic": 3500}
 SCHEMATHESIS_EXAMPLES = {GenerationMode.POSITIVE: 250, GenerationMode.NEGATIVE: 100}
@@ -79,7 +79,9 @@ class MemoryQuarantine:
     items: list[dict[str, Any]] = field(default_factory=list)
 
     def put(self, kind: str, reason: str, payload: Any, *, metadata: Mapping[str, Any] | None = None) -> str:
-        self.items.append({"kind": kind, "reason": reason, "payload": payload, "metadata": dict(metadata or {})})
+        self.items.append(
+            {"kind": kind, "reason": reason, "payload": payload, "metadata": dict(metadata or {})}
+        )
         return f"quarantine/{kind}/{len(self.items)}"
 
     def __getattr__(self, name: str) -> Any:  # list/get/delete are not used by the receiver
@@ -103,7 +105,9 @@ def _property_strategy(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 _extra_properties = st.dictionaries(st.text(string.ascii_letters, min_size=1, max_size=8), _json, max_size=2)
@@ -142,8 +146,16 @@ wrong_secrets = st.one_of(
     st.sampled_from([SECRET[:-1], SECRET + " ", " " + SECRET, SECRET.upper(), OLD_SECRET + SECRET]),
 ).filter(lambda v: v not in (SECRET, OLD_SECRET))
 content_types = st.sampled_from(
-    ["application/json", "application/json; charset=utf-8", "application/json; charset=utf-16", "text/plain",
-     "application/x-www-form-urlencoded", "application/octet-stream", "", "*/*"]  # fmt: skip
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "application/json; charset=utf-16",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/octet-stream",
+        "",
+        "*/*",
+    ]
 )
 
 
@@ -191,7 +203,9 @@ def webhook_inputs(draw: st.DrawFn, *, authentic: bool | None = None) -> Webhook
     event_type = draw(event_types)
     headers = [("Content-Type", draw(content_types))] if draw(st.booleans()) else []
     headers += draw(other_headers)
-    secret_mode = "right" if authentic else draw(st.sampled_from(["right", "old", "wrong", "missing", "empty"]))
+    secret_mode = (
+        "right" if authentic else draw(st.sampled_from(["right", "old", "wrong", "missing", "empty"]))
+    )
     if authentic is False and secret_mode in ("right", "old"):
         secret_mode = "wrong"
     if secret_mode != "missing":
@@ -259,7 +273,9 @@ class Harness:
             [item] = new_quarantine
             assert item["kind"] == "webhook" and item["payload"] == case.body
             assert item["metadata"]["status"] == status
-            assert SECRET not in json.dumps(item["metadata"]) and OLD_SECRET not in json.dumps(item["metadata"])
+            assert SECRET not in json.dumps(item["metadata"]) and OLD_SECRET not in json.dumps(
+                item["metadata"]
+            )
             assert not new_messages
         elif status == 503:
             assert case.queue_down, "5xx without an induced SQS failure"
@@ -319,9 +335,12 @@ def webhook_front(
 
 def _queued(queue_url: str) -> int:
     attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
-        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+    return int(attributes["ApproximateNumberOfMessages"]) + int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
 
 
 def _quarantined(bucket: str) -> int:
@@ -335,7 +354,12 @@ def test_openapi_generated_requests_against_the_webhook_front(
     [operation] = [result.ok() for result in schema.get_all_operations()]
     statuses: dict[str, dict[int, int]] = {}
     expected = {"queued": 0, "quarantined": 0}
-    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
 
     for mode, examples in SCHEMATHESIS_EXAMPLES.items():
         seen = statuses.setdefault(mode.value, {})
@@ -351,7 +375,7 @@ def test_openapi_generated_requests_against_the_webhook_front(
             response = case.call(base_url=webhook_front.base_url)
             case.validate_response(response, checks=checks)
             status = response.status_code
-            seen[status] = seen.get(status, 0) + 1
+            seen[status] = seen.get(status, 0) + 1  # noqa: B023 - called within this iteration
             assert status < 500, response.text
             if not authenticate:
                 assert status == 401, response.text
