@@ -254,6 +254,11 @@ class Emulator:
         with self.lock:
             return self._tokens_issued
 
+    def issued_tokens(self) -> list[str]:
+        """The access token values handed out (tests check that none of them reaches a log line)."""
+        with self.lock:
+            return list(self._tokens)
+
     # ================================================================ connect
     def accept_import(self, rel_path: str, header_value: str | None, items: Any) -> dict[str, Any]:
         spec = CONNECT_IMPORTS[rel_path]
@@ -457,6 +462,11 @@ class Emulator:
     def job(self, job_id: int) -> dict[str, Any]:
         with self.lock:
             return self._job_or_404(job_id).admin_view(self.now())
+
+    def job_items(self, job_id: int) -> list[Any]:
+        """The item array Connect received for a job, as parsed (what Norce stores for a restart)."""
+        with self.lock:
+            return list(self._job_or_404(job_id).items)
 
     def force_job_status(self, job_id: int, status: int) -> dict[str, Any]:
         """Force a status (e.g. keep a job Initialized forever). Finished statuses emit JobCompletedEvent."""

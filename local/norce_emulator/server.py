@@ -101,6 +101,12 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self.emulator = emulator
         super().__init__(address, Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out or was killed hung up mid-answer: Norce would not log that either.
+        if isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):
+            return
+        super().handle_error(request, client_address)
+
 
 def make_server(emulator: Emulator, host: str, port: int) -> EmulatorHTTPServer:
     return EmulatorHTTPServer(emulator, (host, port))

@@ -99,7 +99,9 @@ class SqsConsumer:
     @property
     def handler(self) -> Handler:
         if self._handler is None:
-            self._handler = load_handler("event_processor")
+            # A fresh module per front/consumer, like a new Lambda container: its cached clients
+            # are built from this stack's settings, not from a stack that ran earlier in the process.
+            self._handler = load_handler("event_processor", fresh=True)
         return self._handler
 
     @property

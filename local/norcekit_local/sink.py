@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from norcekit_local.http_server import BackgroundHTTPServer
 
 
 @dataclass(frozen=True)
@@ -29,17 +31,14 @@ class Received:
     status: int
 
 
-class HttpSink:
+class HttpSink(BackgroundHTTPServer):
     def __init__(self, out_dir: str | Path | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host=host, port=port)
         self.out_dir = Path(out_dir) if out_dir is not None else None
-        self.host = host
-        self.port = port
         self._lock = threading.Lock()
         self.received: list[Received] = []
         self._fail_next: list[int] = []
         self._fail_keys: dict[str, int] = {}
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- control ---------------------------------------------------------------------------------
 
@@ -147,32 +146,8 @@ class HttpSink:
             def log_message(self, format: str, *args: Any) -> None:
                 return None
 
-        self._server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="http-sink", daemon=True)
-        self._thread.start()
+        self._serve(_Handler, "http-sink")
         return self
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("sink not started")
-        return f"http://{self.host}:{self._server.server_address[1]}"
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> HttpSink:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 #: Environment variable the local integration config uses for the sink target's URL.

@@ -17,11 +17,12 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from norcekit_local.handlers import FakeLambdaContext, Handler, load_handler
+from norcekit_local.http_server import BackgroundHTTPServer
 
 EVENTS_RESOURCE = "/events/{EventType}"
 _EVENTS_PATH = re.compile(r"^/events/(?P<EventType>[^/]+)$")
@@ -100,7 +101,7 @@ def apigw_rest_event(
     }
 
 
-class WebhookFront:
+class WebhookFront(BackgroundHTTPServer):
     """``start()`` → serving on ``base_url``; events go to ``webhook_url`` + ``/<EventType>``."""
 
     def __init__(
@@ -111,12 +112,9 @@ class WebhookFront:
         port: int = 0,
         function_timeout_s: float = 30.0,
     ) -> None:
+        super().__init__(host=host, port=port)
         self._handler = handler
-        self.host = host
-        self.port = port
         self.function_timeout_s = function_timeout_s
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         # One invocation at a time, like one Lambda container (the resolver keeps per-request state).
         self._invoke_lock = threading.Lock()
         self.invocations = 0
@@ -125,14 +123,14 @@ class WebhookFront:
     @property
     def handler(self) -> Handler:
         if self._handler is None:
-            self._handler = load_handler("webhook_receiver")
+            # A fresh module per front/consumer, like a new Lambda container: its cached clients
+            # are built from this stack's settings, not from a stack that ran earlier in the process.
+            self._handler = load_handler("webhook_receiver", fresh=True)
         return self._handler
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("webhook front not started")
-        return f"http://{self.host}:{self._server.server_address[1]}"
+        return self.url
 
     @property
     def webhook_url(self) -> str:
@@ -181,26 +179,8 @@ class WebhookFront:
             def log_message(self, format: str, *args: Any) -> None:
                 return None
 
-        self._server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-front", daemon=True)
-        self._thread.start()
+        self._serve(_Handler, "webhook-front")
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> WebhookFront:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> bool:

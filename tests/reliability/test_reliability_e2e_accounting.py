@@ -231,7 +231,7 @@ def test_every_accepted_webhook_is_delivered_quarantined_or_dead_lettered_and_no
     assert not sink.accepted_docs(REFUSED_SKU)
 
     # --- secrets --------------------------------------------------------------------------------
-    tokens = list(emulator._tokens)  # the access tokens the emulator issued (no admin view of values)
+    tokens = emulator.issued_tokens()
     assert emulator.tokens_issued >= 1 and tokens
     assert any(TARGET_CREDENTIAL in (r.headers.get("Authorization") or "") for r in sink.received)
     out, err = capfd.readouterr()

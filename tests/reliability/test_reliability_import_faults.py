@@ -228,7 +228,7 @@ def test_full_and_delta_imports_converge_under_faults(
 
     # --- no item lost, none duplicated beyond a provably unanswered resend ---------------------------
     jobs = {int(job["JobId"]): job for job in emulator.jobs()}
-    payloads = {job_id: emulator._jobs[job_id].items for job_id in jobs}  # the bodies Norce received
+    payloads = {job_id: emulator.job_items(job_id) for job_id in jobs}  # the bodies Norce received
     known = {job_id for job_id in jobs if stack.jobs.find(job_id) is not None}
     orphans = sorted(set(jobs) - known)
     unanswered = [r for r in emulator.requests("connect") if r["Fault"] == "drop_after"]

@@ -244,6 +244,17 @@ def test_job_dto_can_say_insert_like_the_docs(
     assert "Insert" in dto and "Inserts" not in dto
 
 
+def test_admin_shows_the_items_a_job_received_and_the_tokens_issued(
+    emulator: Emulator, emulator_http: httpx.Client, emulator_headers: dict[str, str]
+) -> None:
+    items = [product("P1", "S1"), product("P2", "S2")]
+    job = import_and_wait(emulator, emulator_http, emulator_headers, PRODUCTS, items, FullFile=False)
+
+    assert emulator.job_items(int(job["JobId"])) == items
+    bearer = emulator_headers["Authorization"].removeprefix("Bearer ")
+    assert bearer in emulator.issued_tokens()
+
+
 def test_job_endpoints_errors(emulator_http: httpx.Client, emulator_headers: dict[str, str]) -> None:
     assert job_get(emulator_http, emulator_headers, 999_999).status_code == 404
     assert (
