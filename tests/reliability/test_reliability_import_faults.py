@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.fixtures.emulator import APPLICATION_ID, CLIENT_ID, CLIENT_SECRET
+from tests.fixtures.norce_settings import emulator_settings
 from tests.integration.imports_runner.runner_support import Clock, Stack, integration_config
 from tests.reliability.support import (
     FAULT_GROUPS,
@@ -31,7 +31,6 @@ from norcekit.imports.sources.filedrop import FileDropSource
 from norcekit.norce.factory import build_norce_clients
 from norcekit.norce.http import Deadline
 from norcekit.norce.query import QueryClient
-from norcekit.settings import load_settings
 from norcekit.state.runs import RunOutcome
 from norcekit.state.table import StateTable
 from norcekit.state.watermarks import Watermark
@@ -67,17 +66,7 @@ def emulator_config() -> dict[str, Any]:
 def stack(
     emulator: Emulator, state_table: StateTable, quarantine_bucket: str, tmp_path: Path
 ) -> Iterator[Stack]:
-    settings = load_settings(
-        norce_base_url=emulator.base_url,
-        norce_client_id=CLIENT_ID,
-        norce_client_secret=CLIENT_SECRET,
-        norce_application_id=APPLICATION_ID,
-        norce_environment="stage",
-        norce_account_id=123,
-        http_max_attempts=8,
-        http_backoff_base=0.005,
-        http_backoff_max=0.05,
-    )
+    settings = emulator_settings(emulator, http_max_attempts=8, http_backoff_base=0.005)
     clients = build_norce_clients(settings)
     try:
         yield Stack(clients=clients, table=state_table, bucket=quarantine_bucket, root=tmp_path / "drop")

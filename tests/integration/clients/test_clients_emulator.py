@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.fixtures.emulator import APPLICATION_ID, CLIENT_ID, CLIENT_SECRET, product
+from tests.fixtures.emulator import APPLICATION_ID, CLIENT_ID, product
+from tests.fixtures.norce_settings import emulator_settings
 
 from norce_emulator import Emulator
 from norcekit.norce.auth import CachedToken, token_cache_key
@@ -17,7 +18,7 @@ from norcekit.norce.contracts.product import Product
 from norcekit.norce.factory import NorceClients, build_norce_clients
 from norcekit.norce.http import Deadline, NorceUnavailable
 from norcekit.norce.jobs import JobClient, JobDto, JobStatus
-from norcekit.settings import Settings, load_settings
+from norcekit.settings import Settings
 from norcekit.state.table import StateTable
 from norcekit.state.token_store import DynamoTokenStore
 
@@ -25,16 +26,7 @@ pytestmark = pytest.mark.integration
 
 
 def client_settings(emulator: Emulator) -> Settings:
-    return load_settings(
-        norce_base_url=emulator.base_url,
-        norce_application_id=APPLICATION_ID,
-        norce_client_id=CLIENT_ID,
-        norce_client_secret=CLIENT_SECRET,
-        norce_environment="stage",
-        http_backoff_base=0.01,
-        http_backoff_max=0.05,
-        http_max_attempts=10,
-    )
+    return emulator_settings(emulator, http_max_attempts=10)
 
 
 @pytest.fixture

@@ -11,14 +11,15 @@ from typing import Any
 import httpx
 import pytest
 from aws_lambda_powertools.metrics import MetricUnit
-from tests.fixtures.emulator import APPLICATION_ID, CLIENT_ID, CLIENT_SECRET, post_import, product
+from tests.fixtures.emulator import post_import, product
+from tests.fixtures.norce_settings import emulator_settings
 
 from norce_emulator import Emulator
 from norcekit.jobs import JobMonitor, build_job_monitor
 from norcekit.norce.factory import NorceClients, build_norce_clients
 from norcekit.norce.http import Deadline
 from norcekit.observability import MetricName
-from norcekit.settings import Settings, load_settings
+from norcekit.settings import Settings
 from norcekit.state.jobs import JobRecord, JobStore
 from norcekit.state.runs import RunOutcome, RunRecord, RunStore
 from norcekit.state.table import StateTable
@@ -53,18 +54,8 @@ class RecordingMetrics:
         return sum(1 for n, _, _ in self.points if n == name.value)
 
 
-def emulator_settings(emulator: Emulator, **overrides: Any) -> Settings:
-    return load_settings(
-        norce_base_url=emulator.base_url,
-        norce_application_id=APPLICATION_ID,
-        norce_client_id=CLIENT_ID,
-        norce_client_secret=CLIENT_SECRET,
-        norce_environment="stage",
-        http_backoff_base=0.01,
-        http_backoff_max=0.05,
-        job_poll_min_interval_s=0,
-        **overrides,
-    )
+def tracker_settings(emulator: Emulator, **overrides: Any) -> Settings:
+    return emulator_settings(emulator, job_poll_min_interval_s=0, **overrides)
 
 
 @dataclass
@@ -149,9 +140,9 @@ def harness(
 ) -> Iterator[Harness]:
     clock = FakeClock()
     metrics = RecordingMetrics()
-    with build_norce_clients(emulator_settings(emulator)) as clients:
+    with build_norce_clients(tracker_settings(emulator)) as clients:
         monitor = build_job_monitor(
-            emulator_settings(emulator), table=state_table, clients=clients, metrics=metrics, clock=clock
+            tracker_settings(emulator), table=state_table, clients=clients, metrics=metrics, clock=clock
         )
         yield Harness(
             emulator=emulator,
