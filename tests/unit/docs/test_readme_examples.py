@@ -1,0 +1,57 @@
+"""The README's configuration and mapping examples are what users copy: they must keep working."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from norcekit.events.config import EventsConfig
+from norcekit.imports.config import load_config
+from norcekit.imports.mappings import MappingError
+from norcekit.norce.contracts import SkuOnhand, dump_item
+
+README = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+
+
+def fenced(language: str, starts_with: str) -> str:
+    blocks = re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
+    matching = [block for block in blocks if block.lstrip().startswith(starts_with)]
+    assert matching, f"README has no ```{language} block starting with {starts_with!r}"
+    return matching[0]
+
+
+def test_readme_configuration_example_validates(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "IMPORT_BUCKET": "erp-drop",
+        "EVENT_BUS_NAME": "bus",
+        "QUARANTINE_BUCKET": "data",
+    }.items():
+        monkeypatch.setenv(name, value)
+    document = yaml.safe_load(fenced("yaml", "sources:"))
+
+    config = load_config(document)
+
+    assert config.enabled_entities() == ["onhand"]
+    header = config.build_header("onhand", account_id=123, full_file=True)
+    assert header.model_dump(mode="json", exclude_none=True)["SkuOnhandFieldsThatAreSet"] == [3, 4, 5, 10]
+    events = EventsConfig.model_validate(config.events)
+    assert set(events.targets) == {"shop", "bus", "archive"}
+
+
+def test_readme_mapping_example_maps_and_rejects() -> None:
+    namespace: dict[str, Any] = {}
+    exec(compile(fenced("python", "# my_mappings.py"), "README.md", "exec"), namespace)
+    onhand = namespace["onhand"]
+
+    item = onhand({"sku": "TS-100-M", "wh": "MAIN", "qty": "42"})
+
+    assert isinstance(item, SkuOnhand)
+    assert dump_item(item) == (
+        b'{"PartNo":"TS-100-M","WarehouseCode":"MAIN","LocationCode":"STO","OnhandValue":42.0,"IsActive":true}'
+    )
+    with pytest.raises(MappingError, match="sku"):
+        onhand({"sku": "", "wh": "MAIN", "qty": "1"})
