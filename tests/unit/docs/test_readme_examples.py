@@ -25,11 +25,13 @@ def fenced(language: str, starts_with: str) -> str:
 
 
 def test_readme_configuration_example_validates(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
+    environment = {  # what the template sets for every function
         "IMPORT_BUCKET": "erp-drop",
         "EVENT_BUS_NAME": "bus",
         "QUARANTINE_BUCKET": "data",
-    }.items():
+        "TARGET_CREDENTIALS_SECRET_ARN": "arn:aws:secretsmanager:eu-north-1:000000000000:secret:t",
+    }
+    for name, value in environment.items():
         monkeypatch.setenv(name, value)
     document = yaml.safe_load(fenced("yaml", "sources:"))
 

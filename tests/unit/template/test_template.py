@@ -266,6 +266,18 @@ def test_webhook_receiver_can_only_queue_and_quarantine(translated: dict[str, An
     assert actions["sqs:SendMessage"] == [get_att("EventQueue", "Arn")]
     assert actions["s3:PutObject"] == [{"Fn::Sub": "${DataBucket.Arn}/quarantine/*"}]
     assert not any(a.startswith("dynamodb:") for a in actions)
+    assert set(actions) == {"sqs:SendMessage", "s3:PutObject", "secretsmanager:GetSecretValue"}
+
+
+def test_event_processor_may_read_and_write_target_documents(translated: dict[str, Any]) -> None:
+    """The S3 target HEADs the current document before its conditional put: without GetObject and
+    ListBucket a not-yet-written document answers 403 and every delivery would retry into the DLQ."""
+    actions = _role_actions(translated, "EventProcessorFunctionRole")
+    targets = {"Fn::Sub": "${DataBucket.Arn}/targets/*"}
+    assert targets in actions["s3:PutObject"]
+    assert actions["s3:GetObject"] == [targets, {"Fn::Sub": "${DataBucket.Arn}/config/*"}]
+    assert actions["s3:ListBucket"] == [get_att("DataBucket", "Arn")]
+    assert actions["events:PutEvents"]
 
 
 def test_scheduler_roles_may_only_invoke_their_function(translated: dict[str, Any]) -> None:

@@ -74,7 +74,8 @@ class HttpTargetConfig(_TargetBase):
 
 class EventBridgeTargetConfig(_TargetBase):
     type: Literal["eventbridge"]
-    bus_name: str = "default"
+    #: Default: the stack's bus (``EVENT_BUS_NAME``, set by the template), the one it may publish to.
+    bus_name: str = Field(default_factory=lambda: os.environ.get("EVENT_BUS_NAME") or "default", min_length=1)
     source: str = "norcekit"
 
 
