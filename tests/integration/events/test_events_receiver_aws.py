@@ -129,10 +129,12 @@ def test_rotation_is_picked_up_with_one_forced_fetch(
     client.meta.events.register(
         "before-parameter-build.secrets-manager.GetSecretValue", lambda params, **kw: fetches.append("get")
     )
+    now = [0.0]
     receiver = WebhookReceiver(
         secrets=SecretsManagerSecrets(webhook_secret_arn, provider=SecretsProvider(boto3_client=client)),
         queue=SqsEventQueue(sqs_queues.queue_url),
         quarantine=S3QuarantineStore(quarantine_bucket),
+        monotonic=lambda: now[0],
     )
     app = build_resolver(lambda: receiver)
 
@@ -148,5 +150,8 @@ def test_rotation_is_picked_up_with_one_forced_fetch(
     assert app.resolve(sample("SkuChangedNotification", secret="rotated-secret"), None)["statusCode"] == 200
     assert len(fetches) == 2
 
+    assert app.resolve(sample("SkuChangedNotification", secret="never-valid"), None)["statusCode"] == 401
+    assert len(fetches) == 2  # forced re-reads are rate-limited: a guess right after costs nothing
+    now[0] += receiver.secret_refresh_interval_s
     assert app.resolve(sample("SkuChangedNotification", secret="never-valid"), None)["statusCode"] == 401
     assert len(fetches) == 3

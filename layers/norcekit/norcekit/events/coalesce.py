@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from norcekit.events.lookups import EntityKey, EntitySpec, UnknownKey, key_for
+from norcekit.events.lookups import EntityKey, EntitySpec, InvalidKey, UnknownKey, key_for
 from norcekit.norce.events import NorceEvent, UnknownEventType, parse_event
 
 
@@ -80,6 +80,8 @@ class Groups:
     looked_up: dict[EntityKey, list[QueuedEvent]] = field(default_factory=lambda: defaultdict(list))
     from_payload: dict[PayloadKey, list[QueuedEvent]] = field(default_factory=lambda: defaultdict(list))
     jobs: list[QueuedEvent] = field(default_factory=list)
+    #: Events that cannot be grouped (an unusable key), with the reason: poison, failed alone.
+    rejected: list[tuple[QueuedEvent, str]] = field(default_factory=list)
 
     @property
     def coalesced(self) -> int:
@@ -89,21 +91,32 @@ class Groups:
 
 
 def group_events(events: Iterable[QueuedEvent], specs: Mapping[str, EntitySpec]) -> Groups:
+    """Group by entity key. One event that cannot be grouped lands in ``rejected``, never fails
+    the others (grouping runs over the whole batch)."""
     groups = Groups()
     for queued in events:
-        entity = queued.event.entity
-        if entity == "job":
-            groups.jobs.append(queued)
-            continue
-        spec = specs.get(entity)
-        if spec is not None and spec.entity_set is not None:
-            try:
-                groups.looked_up[key_for(spec, queued.payload)].append(queued)
-                continue
-            except UnknownKey:
-                # Valid but keyless (e.g. a price notification without PartNo): nothing to look
-                # up, so the payload itself is delivered rather than dropped (DESIGN rule 9).
-                pass
-        canonical = orjson.dumps(queued.payload, option=orjson.OPT_SORT_KEYS)
-        groups.from_payload[PayloadKey(entity, queued.event.entity_key(), canonical)].append(queued)
+        try:
+            _group_one(groups, queued, specs)
+        except InvalidKey as exc:
+            groups.rejected.append((queued, str(exc)))
+        except Exception as exc:  # a payload we did not foresee: this record only
+            groups.rejected.append((queued, f"cannot group: {type(exc).__name__}: {exc}"))
     return groups
+
+
+def _group_one(groups: Groups, queued: QueuedEvent, specs: Mapping[str, EntitySpec]) -> None:
+    entity = queued.event.entity
+    if entity == "job":
+        groups.jobs.append(queued)
+        return
+    spec = specs.get(entity)
+    if spec is not None and spec.entity_set is not None:
+        try:
+            groups.looked_up[key_for(spec, queued.payload)].append(queued)
+            return
+        except UnknownKey:
+            # Valid but keyless (e.g. a price notification without PartNo): nothing to look
+            # up, so the payload itself is delivered rather than dropped (DESIGN rule 9).
+            pass
+    canonical = orjson.dumps(queued.payload, option=orjson.OPT_SORT_KEYS)
+    groups.from_payload[PayloadKey(entity, queued.event.entity_key(), canonical)].append(queued)

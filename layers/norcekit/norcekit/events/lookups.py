@@ -34,7 +34,8 @@ class EntitySpec:
 
     entity: str
     entity_set: str | None
-    #: (payload field, Query field) pairs naming the entity, in order of preference.
+    #: (payload field, Query field) pairs naming the entity, in order of preference; the first
+    #: Query field is the entity set's primary key (see :func:`document_key`).
     keys: tuple[tuple[str, str], ...] = ()
     select: tuple[str, ...] | None = None
     expand: str | None = None
@@ -83,27 +84,59 @@ class EntityKey:
 
     @property
     def text(self) -> str:
-        """The document key, equal to the payload model's ``entity_key()``: ``"100011"``, or
-        ``"<scope>:<value>"`` for scoped entities (``"7:SUP-1"``)."""
+        """The key as the event named it, equal to the payload model's ``entity_key()``: ``"100011"``,
+        or ``"<scope>:<value>"`` for scoped entities (``"7:SUP-1"``). Documents are keyed by
+        :func:`document_key`, which differs for entities named by a secondary field (orders)."""
         return f"{self.scope}:{self.value}" if self.scope_field else str(self.value)
+
+
+def document_key(spec: EntitySpec, key: EntityKey, row: Mapping[str, Any] | None) -> str:
+    """The key a document is delivered under: one per entity, whichever field the event named it by.
+
+    Keyed by the primary key (``key.text``) when the event named it by that; otherwise by the found
+    row's primary key (an order named by ClientOrderRef → its ``Id``), or, when Query has no row,
+    by ``"<field>:<value>"`` (``"ClientOrderRef:123"``) so it cannot collide with a primary key."""
+    primary = spec.keys[0][1] if spec.keys else key.key_field
+    if key.key_field == primary:
+        return key.text
+    found = row.get(primary) if row is not None else None
+    value = str(found) if found not in (None, "") else f"{key.key_field}:{key.value}"
+    return f"{key.scope}:{value}" if key.scope_field else value
 
 
 class UnknownKey(ValueError):  # noqa: N818
     """The payload lacks every field its entity is keyed by (it cannot be looked up)."""
 
 
+class InvalidKey(ValueError):  # noqa: N818
+    """A key field holds something no Query key can be (a list, an object, a bool, a float)."""
+
+
+def _key_value(entity: str, payload_field: str, value: Any) -> str | int:
+    # Extras are kept as any JSON (e.g. an undeclared OrderId): only text and integers are keys.
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidKey(f"{entity}: {payload_field} must be text or an integer, not {type(value).__name__}")
+    return value
+
+
 def key_for(spec: EntitySpec, payload: Mapping[str, Any]) -> EntityKey:
-    """The Query key an event names, from its validated payload (PascalCase fields)."""
+    """The Query key an event names, from its validated payload (PascalCase fields).
+
+    Raises :class:`UnknownKey` when no key field is set, :class:`InvalidKey` when one holds a value
+    that is neither text nor an integer."""
     scope_field = scope = None
     if spec.scope is not None:
         scope = payload.get(spec.scope[0])
         scope_field = spec.scope[1]
         if scope in (None, ""):
             raise UnknownKey(f"{spec.entity}: {spec.scope[0]} is missing")
+        scope = _key_value(spec.entity, spec.scope[0], scope)
     for payload_field, query_field in spec.keys:
         value = payload.get(payload_field)
         if value not in (None, ""):
-            return EntityKey(spec.entity, query_field, value, scope_field, scope)
+            return EntityKey(
+                spec.entity, query_field, _key_value(spec.entity, payload_field, value), scope_field, scope
+            )
     names = " or ".join(f for f, _ in spec.keys) or "a key field"
     raise UnknownKey(f"{spec.entity}: {names} is missing")
 
@@ -120,6 +153,16 @@ def entity_specs(config: EventsConfig | None = None) -> dict[str, EntitySpec]:
             expand=override.expand if override.expand is not None else base.expand,
         )
     return specs
+
+
+def row_cache_key(
+    key_field: str, scope: Any, value: Any, select: Sequence[str] | None, expand: str | None
+) -> tuple[Any, ...]:
+    """Cache key of one row *as read*: a row read with a narrower $select or without an $expand
+    must not answer a look-up that asks for more."""
+    selected = tuple(sorted(set(select))) if select else None
+    expanded = expand.strip() if expand and expand.strip() else None
+    return (key_field, scope, str(value), selected, expanded)
 
 
 class Lookups:
@@ -163,7 +206,9 @@ class Lookups:
             for key in group:
                 row = by_text.get(str(key.value))
                 result[key] = row
-                self.cache.put(entity_set, (key_field, scope, str(key.value)), row)
+                self.cache.put(
+                    entity_set, row_cache_key(key_field, scope, key.value, spec.select, spec.expand), row
+                )
         return result
 
     def related(
@@ -177,7 +222,7 @@ class Lookups:
         deadline: Deadline | None = None,
     ) -> dict[str, Any] | None:
         """A row a mapping needs besides the event's own entity; served from the cache within its TTL."""
-        cache_key = (key_field, None, str(key))
+        cache_key = row_cache_key(key_field, None, key, select, expand)
         cached = self.cache.get(entity_set, cache_key)
         if cached is not MISSING:
             return cached  # type: ignore[no-any-return]

@@ -34,9 +34,16 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from norcekit.events.coalesce import Groups, PoisonMessage, QueuedEvent, group_events, parse_message
+from norcekit.events.coalesce import Groups, QueuedEvent, group_events, parse_message
 from norcekit.events.config import EventsConfig
-from norcekit.events.lookups import DEFAULT_ENTITIES, EntitySpec, Lookups, MappingContext, load_mapping
+from norcekit.events.lookups import (
+    DEFAULT_ENTITIES,
+    EntitySpec,
+    Lookups,
+    MappingContext,
+    document_key,
+    load_mapping,
+)
 from norcekit.events.targets.base import DeliveryResult, Target, TargetDocument
 from norcekit.norce.http import Deadline
 from norcekit.observability import MetricName
@@ -151,15 +158,13 @@ class EventProcessor:
             try:
                 receive_count = int(record.attributes.approximate_receive_count or 1)
                 parsed.append(parse_message(record.message_id, record.body, receive_count))
-            except PoisonMessage as exc:
-                logger.warning(
-                    "poison message", extra={"sqs_message_id": record.message_id, "reason": str(exc)}
-                )
-                outcome.failures[record.message_id] = f"poison: {exc}"
-                self.metrics.add_metric(name=EVENTS_POISON, unit="Count", value=1)
+            except Exception as exc:  # PoisonMessage, or a record we did not foresee: it alone fails
+                self._poison(outcome, record.message_id, str(exc))
         self.metrics.add_metric(name=EVENTS_RECEIVED, unit="Count", value=len(parsed))
 
         groups = group_events(parsed, self.specs)
+        for queued, reason in groups.rejected:
+            self._poison(outcome, queued.message_id, reason)
         outcome.coalesced = groups.coalesced
         if groups.coalesced:
             self.metrics.add_metric(name=EVENTS_COALESCED, unit="Count", value=groups.coalesced)
@@ -168,6 +173,11 @@ class EventProcessor:
         docs = self._look_up(groups, outcome, deadline) + self._from_payload(groups)
         self._deliver(docs, outcome, deadline)
         return outcome
+
+    def _poison(self, outcome: BatchOutcome, message_id: str, reason: str) -> None:
+        logger.warning("poison message", extra={"sqs_message_id": message_id, "reason": reason})
+        outcome.failures[message_id] = f"poison: {reason}"
+        self.metrics.add_metric(name=EVENTS_POISON, unit="Count", value=1)
 
     def _record_jobs(self, events: list[QueuedEvent], outcome: BatchOutcome) -> None:
         """JobCompletedEvent → the job record (idempotent; a terminal status is sticky)."""
@@ -200,7 +210,7 @@ class EventProcessor:
         by_entity: dict[str, list[Any]] = defaultdict(list)
         for key in groups.looked_up:
             by_entity[key.entity].append(key)
-        pending: list[_Pending] = []
+        pending: dict[tuple[str, str], _Pending] = {}
         fetched_at = self._now()
         for entity, keys in by_entity.items():
             if self.lookups is None:
@@ -214,15 +224,22 @@ class EventProcessor:
                     outcome.fail(groups.looked_up[key], f"look-up {entity}: {type(exc).__name__}")
                 continue
             for key in keys:
-                events = groups.looked_up[key]
+                events = list(groups.looked_up[key])
                 row = rows.get(key)
-                if row is None:
+                doc_key = document_key(self.specs[entity], key, row)
+                earlier = pending.get((entity, doc_key))
+                if earlier is not None:
+                    # Named by another field in the same batch (OrderId and ClientOrderRef):
+                    # one document, delivered once, for all of its events.
+                    events = earlier.events + events
+                    row = earlier.doc.data
+                elif row is None:
                     self.metrics.add_metric(name=NOT_FOUND_RECORDS, unit="Count", value=1)
                 doc = TargetDocument.build(
-                    entity, key.text, [e.event_type for e in events], row, fetched_at=fetched_at
+                    entity, doc_key, [e.event_type for e in events], row, fetched_at=fetched_at
                 )
-                pending.append(_Pending(doc, events))
-        return pending
+                pending[(entity, doc_key)] = _Pending(doc, events)
+        return list(pending.values())
 
     def _from_payload(self, groups: Groups) -> list[_Pending]:
         fetched_at = self._now()

@@ -4,9 +4,13 @@
 
 1. **Auth first.** The static secret header configured in Norce Admin is compared in constant time
    with every accepted secret (a JSON list in Secrets Manager, so old and new overlap during a
-   rotation). On a miss the list is re-read once, bypassing the cache (a rotation inside the
-   cache window). Missing/wrong → ``401 {"message": "Unauthorized"}``; nothing of the request is
-   kept, queued or echoed, and nothing else (size, type, body) is looked at, so an unauthenticated
+   rotation). On a miss the list is re-read, bypassing the cache (a rotation inside the cache
+   window), at most once per ``secret_refresh_interval_s`` per container: wrong guesses must not
+   cost a GetSecretValue each, and a new secret is accepted at most that long after it is added.
+   Missing/wrong → ``401 {"message": "Unauthorized"}``, also when Secrets Manager fails after a
+   list was read once (the last list read decides, so a wrong header looks like a missing one);
+   503 only when no list has been read since the container started. Nothing of the request is kept,
+   queued or echoed, and nothing else (size, type, body) is looked at, so an unauthenticated
    caller learns nothing.
 2. Authenticated but unusable (body too large → 413, unknown type → 404, not JSON / not an object /
    fails the payload model → 400 naming the problem): the payload is quarantined (kind
@@ -26,6 +30,8 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,6 +57,8 @@ ROUTE = "/events/<EventType>"
 DEFAULT_SECRET_HEADER = "X-Norce-Webhook-Secret"  # noqa: S105 - a header name
 #: How long accepted secrets are cached before Secrets Manager is asked again.
 SECRETS_MAX_AGE_S = 300
+#: Minimum seconds between forced re-reads on a wrong secret (per container).
+SECRET_REFRESH_INTERVAL_S = 30.0
 
 WEBHOOKS_RECEIVED = MetricName.WEBHOOKS_RECEIVED.value
 WEBHOOKS_UNAUTHORIZED = MetricName.WEBHOOKS_UNAUTHORIZED.value
@@ -102,7 +110,8 @@ class SecretSource(Protocol):
 
 
 class SecretsUnavailable(Exception):  # noqa: N818
-    """The accepted secrets could not be read (→ 503, never 401: the caller may be legitimate)."""
+    """The accepted secrets could not be read. Before any list was read → 503, never 401: the
+    caller may be legitimate; afterwards the last list read decides."""
 
 
 def parse_secret_list(value: Any) -> list[str]:
@@ -273,6 +282,8 @@ class WebhookReceiver:
         max_body_bytes: int = 256 * 1024,
         metrics: MetricsSink | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        secret_refresh_interval_s: float = SECRET_REFRESH_INTERVAL_S,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.secret_source = secrets
         self.queue = queue
@@ -281,6 +292,11 @@ class WebhookReceiver:
         self.max_body_bytes = max_body_bytes
         self.metrics: MetricsSink = metrics or _NoMetrics()
         self._now = clock
+        self.secret_refresh_interval_s = secret_refresh_interval_s
+        self._monotonic = monotonic
+        self._last_refresh: float | None = None
+        self._last_secrets: list[str] | None = None
+        self._refresh_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, metrics: MetricsSink | None = None) -> WebhookReceiver:
@@ -296,13 +312,41 @@ class WebhookReceiver:
         )
 
     def authenticate(self, headers: Mapping[str, str] | None) -> bool:
-        """Constant-time compare against every accepted secret; re-read the list once on a miss."""
+        """Constant-time compare against every accepted secret; on a miss re-read the list, at most
+        once per refresh interval. Raises :class:`SecretsUnavailable` only when no list can be read."""
         provided = header_value(headers, self.secret_header)
         if not provided:
             return False
-        if self._matches(provided, self.secret_source.secrets()):
+        try:
+            secrets = self._last_secrets = self.secret_source.secrets()
+        except SecretsUnavailable as exc:
+            if self._last_secrets is None:
+                raise
+            logger.warning("webhook secrets unavailable, using the last list read", extra={"error": str(exc)})
+            return self._matches(provided, self._last_secrets)
+        if self._matches(provided, secrets):
             return True
-        return self._matches(provided, self.secret_source.secrets(refresh=True))
+        refreshed = self._refreshed_secrets()
+        return refreshed is not None and self._matches(provided, refreshed)
+
+    def _refreshed_secrets(self) -> list[str] | None:
+        """The re-read list, or ``None`` when rate-limited, another caller is re-reading, or it failed."""
+        if not self._refresh_lock.acquire(blocking=False):
+            return None
+        try:
+            now = self._monotonic()
+            if self._last_refresh is not None and now - self._last_refresh < self.secret_refresh_interval_s:
+                return None
+            self._last_refresh = now  # a failed re-read counts too: no retry storm against Secrets Manager
+            try:
+                self._last_secrets = self.secret_source.secrets(refresh=True)
+                return self._last_secrets
+            except SecretsUnavailable as exc:
+                # The cached list just answered: the caller is unauthenticated (401), not us broken.
+                logger.warning("webhook secret refresh failed", extra={"error": str(exc)})
+                return None
+        finally:
+            self._refresh_lock.release()
 
     @staticmethod
     def _matches(provided: str, secrets: list[str]) -> bool:

@@ -1,0 +1,115 @@
+"""Document keys name one entity: an order is keyed by its Query Id however its events named it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from norcekit.events.cache import TtlCache
+from norcekit.events.config import parse_events_config
+from norcekit.events.lookups import DEFAULT_ENTITIES, Lookups
+from norcekit.events.processor import EventProcessor
+from norcekit.events.targets.base import DeliveryResult, TargetDocument
+from norcekit.events.targets.s3 import object_key
+
+ORDER = {"Id": 9001, "ClientOrderRef": "WEB-10001", "Items": []}
+
+
+class FakeQuery:
+    def __init__(self, tables: dict[str, list[dict[str, Any]]]) -> None:
+        self.tables = tables
+
+    def get_many(self, entity_set: str, key_field: str, values: Any, **kwargs: Any) -> dict[Any, Any]:
+        wanted = {str(v) for v in values}
+        return {
+            row[key_field]: row
+            for row in self.tables.get(entity_set, [])
+            if str(row.get(key_field)) in wanted
+        }
+
+
+class FakeTarget:
+    name = "t"
+
+    def __init__(self) -> None:
+        self.docs: list[TargetDocument] = []
+
+    def deliver(self, docs: Any, *, deadline: Any = None) -> list[DeliveryResult]:
+        self.docs.extend(docs)
+        return [DeliveryResult.success() for _ in docs]
+
+
+def record(message_id: str, event_type: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"rh-{message_id}",
+        "body": json.dumps({"event_type": event_type, "body": body}),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:q",
+        "awsRegion": "eu-north-1",
+    }
+
+
+def run(tables: dict[str, list[dict[str, Any]]], *records: dict[str, Any]) -> list[TargetDocument]:
+    target = FakeTarget()
+    processor = EventProcessor(
+        parse_events_config({"routes": {"*": ["t"]}, "targets": {"t": {"type": "s3", "bucket": "b"}}}),
+        lookups=Lookups(FakeQuery(tables), TtlCache({}), DEFAULT_ENTITIES),  # type: ignore[arg-type]
+        targets={"t": target},
+    )
+    assert processor.handle({"Records": list(records)}) == {"batchItemFailures": []}
+    return target.docs
+
+
+def test_order_found_by_client_order_ref_is_keyed_by_its_id() -> None:
+    [doc] = run(
+        {"Orders/Orders": [ORDER]}, record("m1", "OrderReceivedEvent", {"ClientOrderRef": "WEB-10001"})
+    )
+    assert (doc.key, doc.status) == ("9001", "current")
+
+
+def test_events_naming_one_order_by_ref_and_by_id_make_one_document() -> None:
+    docs = run(
+        {"Orders/Orders": [ORDER]},
+        record("m1", "OrderReceivedEvent", {"ClientOrderRef": "WEB-10001"}),
+        record("m2", "OrderConfirmedEvent", {"OrderId": 9001, "ClientOrderRef": "WEB-10001"}),
+    )
+    [doc] = docs
+    assert doc.key == "9001"
+    assert doc.event_types == ["OrderConfirmedEvent", "OrderReceivedEvent"]
+
+
+def test_order_id_and_a_ref_with_the_same_text_get_different_keys_and_objects() -> None:
+    docs = run(
+        {"Orders/Orders": []},  # neither found: delivered as not_found
+        record("m1", "OrderConfirmedEvent", {"OrderId": 123, "ClientOrderRef": "X9"}),
+        record("m2", "OrderReceivedEvent", {"ClientOrderRef": "123"}),
+    )
+    assert sorted(d.key for d in docs) == ["123", "ClientOrderRef:123"]
+    assert {d.status for d in docs} == {"not_found"}
+    assert sorted(object_key("norce/", d) for d in docs) == [
+        "norce/order/123.json",
+        "norce/order/ClientOrderRef:123.json",
+    ]
+
+
+def test_entities_keyed_by_their_primary_key_keep_the_event_key() -> None:
+    docs = run(
+        {
+            "Products/ProductSkus": [{"PartNo": "P/1"}],
+            "Customers/Customers": [{"Id": 501}],
+            "Products/SupplierProducts": [{"Id": 1, "SupplierId": 7, "SupplierPartNo": "SUP-100"}],
+        },
+        record("m1", "SkuChangedNotification", {"ClientId": 1, "PartNo": "P/1", "EntityChanged": "x"}),
+        record("m2", "CustomerChangedNotification", {"ClientId": 1, "CustomerId": 501, "EntityChanged": "x"}),
+        record("m3", "CompanyChangedNotification", {"ClientId": 1, "CompanyId": 77, "EntityChanged": "x"}),
+        record("m4", "SupplierSkuChangedNotification", {"ClientId": 1, "SupplierId": 7, "PartNo": "SUP-100"}),
+    )
+    assert sorted((d.entity, d.key, d.status) for d in docs) == [
+        ("company", "77", "not_found"),
+        ("customer", "501", "current"),
+        ("sku", "P/1", "current"),
+        ("supplier_sku", "7:SUP-100", "current"),
+    ]
