@@ -28,7 +28,7 @@ from tests.reliability.conftest import REPO_ROOT
 from tests.reliability.support import settle
 
 from norce_emulator import Emulator
-from norcekit.imports.runner import RunnerOptions, build_import_runner
+from norcekit.imports.runner import RunnerOptions, build_import_runner, run_of_lock_owner
 from norcekit.norce.factory import build_norce_clients
 from norcekit.norce.http import Deadline
 from norcekit.settings import get_settings, reset_settings_cache
@@ -128,7 +128,7 @@ def test_import_killed_mid_stream_leaves_no_job_and_the_next_run_completes(
     table = StateTable(TABLE)
     lock = table.get({"PK": "LOCK#customers", "SK": "LOCK"})
     assert lock is not None, "the killed run's lease is still held"
-    dead_run = lock["owner"]
+    dead_run = run_of_lock_owner(lock["owner"])  # the owner is the run id plus a per-holder suffix
 
     runner = build_import_runner(get_settings(), integration_config(root))
     runner.options = RunnerOptions(lock_lease_s=LEASE_S, min_remaining_s=1, full_min_remaining_s=1)

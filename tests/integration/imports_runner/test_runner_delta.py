@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from tests.fixtures.aws import TABLE_NAME
@@ -25,7 +26,7 @@ from norcekit.imports.runner import RunnerOptions
 from norcekit.norce.http import Deadline
 from norcekit.norce.jobs import JobStatus
 from norcekit.state.locks import LeaseLock
-from norcekit.state.runs import RunOutcome
+from norcekit.state.runs import RunOutcome, RunRecord, RunStore
 from norcekit.state.table import StateTable
 from norcekit.state.watermarks import Watermark
 
@@ -228,6 +229,104 @@ def test_two_concurrent_runs_exactly_one_proceeds(stack: Stack, emulator: Emulat
     assert len(emulator.jobs()) == 1
     # The lock is released at the end: a later run is not locked out.
     assert LeaseLock(stack.table, "customers", "someone", 60, clock=stack.clock.epoch).acquire()
+
+
+def test_a_duplicate_trigger_with_the_same_run_id_does_not_free_the_first_runs_lock(
+    stack: Stack, emulator: Emulator
+) -> None:
+    _start_chain(stack)
+    starting = threading.Event()
+    release = threading.Event()
+
+    class BlockingSource(MemorySource):
+        def now(self):  # type: ignore[no-untyped-def]
+            starting.set()  # the first run holds the lock but has not stored its run record yet
+            assert release.wait(10)
+            return super().now()
+
+    source = BlockingSource(stack.clock)
+    source.add("customers", "A", customer("A"), T0 - timedelta(minutes=5))
+    duplicate_source = MemorySource(stack.clock)
+    duplicate_source.add("customers", "A", customer("A", "Duplicate"), T0 - timedelta(minutes=5))
+    results = {}
+
+    def first_run() -> None:
+        runner = stack.runner(source=source, table=StateTable(TABLE_NAME))
+        results["first"] = runner.run("customers", "delta", deadline=Deadline.after(600), run_id="run-dup")
+
+    worker = threading.Thread(target=first_run)
+    worker.start()
+    assert starting.wait(10)
+    try:
+        second = stack.runner(source=duplicate_source).run(
+            "customers", "delta", deadline=Deadline.after(600), run_id="run-dup"
+        )
+        # The first run still holds the entity: nobody else may take it.
+        assert not LeaseLock(stack.table, "customers", "someone", 60, clock=stack.clock.epoch).acquire()
+    finally:
+        release.set()
+        worker.join(10)
+
+    assert second.stored is False
+    assert results["first"].outcome is RunOutcome.SUBMITTED, results["first"].message
+    assert len(emulator.jobs()) == 1
+    assert stack.runs.get("run-dup").outcome is RunOutcome.SUBMITTED
+
+
+def test_a_run_whose_jobs_end_before_it_is_marked_submitted_still_commits_its_watermark(
+    stack: Stack, emulator: Emulator
+) -> None:
+    _start_chain(stack)
+    source = MemorySource(stack.clock)
+    source.add("customers", "A", customer("A"), T0 - timedelta(minutes=5))
+    runner = stack.runner(source=source)
+
+    class EventFirstRunStore(RunStore):
+        """The job's JobCompletedEvent is handled right after the runner records the job."""
+
+        def update(self, run_id: str, **changes: Any) -> RunRecord:
+            record = super().update(run_id, **changes)
+            for job_id in changes.get("add_job_ids", ()):
+                emulator.wait_for_job(job_id)
+                _settle(stack, [job_id])
+            return record
+
+    runner.runs = EventFirstRunStore(stack.table)
+
+    result = runner.run("customers", "delta", deadline=Deadline.after(600))
+
+    assert len(result.job_ids) == 1
+    assert stack.watermarks.get("customers") == result.candidate_watermark
+    assert stack.runs.get(result.run_id).outcome is RunOutcome.SUCCEEDED
+    assert result.outcome is RunOutcome.SUCCEEDED
+
+
+def test_a_run_whose_lease_ran_out_while_reading_submits_nothing(stack: Stack, emulator: Emulator) -> None:
+    _start_chain(stack)
+    other = LeaseLock(stack.table, "customers", "other-run", 600, clock=stack.clock.epoch)
+
+    class SlowSource(MemorySource):
+        def iter_changed(self, entity, since, until):  # type: ignore[no-untyped-def]
+            for n, record in enumerate(super().iter_changed(entity, since, until)):
+                if n == 1:  # a long read: the lease runs out and another run takes the entity
+                    stack.clock.advance(120)
+                    assert other.acquire()
+                yield record
+
+    source = SlowSource(stack.clock)
+    for n in range(3):
+        source.add("customers", f"K{n}", customer(f"K{n}"), T0 - timedelta(minutes=10 - n))
+    options = RunnerOptions(min_remaining_s=5, full_min_remaining_s=5, lock_lease_s=60)
+
+    result = stack.runner(source=source, options=options).run(
+        "customers", "delta", deadline=Deadline.after(600)
+    )
+
+    assert result.outcome is RunOutcome.FAILED
+    assert "lost the customers lock" in (result.message or "")
+    assert result.job_ids == []
+    assert emulator.jobs() == []
+    other.assert_held()  # the run's own release did not free the other run's lock
 
 
 def test_a_run_about_to_time_out_stops_between_batches(stack: Stack, emulator: Emulator) -> None:

@@ -209,3 +209,31 @@ def test_a_full_stream_that_runs_out_of_time_is_aborted_and_norce_creates_no_job
     assert emulator.jobs() == []  # the truncated body was never accepted as a job
     assert emulator.catalog_rows("customers") == []
     assert stack.runs.get(result.run_id).outcome is RunOutcome.PARTIAL_TIMEOUT
+
+
+def test_a_warehouse_stream_that_runs_out_of_time_is_aborted_although_other_warehouses_alternate(
+    stack: Stack, emulator: Emulator
+) -> None:
+    generate(stack.root, products=30, customers=1, companies=1, supplier_products=1)
+    rows = list(read_csv(next((stack.root / "onhand" / "full").glob("*.csv"))))
+    assert rows[0]["warehouse_code"] != rows[1]["warehouse_code"]  # the export alternates warehouses
+    assert len(rows) > 3 * 64
+    sample = load_mapping("sample", entity="onhand")
+    reads = {"n": 0}
+
+    def slow_after_discovery(data: dict[str, Any]) -> Any:
+        reads["n"] += 1
+        if reads["n"] > len(rows):  # the per-warehouse streams: each record "takes" a second
+            stack.clock.advance(1)
+        return sample(data)
+
+    config = integration_config(stack.root, onhand={"full_scope_split": "warehouse"})
+    runner = stack.runner(config, mapping_factory=lambda entity: slow_after_discovery)
+    deadline = Deadline.after(100, clock=stack.clock.monotonic)
+
+    result = runner.run("onhand", "full", deadline=deadline)
+
+    assert result.outcome is RunOutcome.PARTIAL_TIMEOUT, result.message
+    assert "aborted" in (result.message or "")
+    assert result.job_ids == []
+    assert emulator.jobs() == []  # the first warehouse's truncated body never became a job

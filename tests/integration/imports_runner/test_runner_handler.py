@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -17,7 +18,9 @@ from tests.integration.imports_runner.runner_support import SAMPLE_KEY_FIELDS
 
 from norce_emulator import Emulator
 from norcekit.imports import runner as runner_module
+from norcekit.jobs import FinishClaims
 from norcekit.settings import reset_settings_cache
+from norcekit.state.runs import RunOutcome, RunStore
 from norcekit.state.table import StateTable
 from norcekit_local.sample_data.generate import generate
 
@@ -159,6 +162,21 @@ def test_handler_builds_the_runner_once_per_container(
     second = app.handler({"entity": "customers", "mode": "full"}, FakeContext())
     assert len(built) == 1
     assert second["outcome"] == "skipped_job_running"  # the first run's job is still queued
+
+
+def test_a_job_the_ordering_check_sees_ending_gets_the_trackers_terminal_actions(
+    app: ModuleType, emulator: Emulator, state_table: StateTable
+) -> None:
+    first = app.handler({"entity": "customers", "mode": "full"}, FakeContext())
+    job_id = first["job_ids"][0]
+    emulator.wait_for_job(job_id)
+
+    second = app.handler({"entity": "customers", "mode": "full"}, FakeContext())
+
+    assert second["outcome"] == "submitted"
+    claim = FinishClaims(state_table, clock=lambda: datetime.now(UTC)).state(job_id)
+    assert claim is not None and claim.done  # finished once, not left to the monitor's sweep
+    assert RunStore(state_table).get(first["run_id"]).outcome is RunOutcome.SUCCEEDED
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from urllib.parse import parse_qs
@@ -184,6 +185,49 @@ def test_token_endpoint_429_backs_off_as_told(
     ]
     assert tokens.token(Deadline.none()) == "after-wait"
     assert clock.sleeps == [20.0]
+
+
+def test_a_rate_limited_token_fetch_gives_up_within_its_refresh_lease(
+    http: NorceHttp, clock: FakeClock, token_route: respx.Route
+) -> None:
+    store = InMemoryTokenStore(clock=clock.time)
+    provider = make_tokens(http, clock, store)  # lease_s=30
+    other = make_tokens(http, clock, store)  # another container, trying while the first waits
+    other_fetches: list[int] = []
+    sleep = clock.sleep
+
+    def sleep_and_let_the_other_try(seconds: float) -> None:
+        sleep(seconds)
+        with contextlib.suppress(DeadlineExceeded):
+            other.token(clock.deadline(0.05))
+        other_fetches.append(other.fetches)
+
+    http.sleep = sleep_and_let_the_other_try  # type: ignore[method-assign]
+    provider._sleep = sleep_and_let_the_other_try  # type: ignore[method-assign]
+    token_route.side_effect = [httpx.Response(429, headers={"Retry-After": "20"})] * 4
+
+    with pytest.raises(DeadlineExceeded):
+        provider.token(Deadline.none())
+
+    assert sum(clock.sleeps) < 30  # never waited past its own lease
+    assert other_fetches == [0] * len(other_fetches)  # no second fetch while the lease was held
+    assert token_route.call_count == 1 + len(clock.sleeps)
+    assert store.try_acquire_refresh("someone-else", lease_s=30)  # released on giving up
+
+
+def test_a_token_fetch_told_to_wait_past_the_lease_does_not_wait(
+    http: NorceHttp, clock: FakeClock, token_route: respx.Route
+) -> None:
+    store = InMemoryTokenStore(clock=clock.time)
+    provider = make_tokens(http, clock, store)
+    token_route.side_effect = [httpx.Response(429, headers={"Retry-After": "60"}), token_response("late")]
+
+    with pytest.raises(DeadlineExceeded):
+        provider.token(Deadline.none())
+
+    assert clock.sleeps == []
+    assert token_route.call_count == 1
+    assert store.try_acquire_refresh("someone-else", lease_s=30)
 
 
 def test_api_401_refreshes_the_token_once_and_retries(

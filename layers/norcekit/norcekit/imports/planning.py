@@ -25,7 +25,7 @@ from aws_lambda_powertools import Logger
 
 from norcekit.norce.http import Deadline
 from norcekit.norce.jobs import JobDto, JobStatus
-from norcekit.state.jobs import JobCounters, JobRecord, JobStore
+from norcekit.state.jobs import JobCounters, JobRecord, JobStore, StatusSource
 from norcekit.state.runs import RunNotFoundError, RunOutcome, RunStore
 from norcekit.state.watermarks import WatermarkStore
 
@@ -41,6 +41,29 @@ class JobGetter(Protocol):
 
 
 Clock = Callable[[], datetime]
+
+
+class JobStatusSink(Protocol):
+    """Records a job's status and runs an ended job's terminal actions exactly once.
+
+    ``norcekit.jobs.JobTracker`` is one: handing it to :func:`check_entity_order` makes an ending
+    seen by the ordering check go through the tracker's claim (metrics, failure log, restart), so
+    it is never left to the monitor's newest-jobs sweep.
+    """
+
+    def on_status(
+        self,
+        job_id: int,
+        status: JobStatus | int,
+        source: StatusSource,
+        dto: JobDto | None = None,
+        *,
+        deadline: Deadline | None = None,
+    ) -> JobRecord: ...
+
+    def decided(self, job_id: int) -> bool:
+        """Whether the job's terminal actions (a failed job's restart decision included) are done."""
+        ...
 
 
 def utc_now() -> datetime:
@@ -72,12 +95,14 @@ def check_entity_order(
     watermark_store: WatermarkStore | None = None,
     clock: Clock = utc_now,
     deadline: Deadline | None = None,
+    status_sink: JobStatusSink | None = None,
 ) -> OrderDecision:
     """May a new job of ``entity`` be submitted now (DESIGN rule 3)?
 
     Each job our records still show as unfinished is asked for once (``Job/Get``: cheap, and it
     keeps a missed ``JobCompletedEvent`` from blocking the entity); a job found finished is
-    recorded and its completion applied (:func:`job_finished`). A job still unfinished after
+    recorded and its completion applied: through ``status_sink`` when given (the job tracker's
+    exactly-once terminal actions), else :func:`job_finished`. A job still unfinished after
     ``job_deadline_s`` is *stuck*: it is flagged once (the ``JobsStuck`` metric and alarm come
     from the caller) and ``stuck_policy`` decides: ``defer`` (default) waits for it, ``proceed``
     submits anyway. A status refresh that fails leaves the job unfinished: deferring is the safe
@@ -94,10 +119,15 @@ def check_entity_order(
             )
             still_open.append(job)
             continue
-        record = record_dto(job_store, dto, clock=clock)
-        if record.is_terminal:
-            job_finished(record, job_store=job_store, run_store=run_store, watermark_store=watermark_store)
+        if status_sink is not None:
+            record = status_sink.on_status(job.job_id, dto.StatusId, "poll", dto, deadline=deadline)
         else:
+            record = record_dto(job_store, dto, clock=clock)
+            if record.is_terminal:
+                job_finished(
+                    record, job_store=job_store, run_store=run_store, watermark_store=watermark_store
+                )
+        if not record.is_terminal:
             still_open.append(record)
     if not still_open:
         return OrderDecision(proceed=True)
@@ -202,7 +232,8 @@ def commit_run_watermark_if_complete(
     between a job failing and its restart being decided.
 
     Only a run that submitted everything it read (outcome ``submitted``) is committable; a
-    ``partial_timeout`` or failed run never moves the watermark. The write is conditional and
+    ``partial_timeout`` or failed run never moves the watermark, and a run still ``running`` is
+    *pending*. The write is conditional and
     never goes backwards (:meth:`WatermarkStore.commit`). The run's outcome becomes ``succeeded``
     or ``failed`` once its jobs have ended. Safe to call repeatedly (poller and event both may).
     """
@@ -210,6 +241,10 @@ def commit_run_watermark_if_complete(
         run = run_store.get(run_id)
     except RunNotFoundError:
         return CommitResult.UNKNOWN_RUN
+    if run.outcome is RunOutcome.RUNNING:
+        # The runner is still submitting: its jobs may end first. The runner asks again once it
+        # has written ``submitted`` (or the outcome that makes the candidate uncommittable).
+        return CommitResult.PENDING
     if run.outcome not in (RunOutcome.SUBMITTED, RunOutcome.SUCCEEDED):
         return CommitResult.NOT_COMMITTABLE
     jobs = [job_store.find(job_id) for job_id in dict.fromkeys(run.job_ids)]

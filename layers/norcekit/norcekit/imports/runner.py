@@ -6,7 +6,8 @@ returns the run's record. :func:`build_import_runner` wires the real adapters fr
 A run, in order:
 
 1. **Lock** — a lease per entity (``LOCK#<entity>``, shared by full and delta, so the two never
-   interleave jobs), owned by the run id, lease ``import_lock_lease_s`` (>= the Lambda timeout +
+   interleave jobs), owned by the run id plus a per-execution suffix (a duplicate trigger of the
+   same run id is refused, never let in), lease ``import_lock_lease_s`` (>= the Lambda timeout +
    margin) and renewed while streaming. A second run finds it held and ends ``skipped_locked``.
 2. **Ordering** (DESIGN rule 3) — :func:`~norcekit.imports.planning.check_entity_order`: an
    earlier job of the entity still unfinished defers the run (``skipped_job_running``); a job past
@@ -38,7 +39,8 @@ the maximum's stamp but not yet visible, would fall behind the next run's lower 
 and the read and the maximum come from different snapshots. ``upper`` is fixed before reading, so
 everything below it that the source will ever show is either in this window or re-read by the
 next run's overlap. The candidate is committed only when every job of the run has succeeded
-(:func:`~norcekit.imports.planning.commit_run_watermark_if_complete`, called by the job tracker);
+(:func:`~norcekit.imports.planning.commit_run_watermark_if_complete`, called by the job tracker,
+and by the run itself once it is ``submitted``, for jobs that ended before that);
 a failed or partial run never moves it. A delta with nothing to submit commits ``upper`` at once:
 nothing in the window needs Norce, and no earlier job is unfinished (step 2).
 
@@ -79,7 +81,13 @@ from norcekit.imports.pipeline import (
     latest_of_each_key,
     map_records,
 )
-from norcekit.imports.planning import JobGetter, check_entity_order
+from norcekit.imports.planning import (
+    CommitResult,
+    JobGetter,
+    JobStatusSink,
+    check_entity_order,
+    commit_run_watermark_if_complete,
+)
 from norcekit.imports.records import SourceRecord, WatermarkValue
 from norcekit.imports.sources.base import Source
 from norcekit.norce.contracts import IMPORT_KINDS, ImportKind
@@ -244,6 +252,12 @@ class _LeaseKeeper:
             self.lock.renew()  # LockLostError ends the run: another run may now own the entity
             self.last = now
 
+    def ticking(self, records: Iterable[SourceRecord]) -> Iterator[SourceRecord]:
+        """``records`` with a :meth:`tick` per record: a long read renews (or learns it lost) the lease."""
+        for record in records:
+            self.tick()
+            yield record
+
 
 class _Mapping:
     """The entity's mapping function applied to records, with its look-ups prefetched in batches."""
@@ -296,6 +310,7 @@ class ImportRunner:
         lookups: Mapping[str, Mapping[str, LookupSpec]] | None = None,
         source_factory: Callable[[str], Source] | None = None,
         mapping_factory: Callable[[str], MappingFunc] | None = None,
+        job_status_sink: JobStatusSink | None = None,
     ) -> None:
         self.config = config
         self.source_factory = source_factory or functools.partial(build_source, config)
@@ -315,6 +330,8 @@ class ImportRunner:
         self.lock_clock = lock_clock
         self.query = query
         self.lookups = lookups or {}
+        #: Where the ordering check reports jobs it sees ending (the job tracker, for its claim).
+        self.job_status_sink = job_status_sink
 
     # --- public -----------------------------------------------------------------------------------
 
@@ -347,12 +364,21 @@ class ImportRunner:
                 return existing
         if dry_run:
             return self._execute(run, config, deadline, None)
-        lock = LeaseLock(self.table, entity, run.run_id, self.options.lock_lease_s, clock=self.lock_clock)
+        lock = LeaseLock(
+            self.table, entity, lock_owner(run.run_id), self.options.lock_lease_s, clock=self.lock_clock
+        )
         if not lock.acquire():
             held = lock.blocked_by
+            if held is not None and run_of_lock_owner(held.owner) == run.run_id:
+                return self._duplicate(run, f"run {run.run_id} is already in progress")
             holder = f"run {held.owner} until {held.until_datetime.isoformat()}" if held else "another run"
             return self._finish(run, RunOutcome.SKIPPED_LOCKED, f"skipped: {entity} is locked by {holder}")
         try:
+            if run_id is not None:
+                # The first holder of this run id may have finished between our check and the lock.
+                existing = self._existing(run_id)
+                if existing is not None:
+                    return existing
             return self._execute(run, config, deadline, lock)
         finally:
             lock.release()
@@ -396,6 +422,7 @@ class ImportRunner:
             watermark_store=self.watermarks,
             clock=self.clock,
             deadline=deadline,
+            status_sink=self.job_status_sink,
         )
         run.stuck_job_ids = [job.job_id for job in decision.stuck]
         if not decision.proceed:
@@ -470,14 +497,16 @@ class ImportRunner:
         records = first_of_each_key(records, counts, reject)
         items = map_records(mapping.prefetch(records), mapping, counts, reject)
         for n, item in enumerate(items, 1):
-            if scope is not None and not scope(item):
-                continue
+            # Before the scope filter: a stream of one warehouse skips most records, and must still
+            # notice its deadline and keep its lease.
             if n % DEADLINE_CHECK_EVERY == 0 and deadline.expired:
                 raise DeadlineExceeded(
-                    f"deadline reached after streaming {n} items of a full {run.entity} import; "
+                    f"deadline reached after reading {n} items of a full {run.entity} import; "
                     "the request was aborted and Norce discards the truncated body"
                 )
             keeper.tick()
+            if scope is not None and not scope(item):
+                continue
             yield item
 
     def _full_by_warehouse(
@@ -553,7 +582,7 @@ class ImportRunner:
             raise _RunStopped(RunOutcome.SUCCEEDED, f"nothing to read: upper {upper} is not past {committed}")
 
         records = latest_of_each_key(
-            lambda: source.iter_changed(run.entity, since, upper),
+            lambda: keeper.ticking(source.iter_changed(run.entity, since, upper)),
             run.counts,
             max_buffered=self.options.delta_max_buffered,
         )
@@ -575,6 +604,8 @@ class ImportRunner:
                     f"stopped before batch {number}: {deadline.remaining():.0f}s left, {needed:.0f}s "
                     f"needed; {len(run.job_ids)} job(s) submitted, watermark not moved",
                 )
+            # Reading and mapping the batch may have outlived the lease: never submit without it.
+            keeper.tick()
             result = self.connect.import_items(kind.name, header, batch, deadline=deadline)
             self._record_job(run, result)
             keeper.tick()
@@ -616,6 +647,20 @@ class ImportRunner:
             extra={"run_id": run_id, "outcome": record.outcome},
         )
         return RunResult(**record.model_dump(), stored=False)
+
+    @staticmethod
+    def _duplicate(run: _Run, why: str) -> RunResult:
+        """A second trigger of a run id whose first holder is still running: nothing is written."""
+        logger.info("duplicate trigger of a running run: nothing done", extra=run.log_keys())
+        return RunResult(
+            run_id=run.run_id,
+            entity=run.entity,
+            mode=run.mode,
+            started_at=run.started_at,
+            outcome=RunOutcome.SKIPPED_LOCKED,
+            message=f"skipped: duplicate trigger; {why}",
+            stored=False,
+        )
 
     def _upper(self, source: Source, entity: str, config: EntityConfig) -> WatermarkValue:
         now = source_now(source, entity)
@@ -752,6 +797,8 @@ class ImportRunner:
             record = self.runs.update(
                 run.run_id, counts=self._counts(run), outcome=outcome, message=message, finished_at=finished
             )
+            if outcome is RunOutcome.SUBMITTED:
+                record = self._commit_if_complete(run) or record
         else:
             try:
                 record = self.runs.create(base)
@@ -771,6 +818,26 @@ class ImportRunner:
             rejections=run.rejections,
             stuck_job_ids=run.stuck_job_ids,
         )
+
+    def _commit_if_complete(self, run: _Run) -> RunRecord | None:
+        """Jobs that ended before ``submitted`` was written found the run still running: commit now."""
+        sink = self.job_status_sink
+
+        def undecided(job: JobRecord) -> bool:  # a failed job whose restart is not decided yet
+            return sink is not None and not sink.decided(job.job_id)
+
+        try:
+            result = commit_run_watermark_if_complete(
+                run.run_id,
+                run_store=self.runs,
+                job_store=self.job_store,
+                watermark_store=self.watermarks,
+                undecided=undecided,
+            )
+            return None if result is CommitResult.PENDING else self.runs.get(run.run_id)
+        except Exception:  # best effort: the run stays submitted, its watermark unmoved (safe)
+            logger.exception("watermark commit after submitting failed", extra=run.log_keys())
+            return None
 
     def _emit_metrics(self, run: _Run, outcome: RunOutcome, duration_s: float) -> None:
         """One run's figures with dimension ``entity`` (the caller flushes: ``@log_metrics``)."""
@@ -824,6 +891,17 @@ def new_run_id(entity: str, mode: str, now: datetime) -> str:
     return f"{entity}-{mode}-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
+def lock_owner(run_id: str) -> str:
+    """The entity lock's owner for one execution of ``run_id``: unique even for a duplicate trigger."""
+    return f"{run_id}#{uuid.uuid4().hex[:12]}"
+
+
+def run_of_lock_owner(owner: str) -> str:
+    """The run id in a :func:`lock_owner` (other holders' owners are returned as they are)."""
+    run_id, sep, _ = owner.rpartition("#")
+    return run_id if sep else owner
+
+
 def to_watermark(value: WatermarkValue) -> Watermark:
     if isinstance(value, datetime):
         return Watermark.timestamp(value)
@@ -857,7 +935,8 @@ def build_import_runner(
 
     Build it once per container: the Norce clients keep a connection pool and a token.
     """
-    from norcekit.norce.auth import token_cache_key  # noqa: PLC0415 - heavy imports at wiring only
+    from norcekit.jobs import build_job_tracker  # noqa: PLC0415 - heavy imports at wiring only
+    from norcekit.norce.auth import token_cache_key  # noqa: PLC0415
     from norcekit.norce.factory import build_norce_clients, resolve_credentials  # noqa: PLC0415
     from norcekit.observability import get_metrics  # noqa: PLC0415
     from norcekit.quarantine import quarantine_store_from_settings  # noqa: PLC0415
@@ -880,6 +959,7 @@ def build_import_runner(
         metrics=metrics or get_metrics(),
         options=RunnerOptions.from_settings(settings),
         query=clients.query,
+        job_status_sink=build_job_tracker(settings, table=table, clients=clients),
     )
 
 
@@ -891,8 +971,10 @@ __all__ = [
     "RunnerOptions",
     "UnknownEntityError",
     "build_import_runner",
+    "lock_owner",
     "lower_bound",
     "new_run_id",
+    "run_of_lock_owner",
     "source_now",
     "to_watermark",
 ]

@@ -26,6 +26,7 @@ waits for it. A held lock is not an error: the caller tries again later.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -220,7 +221,10 @@ class Restarter:
         if not decision.allowed:
             return decision
         lock_args = {"clock": self.lock_clock} if self.lock_clock is not None else {}
-        lock = LeaseLock(self.table, job.entity, f"job-restart:{job_id}", RESTART_LOCK_LEASE_S, **lock_args)
+        # A unique owner per attempt: a lease re-enters for its own owner, so a shared one would let a
+        # second restart of this job in and its release would free the lock under the first.
+        owner = f"job-restart:{job_id}:{uuid.uuid4().hex}"
+        lock = LeaseLock(self.table, job.entity, owner, RESTART_LOCK_LEASE_S, **lock_args)
         if not lock.acquire():
             holder = lock.blocked_by.owner if lock.blocked_by else "unknown"
             raise EntityBusyError(

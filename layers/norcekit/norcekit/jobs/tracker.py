@@ -23,8 +23,10 @@ that finds the entity locked by an import run is deferred: the claim is left to 
 ``RESTART_RETRY_S`` and the next tick tries again (the run may by then have submitted a newer job,
 and the restart is refused).
 
-Jobs recorded terminal by another path (the import runner's ordering check polls unfinished jobs
-itself) have no claim: :meth:`JobTracker.sweep` looks at each entity's newest jobs every tick.
+The import runner's ordering check polls unfinished jobs itself and reports what it sees through
+:meth:`JobTracker.on_status` (``build_import_runner`` wires it). Jobs recorded terminal by a path
+without the tracker have no claim: :meth:`JobTracker.sweep` looks at each entity's newest jobs
+every tick.
 """
 
 from __future__ import annotations
@@ -389,12 +391,13 @@ class JobTracker:
                 run_store=self.run_store,
                 job_store=self.job_store,
                 watermark_store=self.watermark_store,
-                undecided=lambda job: job.job_id != record.job_id and not self._decided(job.job_id),
+                undecided=lambda job: job.job_id != record.job_id and not self.decided(job.job_id),
             )
         self.claims.done(claim)
         return outcome
 
-    def _decided(self, job_id: int) -> bool:
+    def decided(self, job_id: int) -> bool:
+        """Whether ``job_id``'s terminal actions (for a failure: the restart decision) are done."""
         state = self.claims.state(job_id)
         return state is not None and state.done
 

@@ -38,6 +38,8 @@ logger = Logger(service="norcekit", child=True)
 
 #: A token this close to expiry is not handed out at all (a request must still reach Norce in time).
 MIN_USABLE_S = 5.0
+#: A fetch under the refresh lease stops this long before the lease ends (clock skew, the save).
+LEASE_MARGIN_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -214,13 +216,24 @@ class TokenProvider:
                 self.store.release(self.owner)
                 self._cached = stored
                 return stored
-            token = self._fetch(deadline)
+            token = self._fetch(self._within_lease(deadline))
         except BaseException:
             self.store.release(self.owner)
             raise
         self.store.save(token, self.owner)
         self._cached = token
         return token
+
+    def _within_lease(self, deadline: Deadline) -> Deadline:
+        """``deadline``, shortened to end before our refresh lease does.
+
+        The lease is never renewed: a fetch retried past it (the token endpoint's 429 asks for long
+        waits) would let another container fetch at the same time, into the same rate limit.
+        """
+        lease_left = max(0.0, self.lease_s - min(LEASE_MARGIN_S, self.lease_s / 5))
+        if deadline.remaining() <= lease_left:
+            return deadline
+        return Deadline.after(lease_left, clock=self._now)  # the lease runs on the wall clock
 
     def _fetch(self, deadline: Deadline) -> CachedToken:
         """POST the client-credentials grant; 429/5xx/connection errors are retried by NorceHttp."""
