@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
+from tests.fixtures.sqs_records import sqs_record
 
 from norcekit.events.cache import TtlCache
 from norcekit.events.config import parse_events_config
@@ -43,17 +43,7 @@ class FakeJobs:
         self.recorded.append((job_id, status))
 
 
-def record(message_id: str, event_type: str, body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "messageId": message_id,
-        "receiptHandle": f"rh-{message_id}",
-        "body": json.dumps({"event_type": event_type, "body": body}),
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:q",
-        "awsRegion": "eu-north-1",
-    }
+record = sqs_record
 
 
 @pytest.mark.parametrize("order_id", [[1], {"Id": 1}, True, 1.5])

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.fixtures.sqs_records import sqs_record
 
 from norcekit.events.cache import TtlCache
 from norcekit.events.config import EventsConfig, parse_events_config
@@ -69,17 +70,7 @@ class FakeJobs:
 
 
 def record(i: int, event_type: str, body: dict[str, Any], receive_count: int = 1) -> dict[str, Any]:
-    envelope = {"event_type": event_type, "body": body, "received_at": "2026-04-09T12:00:00Z"}
-    return {
-        "messageId": f"m-{i}",
-        "receiptHandle": f"rh-{i}",
-        "body": json.dumps(envelope),
-        "attributes": {"ApproximateReceiveCount": str(receive_count)},
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:q",
-        "awsRegion": "eu-north-1",
-    }
+    return sqs_record(f"m-{i}", event_type, body, receive_count)
 
 
 def sku_event(i: int, part_no: str, event_type: str = "SkuChangedNotification") -> dict[str, Any]:
