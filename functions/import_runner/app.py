@@ -20,10 +20,10 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from norcekit.deadline import Deadline
 from norcekit.imports.config import load_config
 from norcekit.imports.runner import ImportRunner, UnknownEntityError, build_import_runner, new_run_id
 from norcekit.norce.contracts import IMPORT_KINDS
-from norcekit.norce.http import Deadline
 from norcekit.observability import LIBRARY_SERVICE, get_logger, get_metrics
 from norcekit.settings import get_settings
 

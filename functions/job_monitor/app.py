@@ -13,8 +13,8 @@ import warnings
 from functools import cache
 from typing import Any
 
+from norcekit.deadline import Deadline
 from norcekit.jobs import JobMonitor, build_job_monitor
-from norcekit.norce.http import Deadline
 from norcekit.observability import get_logger, get_metrics
 from norcekit.settings import get_settings
 

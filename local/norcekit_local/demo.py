@@ -233,7 +233,7 @@ def run_imports(demo: Demo, mode: str, entities: Sequence[str]) -> list[RunRecor
 
 
 def _run_one(demo: Demo, entity: str, mode: str) -> RunResult:
-    from norcekit.norce.http import Deadline  # noqa: PLC0415
+    from norcekit.deadline import Deadline  # noqa: PLC0415
     from norcekit.state.runs import RunOutcome  # noqa: PLC0415
 
     result = demo.svc.runner.run(entity, mode, deadline=Deadline.after(600))  # type: ignore[arg-type]

@@ -81,7 +81,7 @@ class JobMonitorService:
 
     def tick(self) -> TickSummary:
         """One tick now (the thread's ticks and this one never overlap)."""
-        from norcekit.norce.http import Deadline  # noqa: PLC0415
+        from norcekit.deadline import Deadline  # noqa: PLC0415
 
         if self.monitor is None:
             raise RuntimeError("job monitor service not started")

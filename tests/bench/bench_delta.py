@@ -86,9 +86,9 @@ def _aws_env() -> None:
 def _one_run(url: str, drop_root: Path, table_name: str, bucket: str, now: datetime) -> dict[str, Any]:
     import boto3  # noqa: PLC0415
 
+    from norcekit.deadline import Deadline  # noqa: PLC0415
     from norcekit.imports.runner import ImportRunner, RunnerOptions  # noqa: PLC0415
     from norcekit.norce.factory import build_norce_clients  # noqa: PLC0415
-    from norcekit.norce.http import Deadline  # noqa: PLC0415
     from norcekit.quarantine import S3QuarantineStore  # noqa: PLC0415
     from norcekit.settings import load_settings  # noqa: PLC0415
     from norcekit.state.jobs import JobStore  # noqa: PLC0415

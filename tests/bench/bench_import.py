@@ -49,10 +49,10 @@ def _peak_rss_mb() -> float:
 def worker(mode: str, root: str, url: str) -> dict[str, Any]:
     import orjson  # noqa: PLC0415
 
+    from norcekit.deadline import Deadline  # noqa: PLC0415
     from norcekit.imports.pipeline import RunCounts, count_read, first_of_each_key, map_records  # noqa: PLC0415
     from norcekit.imports.records import SourceRecord  # noqa: PLC0415
     from norcekit.norce.factory import build_norce_clients  # noqa: PLC0415
-    from norcekit.norce.http import Deadline  # noqa: PLC0415
     from norcekit.settings import load_settings  # noqa: PLC0415
 
     config = integration_config(Path(root))

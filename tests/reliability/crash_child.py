@@ -21,9 +21,9 @@ from typing import Any
 def run_import(root: str, marker: str, lease_s: str) -> None:
     from tests.integration.imports_runner.runner_support import integration_config  # noqa: PLC0415
 
+    from norcekit.deadline import Deadline  # noqa: PLC0415
     from norcekit.imports.mappings import load_mapping  # noqa: PLC0415
     from norcekit.imports.runner import RunnerOptions, build_import_runner  # noqa: PLC0415
-    from norcekit.norce.http import Deadline  # noqa: PLC0415
     from norcekit.settings import get_settings  # noqa: PLC0415
 
     sample = load_mapping("sample", entity="customers")

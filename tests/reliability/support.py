@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from norce_emulator import Emulator
-from norcekit.imports.planning import SettleResult, settle_jobs
+from norcekit.jobs.completion import SettleResult, settle_jobs
 from norcekit.norce.http import NorceError
 from norcekit.norce.jobs import JobClient
 from norcekit.state.jobs import JobStore

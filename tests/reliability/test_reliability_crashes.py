@@ -28,9 +28,9 @@ from tests.reliability.conftest import REPO_ROOT
 from tests.reliability.support import settle
 
 from norce_emulator import Emulator
+from norcekit.deadline import Deadline
 from norcekit.imports.runner import RunnerOptions, build_import_runner, run_of_lock_owner
 from norcekit.norce.factory import build_norce_clients
-from norcekit.norce.http import Deadline
 from norcekit.settings import get_settings, reset_settings_cache
 from norcekit.state.jobs import JobStore
 from norcekit.state.runs import RunOutcome, RunStore

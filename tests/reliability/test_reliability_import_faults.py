@@ -26,10 +26,10 @@ from tests.reliability.support import (
 )
 
 from norce_emulator import Emulator
+from norcekit.deadline import Deadline
 from norcekit.imports.runner import ImportRunner, RunResult
 from norcekit.imports.sources.filedrop import FileDropSource
 from norcekit.norce.factory import build_norce_clients
-from norcekit.norce.http import Deadline
 from norcekit.norce.query import QueryClient
 from norcekit.state.runs import RunOutcome
 from norcekit.state.table import StateTable

@@ -40,12 +40,12 @@ from tests.fixtures.aws import REGION
 from tests.integration.imports_runner.runner_support import Clock, RecordingMetrics, integration_config
 from tests.reliability.memory_table import MemoryStateTable
 
-from norcekit.imports.planning import settle_jobs
+from norcekit.deadline import Deadline
 from norcekit.imports.runner import ImportRunner, RunnerOptions
 from norcekit.imports.sources.filedrop import FileDropOptions, FileDropSource
+from norcekit.jobs.completion import settle_jobs
 from norcekit.norce.connect import ImportResult
 from norcekit.norce.contracts.responses import JobResponse
-from norcekit.norce.http import Deadline
 from norcekit.norce.jobs import JobDto, JobStatus
 from norcekit.state.jobs import JobStore
 from norcekit.state.runs import RunStore

@@ -19,6 +19,7 @@ import os
 import re
 import threading
 from enum import StrEnum
+from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -80,6 +81,19 @@ class MetricName(StrEnum):
 _secrets_lock = threading.Lock()
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
+
+
+class MetricsSink(Protocol):
+    """Where a component counts things: Powertools ``Metrics`` in a Lambda, a fake in tests."""
+
+    def add_metric(self, name: str, unit: Any, value: float) -> None: ...
+
+
+class NoMetrics:
+    """A :class:`MetricsSink` that drops everything (the CLI, tools, tests that do not count)."""
+
+    def add_metric(self, name: str, unit: Any, value: float) -> None:
+        return None
 
 
 def register_secret(value: str | SecretStr | None) -> None:

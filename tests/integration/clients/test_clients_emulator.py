@@ -12,11 +12,12 @@ from tests.fixtures.emulator import APPLICATION_ID, CLIENT_ID, product
 from tests.fixtures.norce_settings import emulator_settings
 
 from norce_emulator import Emulator
+from norcekit.deadline import Deadline
 from norcekit.norce.auth import CachedToken, token_cache_key
 from norcekit.norce.contracts import IMPORT_KINDS, ProductHeader, SkuOnhand, SkuOnhandHeader
 from norcekit.norce.contracts.product import Product
 from norcekit.norce.factory import NorceClients, build_norce_clients
-from norcekit.norce.http import Deadline, NorceUnavailable
+from norcekit.norce.http import NorceUnavailable
 from norcekit.norce.jobs import JobClient, JobDto, JobStatus
 from norcekit.settings import Settings
 from norcekit.state.table import StateTable

@@ -19,11 +19,11 @@ from tests.integration.imports_runner.runner_support import (
 )
 
 from norce_emulator import Emulator
+from norcekit.deadline import Deadline
 from norcekit.imports.lookups import LookupContext, LookupSpec
 from norcekit.imports.mappings import load_mapping
-from norcekit.imports.planning import CommitResult, commit_run_watermark_if_complete, settle_jobs
 from norcekit.imports.runner import RunnerOptions
-from norcekit.norce.http import Deadline
+from norcekit.jobs.completion import CommitResult, commit_run_watermark_if_complete, settle_jobs
 from norcekit.norce.jobs import JobStatus
 from norcekit.state.locks import LeaseLock
 from norcekit.state.runs import RunOutcome, RunRecord, RunStore

@@ -10,9 +10,9 @@ import pytest
 from tests.integration.imports_runner.runner_support import Stack, integration_config
 
 from norce_emulator import Emulator
+from norcekit.deadline import Deadline
 from norcekit.imports.mappings import load_mapping
-from norcekit.imports.planning import settle_jobs
-from norcekit.norce.http import Deadline
+from norcekit.jobs.completion import settle_jobs
 from norcekit.norce.jobs import JobStatus
 from norcekit.state.runs import RunOutcome
 from norcekit_local.sample_data.generate import generate, read_csv, read_jsonl

@@ -15,9 +15,9 @@ from tests.fixtures.emulator import post_import, product
 from tests.fixtures.norce_settings import emulator_settings
 
 from norce_emulator import Emulator
+from norcekit.deadline import Deadline
 from norcekit.jobs import JobMonitor, build_job_monitor
 from norcekit.norce.factory import NorceClients, build_norce_clients
-from norcekit.norce.http import Deadline
 from norcekit.observability import MetricName
 from norcekit.settings import Settings
 from norcekit.state.jobs import JobRecord, JobStore

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from tests.integration.jobs.conftest import Harness
 
+from norcekit.deadline import Deadline
 from norcekit.jobs import EmfJobMetrics, Refusal, RestartRefusedError
-from norcekit.norce.http import Deadline
 from norcekit.norce.jobs import JobStatus
 from norcekit.observability import MetricName
 from norcekit.state.locks import LeaseLock
@@ -274,7 +274,7 @@ def test_job_ended_elsewhere_is_finished_by_the_sweep(harness: Harness) -> None:
     job_id = h.submit(run_id)
     h.close_run(run_id)
     h.wait(job_id)
-    # The import runner's ordering check records endings itself (imports.planning.record_dto).
+    # The import runner's ordering check records endings itself (jobs.completion.record_dto).
     h.job_store.record_status(job_id, 2, source="poll", at=h.clock())
 
     summary = h.monitor.tick(Deadline.after(30))

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from norcekit.cli.errors import CliError, ExitCode, classify
-from norcekit.imports.config import ConfigError
+from norcekit.configfile import ConfigError
 from norcekit.imports.runner import UnknownEntityError
 from norcekit.jobs import EntityBusyError, RestartDecision, RestartError, RestartRefusedError
 from norcekit.jobs.restart import Refusal

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 import httpx
 from pydantic import SecretStr
 
+from norcekit.deadline import Deadline
 from norcekit.norce.auth import CachedToken, InMemoryTokenStore, TokenProvider
-from norcekit.norce.http import Deadline, NorceHttp
+from norcekit.norce.http import NorceHttp
 
 HOST = "https://tenant.api-se.stage.norce.tech"
 TOKEN_URL = f"{HOST}/identity/1.0/connect/token"

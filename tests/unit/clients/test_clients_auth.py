@@ -13,8 +13,9 @@ import respx
 from pydantic import SecretStr
 from tests.unit.clients.clients_support import QUERY, TOKEN_URL, FakeClock, make_tokens, token_response
 
+from norcekit.deadline import Deadline
 from norcekit.norce.auth import CachedToken, InMemoryTokenStore, TokenProvider, TokenStore, authorized_request
-from norcekit.norce.http import Deadline, DeadlineExceeded, NorceAuthError, NorceHttp, RetryPolicy
+from norcekit.norce.http import DeadlineExceeded, NorceAuthError, NorceHttp, RetryPolicy
 
 API_URL = f"{QUERY}/Core/Currencies"
 

@@ -17,12 +17,13 @@ from tests.unit.clients.clients_support import (
     token_response,
 )
 
+from norcekit.deadline import Deadline
 from norcekit.norce.auth import TokenProvider
 from norcekit.norce.connect import CHUNK_BYTES, ConnectClient
 from norcekit.norce.contracts import IMPORT_KINDS, SkuOnhand, SkuOnhandHeader
 from norcekit.norce.contracts.headers import ProductHeader
 from norcekit.norce.contracts.product import Product
-from norcekit.norce.http import Deadline, NorceHttp, NorceHTTPError, NorceUnavailable
+from norcekit.norce.http import NorceHttp, NorceHTTPError, NorceUnavailable
 
 ONHAND_URL = f"{CONNECT}/Product/ImportOnhands"
 HEADER = SkuOnhandHeader(AccountId=123, FullFile=False, SkuOnhandFieldsThatAreSet=[3, 10])

@@ -11,9 +11,9 @@ import pytest
 import respx
 from tests.unit.clients.clients_support import QUERY, FakeClock
 
+from norcekit.deadline import Deadline
 from norcekit.norce.http import (
     USER_AGENT,
-    Deadline,
     DeadlineExceeded,
     NorceAuthError,
     NorceHttp,

@@ -10,8 +10,9 @@ import respx
 from pydantic import ValidationError
 from tests.unit.clients.clients_support import APP_ID, CONNECT
 
+from norcekit.deadline import Deadline
 from norcekit.norce.auth import TokenProvider
-from norcekit.norce.http import Deadline, NorceHttp, NorceHTTPError
+from norcekit.norce.http import NorceHttp, NorceHTTPError
 from norcekit.norce.jobs import (
     TERMINAL,
     JobClient,

@@ -11,8 +11,9 @@ import pytest
 import respx
 from tests.unit.clients.clients_support import APP_ID, QUERY
 
+from norcekit.deadline import Deadline
 from norcekit.norce.auth import TokenProvider
-from norcekit.norce.http import Deadline, NorceHttp, NorceHTTPError
+from norcekit.norce.http import NorceHttp, NorceHTTPError
 from norcekit.norce.query import QueryClient, odata_literal
 
 SKUS = f"{QUERY}/Products/ProductSkus"

@@ -12,12 +12,12 @@ import pytest
 import respx
 from moto import mock_aws
 
+from norcekit.deadline import Deadline
 from norcekit.events.config import EventBridgeTargetConfig, HttpTargetConfig, S3TargetConfig
 from norcekit.events.targets.base import Outcome, TargetDocument, idempotency_key
 from norcekit.events.targets.eventbridge import EventBridgeTarget, chunk_entries
 from norcekit.events.targets.http import HttpTarget
 from norcekit.events.targets.s3 import S3Target
-from norcekit.norce.http import Deadline
 
 URL = "https://target.example.test/norce"
 REGION = "eu-north-1"

@@ -8,8 +8,9 @@ from pathlib import Path
 import boto3
 import pytest
 
+from norcekit.configfile import ConfigError, read_config_document
 from norcekit.events.config import load_events_config
-from norcekit.imports.config import ConfigError, load_config, read_config_document
+from norcekit.imports.config import load_config
 from norcekit.settings import SettingsError, load_settings
 
 CONFIG_YAML = """\

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from norcekit.imports.config import ConfigError, IntegrationConfig, build_source, load_config
+from norcekit.configfile import ConfigError
+from norcekit.imports.config import IntegrationConfig, build_source, load_config
 from norcekit.imports.sources.business_central import BusinessCentralSource
 from norcekit.imports.sources.filedrop import FileDropSource
 from norcekit.imports.sources.rest import RestSource

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aws_lambda_powertools.metrics import MetricUnit
 
+from norcekit.deadline import Deadline
 from norcekit.jobs import FinishClaims, JobMonitor, JobTracker, MonitorOptions, Restarter, RestartPolicy
 from norcekit.norce.contracts.responses import JobResponse
-from norcekit.norce.http import Deadline
 from norcekit.norce.jobs import JobDto, JobLogEntry, JobStatus
 from norcekit.observability import MetricName
 from norcekit.state.jobs import JobRecord, JobStore

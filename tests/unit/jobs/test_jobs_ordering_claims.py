@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aws_lambda_powertools.metrics import MetricUnit
 
-from norcekit.imports.planning import CommitResult, check_entity_order, commit_run_watermark_if_complete
+from norcekit.deadline import Deadline
 from norcekit.jobs import FinishClaims, JobTracker, Restarter, RestartPolicy
+from norcekit.jobs.completion import CommitResult, check_entity_order, commit_run_watermark_if_complete
 from norcekit.norce.contracts.responses import JobResponse
-from norcekit.norce.http import Deadline
 from norcekit.norce.jobs import JobDto, JobLogEntry, JobStatus
 from norcekit.observability import MetricName
 from norcekit.state.jobs import JobRecord, JobStore

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from norcekit.deadline import Deadline
 from norcekit.jobs import EntityBusyError, Restarter, RestartPolicy, RestartResult
 from norcekit.norce.contracts.responses import JobResponse
-from norcekit.norce.http import Deadline
 from norcekit.norce.jobs import JobStatus
 from norcekit.state.jobs import JobRecord, JobStore
 from norcekit.state.locks import LeaseLock

@@ -57,7 +57,7 @@ def _classify(exc: BaseException) -> tuple[ExitCode, str]:
         ReadTimeoutError,
     )
 
-    from norcekit.imports.config import ConfigError  # noqa: PLC0415
+    from norcekit.configfile import ConfigError  # noqa: PLC0415
     from norcekit.imports.runner import UnknownEntityError  # noqa: PLC0415
     from norcekit.jobs import EntityBusyError, RestartError, RestartRefusedError  # noqa: PLC0415
     from norcekit.norce.http import NorceAuthError, NorceHTTPError, NorceUnavailable  # noqa: PLC0415

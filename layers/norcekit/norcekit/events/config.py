@@ -141,7 +141,7 @@ def load_events_config(settings: Settings, *, environ: Mapping[str, str] | None 
     """
     if not settings.norcekit_config:
         return EventsConfig()
-    from norcekit.imports.config import (  # noqa: PLC0415 - processor only
+    from norcekit.configfile import (  # noqa: PLC0415 - processor only
         ConfigError,
         read_config_document,
         substitute_env,

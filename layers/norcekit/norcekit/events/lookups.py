@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 from norcekit.events.cache import MISSING, TtlCache
 
 if TYPE_CHECKING:
+    from norcekit.deadline import Deadline
     from norcekit.events.config import EventsConfig
-    from norcekit.norce.http import Deadline
     from norcekit.norce.query import QueryClient
 
 

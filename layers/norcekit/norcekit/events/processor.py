@@ -34,6 +34,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from norcekit.deadline import Deadline
 from norcekit.events.coalesce import Groups, QueuedEvent, group_events, parse_message
 from norcekit.events.config import EventsConfig
 from norcekit.events.lookups import (
@@ -45,8 +46,7 @@ from norcekit.events.lookups import (
     load_mapping,
 )
 from norcekit.events.targets.base import DeliveryResult, Target, TargetDocument
-from norcekit.norce.http import Deadline
-from norcekit.observability import MetricName
+from norcekit.observability import MetricName, MetricsSink, NoMetrics
 
 if TYPE_CHECKING:
     from norcekit.settings import Settings
@@ -76,15 +76,6 @@ JOB_EVENTS_UNKNOWN = MetricName.JOB_EVENTS_UNKNOWN_JOB.value
 #: A JobCompletedEvent for a job we don't know yet is retried this many receives (the import
 #: runner may not have stored it yet), then acknowledged with a warning: not our job.
 UNKNOWN_JOB_RECEIVES = 3
-
-
-class MetricsSink(Protocol):
-    def add_metric(self, name: str, unit: Any, value: float) -> None: ...
-
-
-class _NoMetrics:
-    def add_metric(self, name: str, unit: Any, value: float) -> None:
-        return None
 
 
 class RecordFailedError(Exception):
@@ -121,7 +112,7 @@ class EventProcessor:
         self.lookups = lookups
         self.targets = dict(targets)
         self.jobs = jobs
-        self.metrics: MetricsSink = metrics or _NoMetrics()
+        self.metrics: MetricsSink = metrics or NoMetrics()
         self.specs = dict(specs or (lookups.specs if lookups else DEFAULT_ENTITIES))
         self._now = clock
 

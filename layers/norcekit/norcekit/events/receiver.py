@@ -42,7 +42,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from norcekit.norce.events import EVENT_MODELS, NorceEvent, UnknownEventType, event_model
-from norcekit.observability import MetricName, register_secret
+from norcekit.observability import MetricName, MetricsSink, NoMetrics, register_secret
 from norcekit.quarantine import QuarantineStore, quarantine_store_from_settings, scrub_headers
 
 if TYPE_CHECKING:
@@ -205,15 +205,6 @@ class SqsEventQueue:
         return response["MessageId"]
 
 
-class MetricsSink(Protocol):
-    def add_metric(self, name: str, unit: Any, value: float) -> None: ...
-
-
-class _NoMetrics:
-    def add_metric(self, name: str, unit: Any, value: float) -> None:
-        return None
-
-
 # --- the receiver --------------------------------------------------------------------------------
 
 
@@ -290,7 +281,7 @@ class WebhookReceiver:
         self.quarantine = quarantine
         self.secret_header = secret_header
         self.max_body_bytes = max_body_bytes
-        self.metrics: MetricsSink = metrics or _NoMetrics()
+        self.metrics: MetricsSink = metrics or NoMetrics()
         self._now = clock
         self.secret_refresh_interval_s = secret_refresh_interval_s
         self._monotonic = monotonic

@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from norcekit.deadline import Deadline
 from norcekit.imports.pipeline import chunks
 from norcekit.imports.records import SourceRecord
-from norcekit.norce.http import Deadline
 
 Row = dict[str, Any]
 

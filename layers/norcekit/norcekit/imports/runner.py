@@ -9,7 +9,7 @@ A run, in order:
    interleave jobs), owned by the run id plus a per-execution suffix (a duplicate trigger of the
    same run id is refused, never let in), lease ``import_lock_lease_s`` (>= the Lambda timeout +
    margin) and renewed while streaming. A second run finds it held and ends ``skipped_locked``.
-2. **Ordering** (DESIGN rule 3) — :func:`~norcekit.imports.planning.check_entity_order`: an
+2. **Ordering** (DESIGN rule 3) — :func:`~norcekit.jobs.completion.check_entity_order`: an
    earlier job of the entity still unfinished defers the run (``skipped_job_running``); a job past
    ``job_deadline_s`` is flagged stuck (``JobsStuck`` metric) and ``stuck_policy`` decides.
 3. **Full** — one streamed ``FullFile=true`` request per scope (rule 1): the source's records flow
@@ -39,7 +39,7 @@ the maximum's stamp but not yet visible, would fall behind the next run's lower 
 and the read and the maximum come from different snapshots. ``upper`` is fixed before reading, so
 everything below it that the source will ever show is either in this window or re-read by the
 next run's overlap. The candidate is committed only when every job of the run has succeeded
-(:func:`~norcekit.imports.planning.commit_run_watermark_if_complete`, called by the job tracker,
+(:func:`~norcekit.jobs.completion.commit_run_watermark_if_complete`, called by the job tracker,
 and by the run itself once it is ``submitted``, for jobs that ended before that);
 a failed or partial run never moves it. A delta with nothing to submit commits ``upper`` at once:
 nothing in the window needs Norce, and no earlier job is unfinished (step 2).
@@ -70,6 +70,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, Field
 
+from norcekit.deadline import Deadline
 from norcekit.imports.config import EntityConfig, IntegrationConfig, build_source
 from norcekit.imports.lookups import KeysOf, LookupCache, LookupContext, LookupSpec, QueryLookup, prefetched
 from norcekit.imports.pipeline import (
@@ -81,18 +82,18 @@ from norcekit.imports.pipeline import (
     latest_of_each_key,
     map_records,
 )
-from norcekit.imports.planning import (
+from norcekit.imports.records import SourceRecord, WatermarkValue
+from norcekit.imports.sources.base import Source
+from norcekit.jobs.completion import (
     CommitResult,
     JobGetter,
     JobStatusSink,
     check_entity_order,
     commit_run_watermark_if_complete,
 )
-from norcekit.imports.records import SourceRecord, WatermarkValue
-from norcekit.imports.sources.base import Source
 from norcekit.norce.contracts import IMPORT_KINDS, ImportKind
 from norcekit.norce.contracts.headers import Header
-from norcekit.norce.http import Deadline, DeadlineExceeded
+from norcekit.norce.http import DeadlineExceeded
 from norcekit.observability import MetricName
 from norcekit.state import runs as runs_module
 from norcekit.state.jobs import JobRecord, JobStore

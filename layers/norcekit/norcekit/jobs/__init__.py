@@ -5,7 +5,7 @@
   it for every ``JobCompletedEvent``. ``restart(job_id, force=False)`` is the operator's restart.
 * :class:`JobMonitor` (``monitor``) — ``tick(deadline)`` for the scheduled ``job_monitor`` Lambda.
 * ``restart`` — the restart policy. When a run (with restarts) has succeeded is decided by
-  :func:`norcekit.imports.planning.commit_run_watermark_if_complete`.
+  :func:`norcekit.jobs.completion.commit_run_watermark_if_complete`.
 
 :func:`build_job_tracker` / :func:`build_job_monitor` wire the real adapters from settings; build
 them once per container.

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 
+from norcekit.deadline import Deadline
 from norcekit.jobs.tracker import JobMetrics, JobServiceClient, JobTracker, utc_now
-from norcekit.norce.http import Deadline
 from norcekit.norce.jobs import JobDto
 from norcekit.observability import MetricName
 from norcekit.state.jobs import JobNotFoundError, JobRecord, JobStore

@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from aws_lambda_powertools import Logger
 
+from norcekit.deadline import Deadline
 from norcekit.norce.contracts.responses import JobResponse
-from norcekit.norce.http import Deadline
 from norcekit.norce.jobs import JobStatus
 from norcekit.state.jobs import JobNotFoundError, JobRecord, JobStore
 from norcekit.state.locks import LeaseLock

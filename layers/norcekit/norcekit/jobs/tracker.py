@@ -11,7 +11,7 @@ terminal, the *terminal actions* run:
 4. on Failed: the restart policy (:mod:`norcekit.jobs.restart`);
 5. on a successful full import: earlier failures are superseded (DESIGN rule 4);
 6. the run's outcome and watermark commit
-   (:func:`norcekit.imports.planning.commit_run_watermark_if_complete`).
+   (:func:`norcekit.jobs.completion.commit_run_watermark_if_complete`).
 
 "Exactly once" is a claim item per job (``JOB#<job_id>`` / ``FINISH``), taken with a conditional
 put: whoever takes it runs the actions, everyone else does nothing. The claim is a lease: if its
@@ -42,7 +42,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from boto3.dynamodb.conditions import Attr, Key
 
-from norcekit.imports.planning import (
+from norcekit.deadline import Deadline
+from norcekit.jobs.completion import (
     CommitResult,
     commit_run_watermark_if_complete,
     supersede_earlier_failures,
@@ -56,7 +57,7 @@ from norcekit.jobs.restart import (
     RestartResult,
 )
 from norcekit.norce.contracts.responses import JobResponse
-from norcekit.norce.http import Deadline, NorceError
+from norcekit.norce.http import NorceError
 from norcekit.norce.jobs import JobDto, JobLogEntry, JobStatus
 from norcekit.observability import DEFAULT_NAMESPACE, DEFAULT_SERVICE, MetricName
 from norcekit.state.jobs import JobCounters, JobRecord, JobStore, LogSummary, StatusSource

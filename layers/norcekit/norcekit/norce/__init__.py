@@ -11,7 +11,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "Deadline": "http",
     "DeadlineExceeded": "http",
     "NorceAuthError": "http",
     "NorceError": "http",
@@ -39,7 +38,6 @@ _EXPORTS = {
 __all__ = [
     "CachedToken",
     "ConnectClient",
-    "Deadline",
     "DeadlineExceeded",
     "ImportResult",
     "InMemoryTokenStore",
@@ -67,7 +65,6 @@ if TYPE_CHECKING:
     from norcekit.norce.connect import ConnectClient, ImportResult
     from norcekit.norce.factory import NorceClients, build_norce_clients
     from norcekit.norce.http import (
-        Deadline,
         DeadlineExceeded,
         NorceAuthError,
         NorceError,

@@ -25,8 +25,8 @@ import orjson
 from aws_lambda_powertools import Logger
 from pydantic import SecretStr
 
+from norcekit.deadline import Deadline
 from norcekit.norce.http import (
-    Deadline,
     DeadlineExceeded,
     NorceAuthError,
     NorceError,

@@ -32,6 +32,7 @@ import orjson
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
+from norcekit.deadline import Deadline
 from norcekit.norce.auth import TokenProvider, authorized_request
 from norcekit.norce.contracts import IMPORT_KINDS, ImportKind
 from norcekit.norce.contracts.customer import Company, Customer
@@ -50,7 +51,7 @@ from norcekit.norce.contracts.product import Product
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.contracts.serialize import dump_header, dump_item
 from norcekit.norce.contracts.supplier import SupplierProduct
-from norcekit.norce.http import Deadline, NorceHttp, NorceUnavailable
+from norcekit.norce.http import NorceHttp, NorceUnavailable
 
 logger = Logger(service="norcekit", child=True)
 

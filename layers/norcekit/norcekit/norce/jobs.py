@@ -19,9 +19,10 @@ import httpx
 import orjson
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
+from norcekit.deadline import Deadline
 from norcekit.norce.auth import TokenProvider, authorized_request
 from norcekit.norce.contracts.responses import JobResponse
-from norcekit.norce.http import Deadline, NorceHttp
+from norcekit.norce.http import NorceHttp
 
 
 class JobStatus(IntEnum):

@@ -18,8 +18,11 @@ from urllib.parse import quote
 import httpx
 import orjson
 
+from norcekit.deadline import Deadline
 from norcekit.norce.auth import TokenProvider, authorized_request
-from norcekit.norce.http import Deadline, NorceHttp
+
+#: Norce serves at most this many rows per page.
+from norcekit.norce.http import NorceHttp
 
 #: Norce serves at most this many rows per page.
 MAX_PAGE_SIZE = 500

@@ -17,7 +17,7 @@ from rich.console import Console
 from norcekit.cli.commands.jobs import job_summary, jobs_table, wait_for_run
 from norcekit.cli.errors import ExitCode
 from norcekit.cli.output import ago, duration, key_values, table, to_jsonable
-from norcekit.norce.http import Deadline
+from norcekit.deadline import Deadline
 
 if TYPE_CHECKING:
     from norcekit.cli.context import CliContext

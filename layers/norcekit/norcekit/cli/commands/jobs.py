@@ -26,7 +26,8 @@ from rich.console import Console
 from norcekit.cli.errors import CliError, ExitCode
 from norcekit.cli.output import ProgressHandle, ago, duration, key_values, table, to_jsonable
 from norcekit.cli.parsing import OPEN, parse_job_status, parse_since
-from norcekit.norce.http import Deadline, NorceAuthError, NorceHTTPError, NorceUnavailable
+from norcekit.deadline import Deadline
+from norcekit.norce.http import NorceAuthError, NorceHTTPError, NorceUnavailable
 from norcekit.norce.jobs import JobStatus
 
 if TYPE_CHECKING:

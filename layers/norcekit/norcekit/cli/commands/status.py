@@ -197,7 +197,8 @@ def status(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def validate_config(ctx: CliContext, args: argparse.Namespace) -> int:
-    from norcekit.imports.config import ConfigError, load_config  # noqa: PLC0415
+    from norcekit.configfile import ConfigError  # noqa: PLC0415
+    from norcekit.imports.config import load_config  # noqa: PLC0415
 
     settings = ctx.services.settings  # SettingsError → exit 2 naming the variable
     path = settings.norcekit_config

@@ -18,7 +18,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from norcekit.norce.http import Deadline
+    from norcekit.deadline import Deadline
 
 DocumentStatus = Literal["current", "not_found"]
 

@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from norcekit.deadline import Deadline
 from norcekit.events.config import EventBridgeTargetConfig
 from norcekit.events.targets.base import DeliveryResult, TargetDocument, detail_type
-from norcekit.norce.http import Deadline
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient

@@ -25,9 +25,10 @@ from typing import Any
 
 import httpx
 
+from norcekit.deadline import Deadline
 from norcekit.events.config import HttpTargetConfig
 from norcekit.events.targets.base import DeliveryResult, TargetDocument
-from norcekit.norce.http import Deadline, parse_retry_after
+from norcekit.norce.http import parse_retry_after
 from norcekit.observability import register_secret
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from norcekit.deadline import Deadline
 from norcekit.events.config import S3TargetConfig
 from norcekit.events.targets.base import DeliveryResult, TargetDocument
-from norcekit.norce.http import Deadline
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -23,8 +23,11 @@ import orjson
 from aws_lambda_powertools.utilities import parameters
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from norcekit.deadline import Deadline
 from norcekit.imports.sources.base import SourceError
-from norcekit.norce.http import Deadline, NorceError, NorceHttp
+
+#: Refresh a cached token this long before it expires.
+from norcekit.norce.http import NorceError, NorceHttp
 
 #: Refresh a cached token this long before it expires.
 TOKEN_EXPIRY_MARGIN_S = 60.0

@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from norcekit.deadline import Deadline
 from norcekit.imports.sources.auth import (
     Authenticator,
     ClientCredentialsAuth,
@@ -37,7 +38,7 @@ from norcekit.imports.sources.auth import (
 )
 from norcekit.imports.sources.base import SourceCapabilities
 from norcekit.imports.sources.rest import RestDelta, RestEntityOptions, RestOptions, RestPaging, RestSource
-from norcekit.norce.http import Deadline, NorceHttp
+from norcekit.norce.http import NorceHttp
 
 BC_SCOPE = "https://api.businesscentral.dynamics.com/.default"
 #: Business Central's hard maximum page size (online).

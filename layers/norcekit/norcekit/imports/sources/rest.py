@@ -34,6 +34,7 @@ import httpx
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from norcekit.deadline import Deadline
 from norcekit.imports.records import SourceRecord, WatermarkValue
 from norcekit.imports.sources.auth import Authenticator, AuthOptions, NoAuth, build_authenticator
 from norcekit.imports.sources.base import (
@@ -44,7 +45,7 @@ from norcekit.imports.sources.base import (
     parse_timestamp,
     utc,
 )
-from norcekit.norce.http import Deadline, NorceError, NorceHttp, RetryPolicy
+from norcekit.norce.http import NorceError, NorceHttp, RetryPolicy
 
 TimestampFormat = str  # iso8601 | iso8601_ms | epoch_s | epoch_ms | strftime pattern containing '%'
 _NAMED_FORMATS = {"iso8601", "iso8601_ms", "epoch_s", "epoch_ms"}

@@ -23,7 +23,7 @@ from typing import Literal, Protocol
 
 from aws_lambda_powertools import Logger
 
-from norcekit.norce.http import Deadline
+from norcekit.deadline import Deadline
 from norcekit.norce.jobs import JobDto, JobStatus
 from norcekit.state.jobs import JobCounters, JobRecord, JobStore, StatusSource
 from norcekit.state.runs import RunNotFoundError, RunOutcome, RunStore
