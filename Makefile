@@ -29,10 +29,12 @@ test-unit: setup
 test-integration: setup
 	$(PY) -m pytest -q tests/integration tests/e2e
 
+# ruff, mypy strict, and the import-linter layer contracts in pyproject.toml ([tool.importlinter]).
 lint: setup
 	$(VENV)/bin/ruff check layers/norcekit local functions tests
 	$(VENV)/bin/ruff format --check layers/norcekit local functions tests
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 fmt: setup
 	$(VENV)/bin/ruff format layers/norcekit local functions tests
