@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     http_read_timeout: float = Field(default=30.0, gt=0)
     http_write_timeout: float = Field(default=60.0, gt=0)
     http_pool_timeout: float = Field(default=5.0, gt=0)
+    # Total time of one request attempt, connect to last byte (a trickling server cannot stretch it).
+    http_attempt_timeout: float = Field(default=60.0, gt=0)
     http_max_attempts: int = Field(default=6, ge=1, le=20)
     http_backoff_base: float = Field(default=0.5, gt=0)
     http_backoff_max: float = Field(default=20.0, gt=0)

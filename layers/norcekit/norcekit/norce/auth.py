@@ -290,6 +290,7 @@ def authorized_request(
     content_factory: Callable[[], RequestContent] | None = None,
     params: Mapping[str, str | int] | None = None,
     accept_status: tuple[int, ...] = (),
+    attempt_timeout: float | None = None,
 ) -> httpx.Response:
     """Send an authenticated Norce request; on 401 refresh the token once and retry once.
 
@@ -307,6 +308,7 @@ def authorized_request(
             params=params,
             content_factory=content_factory,
             accept_status=accept_status,
+            attempt_timeout=attempt_timeout,
         )
     except NorceAuthError as exc:
         if exc.status != 401:
@@ -323,4 +325,5 @@ def authorized_request(
         params=params,
         content_factory=content_factory,
         accept_status=accept_status,
+        attempt_timeout=attempt_timeout,
     )

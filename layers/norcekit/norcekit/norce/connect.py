@@ -55,6 +55,10 @@ from norcekit.norce.http import NorceHttp, NorceUnavailable
 
 logger = Logger(service="norcekit", child=True)
 
+#: Longest a streamed import request may take: a full import's body is produced while the source is
+#: read, so it gets the Lambda's longest run (15 min) instead of the per-call limit; the caller's
+#: deadline still ends it sooner.
+UPLOAD_TIMEOUT_S = 900.0
 #: Bytes gathered before a chunk is handed to the socket (few syscalls, bounded memory).
 CHUNK_BYTES = 64 * 1024
 
@@ -144,11 +148,13 @@ class ConnectClient:
         *,
         connect_base_url: str,
         application_id: int,
+        upload_timeout_s: float = UPLOAD_TIMEOUT_S,
     ) -> None:
         self.http = http
         self.tokens = tokens
         self.base_url = connect_base_url.rstrip("/")
         self.application_id = application_id
+        self.upload_timeout_s = upload_timeout_s
 
     def import_items(
         self,
@@ -184,6 +190,7 @@ class ConnectClient:
                 "X-StormConnect-Header": header_line,
             },
             content_factory=body,
+            attempt_timeout=self.upload_timeout_s,
         )
         job = JobResponse.model_validate_json(response.content) if response.content else JobResponse()
         logger.info(

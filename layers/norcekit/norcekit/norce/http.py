@@ -22,11 +22,21 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import orjson
 from aws_lambda_powertools import Logger
 
 from norcekit import __version__
 from norcekit.deadline import Deadline
+from norcekit.norce.errors import (
+    BODY_EXCERPT_CHARS,
+    DeadlineExceeded,
+    NorceAuthError,
+    NorceError,
+    NorceHTTPError,
+    NorceRateLimited,
+    NorceUnavailable,
+    error_from_response,
+)
+from norcekit.norce.transport import DeadlineTransport, request_ends_at
 
 if TYPE_CHECKING:
     from norcekit.settings import Settings
@@ -34,71 +44,26 @@ if TYPE_CHECKING:
 logger = Logger(service="norcekit", child=True)
 
 USER_AGENT = f"norcekit/{__version__}"
-#: Longest error-body excerpt kept on an exception (bodies can be large; keep logs readable).
-BODY_EXCERPT_CHARS = 500
+#: Longest time one attempt may take, connect to last byte, unless the caller says otherwise.
+DEFAULT_ATTEMPT_TIMEOUT_S = 60.0
 
 RequestContent = bytes | str | Iterable[bytes]
 
-
-# --- Errors -------------------------------------------------------------------------------------
-
-
-class NorceError(Exception):
-    """Base of every error raised by the Norce clients."""
-
-
-class NorceHTTPError(NorceError):
-    """Norce answered with a status we do not retry (or stopped retrying).
-
-    ``body`` is a bounded excerpt of the response body; ``code``/``message`` are filled from an
-    OData error body (``{"error": {"code", "message"}}``) or a ``{"Message": ...}`` body when present.
-    Request bodies and headers (which carry tokens and secrets) are never included.
-    """
-
-    def __init__(
-        self,
-        status: int,
-        method: str,
-        url: str,
-        body: str = "",
-        *,
-        code: str | None = None,
-        message: str | None = None,
-    ) -> None:
-        self.status = status
-        self.method = method
-        self.url = url
-        self.body = body
-        self.code = code
-        self.message = message
-        detail = message or body or "(empty body)"
-        prefix = f"{code}: " if code else ""
-        super().__init__(f"{method} {url} -> HTTP {status}: {prefix}{detail}")
-
-
-class NorceAuthError(NorceHTTPError):
-    """401/403, or a token request that was refused: credentials or permissions are wrong."""
-
-
-class NorceUnavailable(NorceError):  # noqa: N818 (the name the rest of the kit uses)
-    """Norce could not be reached or kept failing; ``last_status`` is the last HTTP status seen."""
-
-    def __init__(self, message: str, *, last_status: int | None = None, attempts: int = 0) -> None:
-        self.last_status = last_status
-        self.attempts = attempts
-        super().__init__(message)
-
-
-class NorceRateLimited(NorceUnavailable):
-    """Still 429 after the allowed retries (or Retry-After asks for longer than we may wait)."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, attempts: int = 0) -> None:
-        self.retry_after = retry_after
-        super().__init__(message, last_status=429, attempts=attempts)
-
-
-class DeadlineExceeded(NorceUnavailable):
-    """The caller's deadline left no time for the next attempt (or the next wait)."""
+# Re-exported: callers import the errors from here.
+__all__ = [
+    "BODY_EXCERPT_CHARS",
+    "DeadlineExceeded",
+    "NorceAuthError",
+    "NorceError",
+    "NorceHTTPError",
+    "NorceHttp",
+    "NorceRateLimited",
+    "NorceUnavailable",
+    "RetryPolicy",
+    "RetryRule",
+    "error_from_response",
+    "parse_retry_after",
+]
 
 
 # --- Retry policy -------------------------------------------------------------------------------
@@ -162,49 +127,15 @@ def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time
     return max(0.0, when.timestamp() - now())
 
 
-def error_from_response(response: httpx.Response) -> NorceHTTPError:
-    """A :class:`NorceHTTPError` (or :class:`NorceAuthError`) describing a failed response."""
-    text = response.text[:BODY_EXCERPT_CHARS] if response.content else ""
-    code: str | None = None
-    message: str | None = None
-    try:
-        parsed: Any = orjson.loads(response.content) if response.content else None
-    except orjson.JSONDecodeError:
-        parsed = None
-    if isinstance(parsed, dict):
-        error = parsed.get("error")
-        if isinstance(error, dict):  # OData v4 error body
-            code = _str_or_none(error.get("code"))
-            message = _str_or_none(error.get("message"))
-        elif isinstance(error, str):  # OAuth2 error body: {"error": "invalid_client", ...}
-            code = error
-            message = _str_or_none(parsed.get("error_description"))
-        else:  # ASP.NET style {"Message": "..."}
-            message = _str_or_none(parsed.get("Message") or parsed.get("message"))
-    if message is not None:
-        message = message[:BODY_EXCERPT_CHARS]
-    error_type = NorceAuthError if response.status_code in (401, 403) else NorceHTTPError
-    return error_type(
-        response.status_code, response.request.method, _safe_url(response.request.url), text,
-        code=code, message=message,
-    )  # fmt: skip
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _safe_url(url: httpx.URL) -> str:
-    """URL without userinfo (never expected, but never logged either)."""
-    return str(url.copy_with(username=None, password=None)) if url.userinfo else str(url)
-
-
 # --- The client ---------------------------------------------------------------------------------
 
 
 class NorceHttp:
     """One pooled ``httpx.Client`` plus the retry loop every Norce call goes through.
 
+    Every attempt ends by a total time limit, ``attempt_timeout`` shortened to the caller's
+    deadline, however slowly the server trickles its answer (``norce.transport``); ``timeout``
+    still bounds each phase. An injected ``client`` keeps its own transport (tests use respx).
     ``sleep`` and ``rng`` are injectable so tests run instantly and deterministically.
     """
 
@@ -214,16 +145,20 @@ class NorceHttp:
         *,
         policy: RetryPolicy | None = None,
         timeout: httpx.Timeout | None = None,
+        attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT_S,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.timeout = timeout or httpx.Timeout(connect=5.0, read=30.0, write=60.0, pool=5.0)
+        self.attempt_timeout = attempt_timeout
         self._owns_client = client is None
+        limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
         self.client = client or httpx.Client(
             timeout=self.timeout,
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            limits=limits,
             headers={"User-Agent": USER_AGENT},
+            transport=DeadlineTransport(limits=limits),
         )
         if client is not None:
             self.client.headers.setdefault("User-Agent", USER_AGENT)
@@ -243,7 +178,13 @@ class NorceHttp:
             write=settings.http_write_timeout,
             pool=settings.http_pool_timeout,
         )
-        return cls(client, policy=RetryPolicy.from_settings(settings), timeout=timeout, **kwargs)
+        return cls(
+            client,
+            policy=RetryPolicy.from_settings(settings),
+            timeout=timeout,
+            attempt_timeout=settings.http_attempt_timeout,
+            **kwargs,
+        )
 
     def close(self) -> None:
         if self._owns_client:
@@ -269,8 +210,12 @@ class NorceHttp:
         content_factory: Callable[[], RequestContent] | None = None,
         data: Mapping[str, str] | None = None,
         accept_status: Collection[int] = (),
+        attempt_timeout: float | None = None,
     ) -> httpx.Response:
         """Send a request, retrying what is safe to retry; return a 2xx (or accepted) response.
+
+        Each attempt ends after ``attempt_timeout`` seconds (default: the client's), or at the
+        ``deadline`` if that comes first; a timed-out attempt is a transport error (retry rules).
 
         ``idempotent`` picks the :class:`RetryRule`; ``retry_on`` overrides the retried statuses.
         A body that can only be read once (a generator) must come from ``content_factory``, which
@@ -295,16 +240,18 @@ class NorceHttp:
                     attempts=attempt - 1,
                 )
             body = content_factory() if content_factory is not None else content
+            budget = deadline.cap(attempt_timeout if attempt_timeout is not None else self.attempt_timeout)
             try:
-                response = self.client.request(
-                    method,
-                    url,
-                    headers=headers,
-                    params=params,
-                    content=body,
-                    data=data,
-                    timeout=self._attempt_timeout(deadline),
-                )
+                with request_ends_at(time.monotonic() + budget):
+                    response = self.client.request(
+                        method,
+                        url,
+                        headers=headers,
+                        params=params,
+                        content=body,
+                        data=data,
+                        timeout=self._attempt_timeout(deadline),
+                    )
             except httpx.TransportError as exc:
                 if not _transport_retryable(exc, rule):
                     raise NorceUnavailable(
