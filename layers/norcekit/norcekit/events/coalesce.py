@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from norcekit.envelope import InvalidEnvelope, QueueEnvelope
 from norcekit.events.lookups import EntityKey, EntitySpec, InvalidKey, UnknownKey, key_for
 from norcekit.norce.events import NorceEvent, UnknownEventType, parse_event
 
@@ -39,30 +40,27 @@ class QueuedEvent:
 
 
 def parse_message(message_id: str, body: str, receive_count: int = 1) -> QueuedEvent:
-    """The receiver's envelope ``{"event_type", "body", "received_at"}`` → :class:`QueuedEvent`."""
+    """A queued :class:`~norcekit.envelope.QueueEnvelope` → :class:`QueuedEvent`."""
     try:
-        envelope = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise PoisonMessage(f"message body is not JSON ({exc})") from None
-    if not isinstance(envelope, dict) or not isinstance(envelope.get("event_type"), str):
-        raise PoisonMessage("message body is not a norcekit event envelope (event_type missing)")
-    payload = envelope.get("body")
-    if not isinstance(payload, dict):
-        raise PoisonMessage("envelope body is not a JSON object")
+        envelope = QueueEnvelope.from_message(body)
+    except InvalidEnvelope as exc:
+        raise PoisonMessage(str(exc)) from None
+    if envelope.body is None:
+        raise PoisonMessage("envelope carries no inline body")
     try:
-        event = parse_event(envelope["event_type"], payload)
+        event = parse_event(envelope.event_type, envelope.body)
     except UnknownEventType as exc:
         raise PoisonMessage(str(exc)) from None
     except ValidationError as exc:
         raise PoisonMessage(
-            f"{envelope['event_type']}: invalid payload ({exc.error_count()} error(s))"
+            f"{envelope.event_type}: invalid payload ({exc.error_count()} error(s))"
         ) from None
     return QueuedEvent(
         message_id=message_id,
         receive_count=receive_count,
         event_type=event.event_type,
         event=event,
-        received_at=envelope.get("received_at") if isinstance(envelope.get("received_at"), str) else None,
+        received_at=envelope.model_dump(mode="json")["received_at"],
     )
 
 

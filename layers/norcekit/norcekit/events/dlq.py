@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
+from norcekit.envelope import InvalidEnvelope, QueueEnvelope
+
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageTypeDef
@@ -146,14 +148,11 @@ def peek(dlq_url: str, n: int = 10, *, sqs: SQSClient | None = None) -> list[Pee
             break
         for m in fresh:
             attrs: dict[str, Any] = dict(m.get("MessageAttributes", {}))
-            try:
-                body: Any = orjson.loads(m["Body"])
-            except orjson.JSONDecodeError:
-                body = m["Body"]
+            body, envelope_type = _peek_body(m["Body"])
             seen[m["MessageId"]] = PeekedMessage(
                 message_id=m["MessageId"],
                 receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", "0")),
-                event_type=attrs.get("event_type", {}).get("StringValue"),
+                event_type=attrs.get("event_type", {}).get("StringValue") or envelope_type,
                 entity_key=attrs.get("entity_key", {}).get("StringValue"),
                 body=body,
             )
@@ -166,3 +165,16 @@ def peek(dlq_url: str, n: int = 10, *, sqs: SQSClient | None = None) -> list[Pee
             ],
         )
     return list(seen.values())
+
+
+def _peek_body(raw: str) -> tuple[Any, str | None]:
+    """A DLQ message's body for display: the envelope (and its event type) when it is one, else the
+    JSON or text as it is (a message that is not our envelope is why it may be on the DLQ)."""
+    try:
+        envelope = QueueEnvelope.from_message(raw)
+    except InvalidEnvelope:
+        try:
+            return orjson.loads(raw), None
+        except orjson.JSONDecodeError:
+            return raw, None
+    return envelope.model_dump(mode="json", exclude_none=True), envelope.event_type

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from norcekit.events.receiver import Accepted, EventQueue, validate_webhook
+from norcekit.envelope import QueueEnvelope, message_attributes
+from norcekit.events.queue import EventQueue
+from norcekit.events.validation import Accepted, validate_webhook
 from norcekit.quarantine import QuarantineStore
 
 
@@ -40,15 +42,12 @@ def replay_one(
         detail = verdict.body["message"] + (f": {json.dumps(errors)}" if errors else "")
         return ReplayResult(key, "invalid", detail)
     event = verdict.event
-    envelope = {
-        "event_type": event.event_type,
-        "body": verdict.payload,
-        "received_at": item.received_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "replayed_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-    }
-    attributes = {"event_type": event.event_type, "entity": event.entity, "entity_key": event.entity_key()}
+    envelope = QueueEnvelope.inline(
+        event.event_type, verdict.payload, received_at=item.received_at, replayed_at=datetime.now(UTC)
+    )
+    attributes = message_attributes(event.event_type, event.entity, event.entity_key())
     try:
-        message_id = queue.send(json.dumps(envelope, separators=(",", ":")), attributes)
+        message_id = queue.send(envelope.to_message(), attributes)
     except Exception as exc:
         return ReplayResult(key, "error", f"enqueue failed: {type(exc).__name__}")
     replayed_key = store.mark_replayed(key)

@@ -187,7 +187,7 @@ def quarantine_show(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def quarantine_replay(ctx: CliContext, args: argparse.Namespace) -> int:
-    from norcekit.events.receiver import SqsEventQueue  # noqa: PLC0415
+    from norcekit.events.queue import SqsEventQueue  # noqa: PLC0415
     from norcekit.events.replay import replay_one  # noqa: PLC0415
 
     if bool(args.all) == bool(args.keys):
