@@ -79,17 +79,20 @@ def test_nextlink_loop_is_detected() -> None:
 
 
 @respx.mock
-def test_page_and_size_paging_stops_on_short_page() -> None:
+def test_page_and_size_paging_reads_past_a_short_page_until_an_empty_one() -> None:
     route = respx.get(f"{BASE}items")
     route.side_effect = [
         httpx.Response(200, json={"data": items("A", "B")}),
-        httpx.Response(200, json={"data": items("C")}),
+        httpx.Response(200, json={"data": items("C")}),  # short: not the end
+        httpx.Response(200, json={"data": items("D")}),
+        httpx.Response(200, json={"data": []}),
     ]
     source = make({"paging": {"style": "page", "items_pointer": "/data", "page_size": 2, "page_param": "p",
                               "size_param": "n"}})  # fmt: skip
 
-    assert [r.key for r in source.iter_all("products")] == ["A", "B", "C"]
-    assert [dict(c.request.url.params) for c in route.calls] == [{"p": "1", "n": "2"}, {"p": "2", "n": "2"}]
+    assert [r.key for r in source.iter_all("products")] == ["A", "B", "C", "D"]
+    assert [c.request.url.params["p"] for c in route.calls] == ["1", "2", "3", "4"]
+    assert {c.request.url.params["n"] for c in route.calls} == {"2"}
 
 
 @respx.mock

@@ -25,8 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from norcekit.deadline import Deadline
 from norcekit.imports.sources.base import SourceError
-
-#: Refresh a cached token this long before it expires.
+from norcekit.imports.sources.paging import check_transport
 from norcekit.norce.http import NorceError, NorceHttp
 
 #: Refresh a cached token this long before it expires.
@@ -181,6 +180,7 @@ class ClientCredentialsAuth:
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        check_transport(token_url, f"token URL of client {client_id}")
         self.token_url = token_url
         self.client_id = client_id
         self._client_secret = client_secret

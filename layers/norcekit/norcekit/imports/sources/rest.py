@@ -5,6 +5,7 @@ Configuration (``type: rest``)::
     base_url: https://erp.example.com/api/
     auth: {type: oauth2_client_credentials, token_url: ..., client_id: ..., client_secret: {env: ERP_SECRET}}
     paging: {style: nextlink, items_pointer: /value, next_pointer: /@odata.nextLink}
+    # or {style: page|offset, page_size: 500, total_pointer: /total}: see imports/sources/paging.py
     delta:                                  # query parameters ...
       since_param: modifiedSince
       until_param: modifiedBefore           # optional
@@ -17,16 +18,18 @@ Configuration (``type: rest``)::
 
 The window is half-open ``[since, until)``; when the API only has "since" the upper bound is not
 sent and rows changed after ``until`` may be read early (harmless: imports upsert). Pages are
-fetched one at a time and their items yielded before the next request. 429/502/503/504 and
-transport errors are retried with backoff honouring ``Retry-After`` (``norcekit.norce.http``),
-bounded by the source's :class:`~norcekit.norce.http.Deadline`.
+fetched one at a time and their items yielded before the next request. A read is complete or it
+raises :class:`SourceError` (no stop on a short page, no error page taken for an empty one, next
+links only on the configured origin over https): see :mod:`norcekit.imports.sources.paging`.
+429/502/503/504 and transport errors are retried with backoff honouring ``Retry-After``
+(``norcekit.norce.http``), bounded by the source's :class:`~norcekit.norce.http.Deadline`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,33 +48,13 @@ from norcekit.imports.sources.base import (
     parse_timestamp,
     utc,
 )
+from norcekit.imports.sources.paging import RestPaging, check_transport, iter_pages, json_pointer
 from norcekit.norce.http import NorceError, NorceHttp, RetryPolicy
+
+__all__ = ["RestDelta", "RestEntityOptions", "RestOptions", "RestPaging", "RestSource", "json_pointer"]
 
 TimestampFormat = str  # iso8601 | iso8601_ms | epoch_s | epoch_ms | strftime pattern containing '%'
 _NAMED_FORMATS = {"iso8601", "iso8601_ms", "epoch_s", "epoch_ms"}
-
-
-class RestPaging(BaseModel):
-    """How to walk pages. ``items_pointer``/``next_pointer`` are JSON pointers (RFC 6901)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    style: Literal["nextlink", "page", "offset", "none"] = "nextlink"
-    items_pointer: str = Field(default="/value", description="'' when the body itself is the list.")
-    next_pointer: str = "/@odata.nextLink"
-    page_param: str = "page"
-    size_param: str = "size"
-    first_page: int = 1
-    offset_param: str = "offset"
-    limit_param: str = "limit"
-    page_size: int = Field(default=100, ge=1, le=100_000)
-
-    @field_validator("items_pointer", "next_pointer")
-    @classmethod
-    def _pointer(cls, value: str) -> str:
-        if value and not value.startswith("/"):
-            raise ValueError("a JSON pointer starts with '/' (or is '' for the whole body)")
-        return value
 
 
 class RestDelta(BaseModel):
@@ -136,7 +119,7 @@ class RestOptions(BaseModel):
     delta: RestDelta | None = None
     auth: AuthOptions = Field(default_factory=NoAuth)
     headers: dict[str, str] = Field(default_factory=dict)
-    timeout_s: float = Field(default=30.0, gt=0)
+    timeout_s: float = Field(default=30.0, gt=0, description="Total time of one request attempt.")
     max_attempts: int = Field(default=6, ge=1, le=20)
     timestamp_granularity_s: float = Field(default=1.0, gt=0)
 
@@ -160,24 +143,6 @@ def format_timestamp(value: datetime, fmt: TimestampFormat, zone: str = "UTC") -
     return local.strftime(fmt)
 
 
-def json_pointer(document: Any, pointer: str) -> Any:
-    """RFC 6901 look-up; ``None`` when a step is missing."""
-    if pointer == "":
-        return document
-    current = document
-    for raw_token in pointer[1:].split("/"):
-        token = raw_token.replace("~1", "/").replace("~0", "~")
-        if isinstance(current, dict):
-            current = current.get(token)
-        elif isinstance(current, list) and token.isdigit() and int(token) < len(current):
-            current = current[int(token)]
-        else:
-            return None
-        if current is None:
-            return None
-    return current
-
-
 class RestSource:
     """Reads JSON lists from a REST API (see the module docstring)."""
 
@@ -193,9 +158,11 @@ class RestSource:
     ) -> None:
         self.name = name
         self.options = options
+        # timeout_s bounds each request as a whole (connect to last byte), not each read.
         self.http = http or NorceHttp(
-            httpx.Client(timeout=options.timeout_s, follow_redirects=False),
             policy=RetryPolicy(max_attempts=options.max_attempts),
+            timeout=httpx.Timeout(options.timeout_s),
+            attempt_timeout=options.timeout_s,
         )
         self._owns_http = http is None
         self.auth = authenticator or build_authenticator(options.auth)
@@ -263,8 +230,9 @@ class RestSource:
     def _records(self, entity: str, window: Mapping[str, str]) -> Iterator[SourceRecord]:
         opts = self.options.entities[entity]
         url = urljoin(self.options.base_url, opts.path)
+        check_transport(url, f"source {self.name!r}: {entity} URL")
         params = {**opts.params, **window}
-        for page_url, items in self._pages(url, params):
+        for page_url, items in iter_pages(self._get, url, params, self.options.paging):
             for index, item in enumerate(items):
                 origin = f"{page_url}#{index}"
                 if not isinstance(item, dict):
@@ -285,50 +253,6 @@ class RestSource:
                     except ValueError:
                         changed_at = None  # informational only; the window decided the row is in
                 yield SourceRecord(key=key, data=item, origin=origin, changed_at=changed_at)
-
-    def _pages(self, url: str, params: dict[str, str]) -> Iterator[tuple[str, list[Any]]]:
-        paging = self.options.paging
-        if paging.style == "nextlink":
-            next_url: str | None = url
-            first = True
-            seen: set[str] = set()
-            while next_url:
-                body, shown = self._get(next_url, params if first else None)
-                first = False
-                yield shown, self._items(body, shown)
-                link = json_pointer(body, paging.next_pointer)
-                if link is not None and not isinstance(link, str):
-                    raise SourceError(f"{shown}: {paging.next_pointer} is not a URL")
-                next_url = urljoin(next_url, link) if link else None
-                if next_url in seen:
-                    raise SourceError(f"{shown}: next link repeats {next_url}; stopping to avoid a loop")
-                if next_url:
-                    seen.add(next_url)
-            return
-        if paging.style == "none":
-            body, shown = self._get(url, params)
-            yield shown, self._items(body, shown)
-            return
-        position = paging.first_page if paging.style == "page" else 0
-        while True:
-            if paging.style == "page":
-                page_params = {paging.page_param: str(position), paging.size_param: str(paging.page_size)}
-            else:
-                page_params = {paging.offset_param: str(position), paging.limit_param: str(paging.page_size)}
-            body, shown = self._get(url, {**params, **page_params})
-            items = self._items(body, shown)
-            yield shown, items
-            if len(items) < paging.page_size:
-                return
-            position += 1 if paging.style == "page" else len(items)
-
-    def _items(self, body: Any, shown: str) -> list[Any]:
-        items = json_pointer(body, self.options.paging.items_pointer)
-        if items is None:
-            return []
-        if not isinstance(items, list):
-            raise SourceError(f"{shown}: {self.options.paging.items_pointer or 'the body'} is not a list")
-        return items
 
     def _get(self, url: str, params: Mapping[str, str] | None) -> tuple[Any, str]:
         """One page, retried per the HTTP policy; a single 401 refreshes the credentials."""
