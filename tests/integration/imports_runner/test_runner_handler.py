@@ -18,8 +18,8 @@ from tests.integration.imports_runner.runner_support import SAMPLE_KEY_FIELDS
 
 from norce_emulator import Emulator
 from norcekit.imports import runner as runner_module
-from norcekit.jobs import FinishClaims
 from norcekit.settings import reset_settings_cache
+from norcekit.state.claims import FinishClaimStore
 from norcekit.state.runs import RunOutcome, RunStore
 from norcekit.state.table import StateTable
 from norcekit_local.sample_data.generate import generate
@@ -174,7 +174,7 @@ def test_a_job_the_ordering_check_sees_ending_gets_the_trackers_terminal_actions
     second = app.handler({"entity": "customers", "mode": "full"}, FakeContext())
 
     assert second["outcome"] == "submitted"
-    claim = FinishClaims(state_table, clock=lambda: datetime.now(UTC)).state(job_id)
+    claim = FinishClaimStore(state_table, clock=lambda: datetime.now(UTC)).state(job_id)
     assert claim is not None and claim.done  # finished once, not left to the monitor's sweep
     assert RunStore(state_table).get(first["run_id"]).outcome is RunOutcome.SUCCEEDED
 

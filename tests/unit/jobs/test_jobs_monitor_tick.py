@@ -11,11 +11,13 @@ import pytest
 from aws_lambda_powertools.metrics import MetricUnit
 
 from norcekit.deadline import Deadline
-from norcekit.jobs import FinishClaims, JobMonitor, JobTracker, MonitorOptions, Restarter, RestartPolicy
+from norcekit.jobs import JobMonitor, JobTracker, MonitorOptions, Restarter, RestartPolicy
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.jobs import JobDto, JobLogEntry, JobStatus
 from norcekit.observability import MetricName
+from norcekit.state.claims import FinishClaimStore
 from norcekit.state.jobs import JobRecord, JobStore
+from norcekit.state.locks import LeaseLocks
 from norcekit.state.runs import RunStore
 from norcekit.state.table import StateTable
 from norcekit.state.watermarks import Watermark, WatermarkStore
@@ -73,7 +75,7 @@ def make_monitor(
         jobs_client=service,
         job_store=job_store,
         run_store=runs,
-        table=table,
+        locks=LeaseLocks(table),
         policy=RestartPolicy(),
         clock=clock,
     )
@@ -81,7 +83,7 @@ def make_monitor(
         job_store=job_store,
         watermark_store=watermarks,
         restarter=restarter,
-        claims=FinishClaims(table, clock=clock),
+        claims=FinishClaimStore(table, clock=clock),
         metrics=metrics,
         jobs_client=service,
         clock=clock,

@@ -8,12 +8,14 @@ import pytest
 from aws_lambda_powertools.metrics import MetricUnit
 
 from norcekit.deadline import Deadline
-from norcekit.jobs import FinishClaims, JobTracker, Restarter, RestartPolicy
+from norcekit.jobs import JobTracker, Restarter, RestartPolicy
 from norcekit.jobs.completion import CommitResult, check_entity_order, commit_run_watermark_if_complete
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.jobs import JobDto, JobLogEntry, JobStatus
 from norcekit.observability import MetricName
+from norcekit.state.claims import FinishClaimStore
 from norcekit.state.jobs import JobRecord, JobStore
+from norcekit.state.locks import LeaseLocks
 from norcekit.state.runs import RunOutcome, RunRecord, RunStore
 from norcekit.state.table import StateTable
 from norcekit.state.watermarks import Watermark, WatermarkStore
@@ -62,7 +64,7 @@ def tracker(state_table: StateTable, service: JobService, points: Points) -> Job
         jobs_client=service,
         job_store=job_store,
         run_store=RunStore(state_table),
-        table=state_table,
+        locks=LeaseLocks(state_table),
         policy=RestartPolicy(),
         clock=lambda: NOW,
     )
@@ -70,7 +72,7 @@ def tracker(state_table: StateTable, service: JobService, points: Points) -> Job
         job_store=job_store,
         watermark_store=WatermarkStore(state_table),
         restarter=restarter,
-        claims=FinishClaims(state_table, clock=lambda: NOW),
+        claims=FinishClaimStore(state_table, clock=lambda: NOW),
         metrics=points,
         jobs_client=service,
         clock=lambda: NOW,

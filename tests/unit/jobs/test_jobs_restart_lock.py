@@ -11,7 +11,7 @@ from norcekit.jobs import EntityBusyError, Restarter, RestartPolicy, RestartResu
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.jobs import JobStatus
 from norcekit.state.jobs import JobRecord, JobStore
-from norcekit.state.locks import LeaseLock
+from norcekit.state.locks import LeaseLock, LeaseLocks
 from norcekit.state.runs import RunStore
 from norcekit.state.table import StateTable
 
@@ -55,7 +55,7 @@ def test_a_second_restart_of_the_same_job_waits_while_the_first_calls_norce(stat
             jobs_client=jobs,
             job_store=job_store,
             run_store=RunStore(state_table),
-            table=state_table,
+            locks=LeaseLocks(state_table),
             policy=RestartPolicy(),
             clock=lambda: NOW,
         )
@@ -91,7 +91,7 @@ def test_the_restart_lock_never_frees_a_lock_held_by_someone_else(
         jobs_client=jobs,
         job_store=job_store,
         run_store=RunStore(state_table),
-        table=state_table,
+        locks=LeaseLocks(state_table),
         policy=RestartPolicy(),
         clock=lambda: NOW,
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from norcekit.jobs.metrics import EmfJobMetrics, JobMetrics
 from norcekit.jobs.monitor import JobMonitor, MonitorOptions, TickSummary, entity_settings
 from norcekit.jobs.restart import (
     EntityBusyError,
@@ -28,7 +29,7 @@ from norcekit.jobs.restart import (
     RestartResult,
     check_restart,
 )
-from norcekit.jobs.tracker import EmfJobMetrics, FinishClaims, FinishOutcome, JobMetrics, JobTracker
+from norcekit.jobs.tracker import FinishOutcome, JobTracker
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -52,7 +53,9 @@ def build_job_tracker(
     clock: Callable[[], datetime] = _utc_now,
 ) -> JobTracker:
     """A :class:`JobTracker` on the state table and the given Norce clients."""
-    from norcekit.state.jobs import JobStore  # noqa: PLC0415 - keep package import light
+    from norcekit.state.claims import FinishClaimStore  # noqa: PLC0415 - keep package import light
+    from norcekit.state.jobs import JobStore  # noqa: PLC0415
+    from norcekit.state.locks import LeaseLocks  # noqa: PLC0415
     from norcekit.state.runs import RunStore  # noqa: PLC0415
     from norcekit.state.watermarks import WatermarkStore  # noqa: PLC0415
 
@@ -61,7 +64,7 @@ def build_job_tracker(
         jobs_client=clients.jobs,
         job_store=job_store,
         run_store=RunStore(table),
-        table=table,
+        locks=LeaseLocks(table),
         policy=RestartPolicy.from_settings(settings),
         clock=clock,
     )
@@ -69,7 +72,7 @@ def build_job_tracker(
         job_store=job_store,
         watermark_store=WatermarkStore(table),
         restarter=restarter,
-        claims=FinishClaims(table, clock=clock),
+        claims=FinishClaimStore(table, clock=clock),
         metrics=metrics or EmfJobMetrics(),
         jobs_client=clients.jobs,
         log_max_errors=settings.job_log_max_errors,
@@ -121,7 +124,6 @@ def build_job_monitor(
 __all__ = [
     "EmfJobMetrics",
     "EntityBusyError",
-    "FinishClaims",
     "FinishOutcome",
     "JobMetrics",
     "JobMonitor",

@@ -25,9 +25,9 @@ from aws_lambda_powertools import Logger
 
 from norcekit.deadline import Deadline
 from norcekit.norce.jobs import JobDto, JobStatus
-from norcekit.state.jobs import JobCounters, JobRecord, JobStore, StatusSource
-from norcekit.state.runs import RunNotFoundError, RunOutcome, RunStore
-from norcekit.state.watermarks import WatermarkStore
+from norcekit.state.interfaces import JobRecords, RunRecords, Watermarks
+from norcekit.state.jobs import JobCounters, JobRecord, StatusSource
+from norcekit.state.runs import RunNotFoundError, RunOutcome
 
 logger = Logger(service="norcekit", child=True)
 
@@ -87,12 +87,12 @@ class OrderDecision:
 def check_entity_order(
     entity: str,
     *,
-    job_store: JobStore,
+    job_store: JobRecords,
     jobs_client: JobGetter,
     job_deadline_s: float,
     stuck_policy: StuckPolicy = "defer",
-    run_store: RunStore | None = None,
-    watermark_store: WatermarkStore | None = None,
+    run_store: RunRecords | None = None,
+    watermark_store: Watermarks | None = None,
     clock: Clock = utc_now,
     deadline: Deadline | None = None,
     status_sink: JobStatusSink | None = None,
@@ -160,7 +160,7 @@ def check_entity_order(
     return OrderDecision(False, tuple(still_open), tuple(stuck), tuple(newly_stuck), message)
 
 
-def record_dto(job_store: JobStore, dto: JobDto, *, clock: Clock = utc_now) -> JobRecord:
+def record_dto(job_store: JobRecords, dto: JobDto, *, clock: Clock = utc_now) -> JobRecord:
     """Store a polled ``Job/Get`` answer on our job record (idempotent; terminal is sticky)."""
     runtime = dto.RunTime.total_seconds() if dto.RunTime is not None else None
     record, _ = job_store.record_status(
@@ -177,7 +177,7 @@ def record_dto(job_store: JobStore, dto: JobDto, *, clock: Clock = utc_now) -> J
 # --- Completion: rules 4 and 5 ----------------------------------------------------------------------
 
 
-def supersede_earlier_failures(entity: str, full_job: JobRecord, *, job_store: JobStore) -> list[int]:
+def supersede_earlier_failures(entity: str, full_job: JobRecord, *, job_store: JobRecords) -> list[int]:
     """Rule 4: once a full import has succeeded, earlier failed jobs of ``entity`` are superseded.
 
     A full import split by scope (on-hand per warehouse) supersedes only when every job of its
@@ -219,9 +219,9 @@ class CommitResult(StrEnum):
 def commit_run_watermark_if_complete(
     run_id: str,
     *,
-    run_store: RunStore,
-    job_store: JobStore,
-    watermark_store: WatermarkStore,
+    run_store: RunRecords,
+    job_store: JobRecords,
+    watermark_store: Watermarks,
     undecided: Callable[[JobRecord], bool] = lambda job: False,
 ) -> CommitResult:
     """Rule 5: commit the run's candidate watermark once **all** its jobs have succeeded.
@@ -234,7 +234,7 @@ def commit_run_watermark_if_complete(
     Only a run that submitted everything it read (outcome ``submitted``) is committable; a
     ``partial_timeout`` or failed run never moves the watermark, and a run still ``running`` is
     *pending*. The write is conditional and
-    never goes backwards (:meth:`WatermarkStore.commit`). The run's outcome becomes ``succeeded``
+    never goes backwards (:meth:`Watermarks.commit`). The run's outcome becomes ``succeeded``
     or ``failed`` once its jobs have ended. Safe to call repeatedly (poller and event both may).
     """
     try:
@@ -288,9 +288,9 @@ def commit_run_watermark_if_complete(
 def job_finished(
     job: JobRecord,
     *,
-    job_store: JobStore,
-    run_store: RunStore | None = None,
-    watermark_store: WatermarkStore | None = None,
+    job_store: JobRecords,
+    run_store: RunRecords | None = None,
+    watermark_store: Watermarks | None = None,
 ) -> CommitResult | None:
     """Apply what a terminal job sets off: supersede (full success) and the run's watermark commit."""
     if not job.is_terminal:
@@ -319,11 +319,11 @@ class SettleResult:
 def settle_jobs(
     job_ids: Iterable[int],
     jobs_client: JobGetter,
-    job_store: JobStore,
+    job_store: JobRecords,
     timeout: float,
     *,
-    run_store: RunStore | None = None,
-    watermark_store: WatermarkStore | None = None,
+    run_store: RunRecords | None = None,
+    watermark_store: Watermarks | None = None,
     poll_interval_s: float = 0.2,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,

@@ -18,29 +18,29 @@ Run by EventBridge Scheduler (every minute by default) through ``functions/job_m
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 
 from norcekit.deadline import Deadline
-from norcekit.jobs.tracker import JobMetrics, JobServiceClient, JobTracker, utc_now
+from norcekit.jobs.metrics import JobMetrics
+from norcekit.jobs.tracker import JobServiceClient, JobTracker, utc_now
 from norcekit.norce.jobs import JobDto
 from norcekit.observability import MetricName
-from norcekit.state.jobs import JobNotFoundError, JobRecord, JobStore
-from norcekit.state.watermarks import WatermarkStore
-
-if TYPE_CHECKING:
-    from norcekit.imports.config import IntegrationConfig
+from norcekit.state.interfaces import JobRecords, Watermarks
+from norcekit.state.jobs import JobNotFoundError, JobRecord
 
 logger = Logger(service="norcekit", child=True)
 
 #: No Job/Get starts with less time than this left (one call with a retry or two).
 POLL_MIN_REMAINING_S = 2.0
+#: An entity without its own ``job_deadline_s`` (the integration config's default too).
+DEFAULT_JOB_DEADLINE_S = 3600.0
 
 
 @dataclass
@@ -72,8 +72,8 @@ class JobMonitor:
         tracker: JobTracker,
         *,
         jobs_client: JobServiceClient,
-        job_store: JobStore,
-        watermark_store: WatermarkStore,
+        job_store: JobRecords,
+        watermark_store: Watermarks,
         metrics: JobMetrics,
         entities: Callable[[], Iterable[str]],
         job_deadline_s: Callable[[str], float],
@@ -199,22 +199,37 @@ class JobMonitor:
             )
 
 
+class JobDeadline(Protocol):
+    """An entity's settings as far as the monitor cares (``imports.config.EntityConfig`` is one)."""
+
+    @property
+    def job_deadline_s(self) -> float: ...
+
+
+class WatchedEntities(Protocol):
+    """The integration configuration as far as the monitor cares (``IntegrationConfig`` is one)."""
+
+    @property
+    def entities(self) -> Mapping[str, JobDeadline]: ...
+
+    def enabled_entities(self) -> list[str]: ...
+
+
 def entity_settings(
-    config: IntegrationConfig | None,
+    config: WatchedEntities | None,
 ) -> tuple[Callable[[], list[str]], Callable[[str], float]]:
     """(enabled entities, job deadline per entity) from the integration configuration.
 
-    Without a configuration every import kind is watched with ``EntityConfig``'s default deadline.
+    Without a configuration every import kind is watched with :data:`DEFAULT_JOB_DEADLINE_S`.
     """
-    from norcekit.imports.config import EntityConfig  # noqa: PLC0415 - heavy: sources, mappings
-    from norcekit.norce.contracts import IMPORT_KINDS  # noqa: PLC0415
-
-    default = float(EntityConfig.model_fields["job_deadline_s"].default)
     if config is None:
-        return (lambda: list(IMPORT_KINDS)), (lambda entity: default)
+        # Cold start: the generated contracts are large and only needed when there is no config.
+        from norcekit.norce.contracts import IMPORT_KINDS  # noqa: PLC0415 - cold start, see above
+
+        return (lambda: list(IMPORT_KINDS)), (lambda entity: DEFAULT_JOB_DEADLINE_S)
 
     def deadline_for(entity: str) -> float:
         cfg = config.entities.get(entity)
-        return float(cfg.job_deadline_s) if cfg is not None else default
+        return float(cfg.job_deadline_s) if cfg is not None else DEFAULT_JOB_DEADLINE_S
 
     return config.enabled_entities, deadline_for

@@ -38,13 +38,12 @@ from aws_lambda_powertools import Logger
 from norcekit.deadline import Deadline
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.jobs import JobStatus
-from norcekit.state.jobs import JobNotFoundError, JobRecord, JobStore
-from norcekit.state.locks import LeaseLock
-from norcekit.state.runs import RunNotFoundError, RunStore
+from norcekit.state.interfaces import JobRecords, Locks, RunRecords
+from norcekit.state.jobs import JobNotFoundError, JobRecord
+from norcekit.state.runs import RunNotFoundError
 
 if TYPE_CHECKING:
     from norcekit.settings import Settings
-    from norcekit.state.table import StateTable
 
 logger = Logger(service="norcekit", child=True)
 
@@ -93,7 +92,7 @@ class RestartDecision:
     attempts: int = 0
 
 
-def restart_chain(job: JobRecord, job_store: JobStore) -> list[JobRecord]:
+def restart_chain(job: JobRecord, job_store: JobRecords) -> list[JobRecord]:
     """The jobs ``job`` was restarted from, newest first (empty for an original job)."""
     chain: list[JobRecord] = []
     current = job
@@ -107,7 +106,7 @@ def restart_chain(job: JobRecord, job_store: JobStore) -> list[JobRecord]:
 
 
 def check_restart(
-    job: JobRecord, *, job_store: JobStore, policy: RestartPolicy, now: datetime, force: bool = False
+    job: JobRecord, *, job_store: JobRecords, policy: RestartPolicy, now: datetime, force: bool = False
 ) -> RestartDecision:
     """May ``job`` be restarted now? ``force`` lifts only the restart count limit."""
 
@@ -183,20 +182,18 @@ class Restarter:
         self,
         *,
         jobs_client: JobRestarter,
-        job_store: JobStore,
-        run_store: RunStore,
-        table: StateTable,
+        job_store: JobRecords,
+        run_store: RunRecords,
+        locks: Locks,
         policy: RestartPolicy,
         clock: Callable[[], datetime],
-        lock_clock: Callable[[], float] | None = None,
     ) -> None:
         self.jobs_client = jobs_client
         self.job_store = job_store
         self.run_store = run_store
-        self.table = table
+        self.locks = locks
         self.policy = policy
         self.clock = clock
-        self.lock_clock = lock_clock
 
     def check(self, job: JobRecord, *, force: bool = False) -> RestartDecision:
         return check_restart(job, job_store=self.job_store, policy=self.policy, now=self.clock(), force=force)
@@ -220,11 +217,10 @@ class Restarter:
         decision = self.check(job, force=force)  # cheap answer before taking any lock
         if not decision.allowed:
             return decision
-        lock_args = {"clock": self.lock_clock} if self.lock_clock is not None else {}
         # A unique owner per attempt: a lease re-enters for its own owner, so a shared one would let a
         # second restart of this job in and its release would free the lock under the first.
         owner = f"job-restart:{job_id}:{uuid.uuid4().hex}"
-        lock = LeaseLock(self.table, job.entity, owner, RESTART_LOCK_LEASE_S, **lock_args)
+        lock = self.locks.lease(job.entity, owner, RESTART_LOCK_LEASE_S)
         if not lock.acquire():
             holder = lock.blocked_by.owner if lock.blocked_by else "unknown"
             raise EntityBusyError(

@@ -13,15 +13,14 @@ terminal, the *terminal actions* run:
 6. the run's outcome and watermark commit
    (:func:`norcekit.jobs.completion.commit_run_watermark_if_complete`).
 
-"Exactly once" is a claim item per job (``JOB#<job_id>`` / ``FINISH``), taken with a conditional
-put: whoever takes it runs the actions, everyone else does nothing. The claim is a lease: if its
-holder dies, the next monitor tick finds it expired (sparse GSI2 partition ``FINISHING``) and runs
-the remaining actions. Actions 1, 2, 5 and 6 are idempotent and simply run again; the metrics
-(3) and the restart (4) are noted on the claim so they never repeat — the restart is noted *before*
-``Job/Restart`` is called: at most one restart per failure, even if we crash mid-call. A restart
-that finds the entity locked by an import run is deferred: the claim is left to expire in
-``RESTART_RETRY_S`` and the next tick tries again (the run may by then have submitted a newer job,
-and the restart is refused).
+"Exactly once" is a finish claim per job (:class:`norcekit.state.interfaces.FinishClaims`): whoever
+takes it runs the actions, everyone else does nothing. The claim is a lease: if its holder dies, the
+next monitor tick finds it expired (``FinishClaims.unfinished``) and runs the remaining actions.
+Actions 1, 2, 5 and 6 are idempotent and simply run again; the metrics (3) and the restart (4) are
+noted on the claim so they never repeat — the restart is noted *before* ``Job/Restart`` is called:
+at most one restart per failure, even if we crash mid-call. A restart that finds the entity locked
+by an import run is deferred: the claim is left to expire in ``RESTART_RETRY_S`` and the next tick
+tries again (the run may by then have submitted a newer job, and the restart is refused).
 
 The import runner's ordering check polls unfinished jobs itself and reports what it sees through
 :meth:`JobTracker.on_status` (``build_import_runner`` wires it). Jobs recorded terminal by a path
@@ -31,16 +30,14 @@ every tick.
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
-from boto3.dynamodb.conditions import Attr, Key
+from aws_lambda_powertools.metrics import MetricUnit
 
 from norcekit.deadline import Deadline
 from norcekit.jobs.completion import (
@@ -48,6 +45,7 @@ from norcekit.jobs.completion import (
     commit_run_watermark_if_complete,
     supersede_earlier_failures,
 )
+from norcekit.jobs.metrics import STATUS_METRIC, JobMetrics
 from norcekit.jobs.restart import (
     EntityBusyError,
     RestartDecision,
@@ -59,32 +57,22 @@ from norcekit.jobs.restart import (
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.http import NorceError
 from norcekit.norce.jobs import JobDto, JobLogEntry, JobStatus
-from norcekit.observability import DEFAULT_NAMESPACE, DEFAULT_SERVICE, MetricName
-from norcekit.state.jobs import JobCounters, JobRecord, JobStore, LogSummary, StatusSource
-from norcekit.state.table import GSI2, TTL_ATTRIBUTE, ConditionFailed, StateTable, epoch_s
-from norcekit.state.watermarks import WatermarkStore
+from norcekit.observability import MetricName
+from norcekit.state.claims import Claim, ClaimLostError
+from norcekit.state.interfaces import FinishClaims, JobRecords, Watermarks
+from norcekit.state.jobs import JobCounters, JobRecord, LogSummary, StatusSource
 
 logger = Logger(service="norcekit", child=True)
 
-#: How long a claim protects a job's terminal actions from a second runner.
-CLAIM_LEASE_S = 120
 #: A restart deferred because an import run holds the entity's lock is retried after this long.
 RESTART_RETRY_S = 60
 #: Below this much time left, Job/Restart is not called (deferred to the next tick instead).
 RESTART_MIN_REMAINING_S = 5.0
 #: The sweep picks up endings recorded elsewhere only this far back (older ones predate the tracker).
 SWEEP_LOOKBACK = timedelta(days=2)
-FINISHING: str = "FINISHING"
-CLAIM_RETENTION = timedelta(days=90)
 
 STEP_METRICS = "metrics"
 STEP_RESTART = "restart"
-
-_STATUS_METRIC = {
-    JobStatus.SUCCEEDED: MetricName.JOBS_SUCCEEDED,
-    JobStatus.FAILED: MetricName.JOBS_FAILED,
-    JobStatus.VALIDATION_FAILED: MetricName.JOBS_VALIDATION_FAILED,
-}
 
 
 class JobServiceClient(Protocol):
@@ -99,152 +87,6 @@ class JobServiceClient(Protocol):
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-# --- metrics --------------------------------------------------------------------------------------
-
-
-class JobMetrics(Protocol):
-    def emit(self, name: MetricName, value: float, unit: MetricUnit, *, entity: str) -> None: ...
-
-
-class EmfJobMetrics:
-    """One EMF document per data point, so each carries its own ``entity`` dimension.
-
-    (A Powertools ``Metrics`` instance has one dimension set per flush; a tick covers many entities.)
-    """
-
-    def __init__(self, namespace: str | None = None, service: str | None = None) -> None:
-        self.namespace = namespace or os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
-        self.service = service or os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE
-
-    def emit(self, name: MetricName, value: float, unit: MetricUnit, *, entity: str) -> None:
-        with single_metric(
-            name=name.value,
-            unit=unit,
-            value=value,
-            namespace=self.namespace,
-            default_dimensions={"service": self.service},
-        ) as metric:
-            metric.add_dimension(name="entity", value=entity)
-
-
-# --- claims ---------------------------------------------------------------------------------------
-
-
-class ClaimLostError(Exception):
-    """Our claim expired and another runner took the job's terminal actions over."""
-
-
-@dataclass
-class Claim:
-    job_id: int
-    owner: str
-    steps: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class ClaimState:
-    job_id: int
-    done: bool
-    lease_until: int
-
-
-class FinishClaims:
-    """``JOB#<job_id>`` / ``FINISH`` items: who runs a job's terminal actions, and what is done."""
-
-    def __init__(self, table: StateTable, *, clock: Callable[[], datetime]) -> None:
-        self.table = table
-        self.clock = clock
-
-    @staticmethod
-    def key(job_id: int) -> dict[str, str]:
-        return {"PK": f"JOB#{job_id}", "SK": "FINISH"}
-
-    def _now(self) -> int:
-        return int(self.clock().timestamp())
-
-    def claim(self, job: JobRecord, owner: str) -> Claim | None:
-        """Take the job's terminal actions: new, or left behind by a holder whose lease ran out."""
-        now = self._now()
-        item = {
-            **self.key(job.job_id),
-            "job_id": job.job_id,
-            "entity": job.entity,
-            "status": int(job.status),
-            "owner": owner,
-            "lease_until": now + CLAIM_LEASE_S,
-            "steps": [],
-            "attempts": 1,
-            "GSI2PK": FINISHING,
-            "GSI2SK": f"{job.entity}#{job.job_id:010d}",
-            TTL_ATTRIBUTE: epoch_s(job.submitted_at + CLAIM_RETENTION),
-        }
-        try:
-            self.table.put(item, condition=Attr("PK").not_exists())
-            return Claim(job.job_id, owner)
-        except ConditionFailed as exc:
-            stored = exc.item if exc.item is not None else self.table.get(self.key(job.job_id))
-        if stored is None or "done_at" in stored or int(stored.get("lease_until", 0)) > now:
-            return None
-        try:  # take over an expired lease, unless another runner beats us to it
-            self.table.update(
-                self.key(job.job_id),
-                set_values={
-                    "owner": owner,
-                    "lease_until": now + CLAIM_LEASE_S,
-                    "attempts": int(stored.get("attempts", 1)) + 1,
-                },
-                condition=Attr("owner").eq(stored["owner"])
-                & Attr("lease_until").eq(stored["lease_until"])
-                & Attr("done_at").not_exists(),
-            )
-        except ConditionFailed:
-            return None
-        return Claim(job.job_id, owner, set(stored.get("steps", [])))
-
-    def step_done(self, claim: Claim, step: str) -> None:
-        self._update(claim, append={"steps": [step]})
-        claim.steps.add(step)
-
-    def defer(self, claim: Claim, seconds: int) -> None:
-        """Keep the claim, unfinished, until ``seconds`` from now (then anyone may resume it)."""
-        self._update(claim, set_values={"lease_until": self._now() + seconds})
-
-    def done(self, claim: Claim) -> None:
-        self._update(claim, set_values={"done_at": self.clock().isoformat()}, remove=("GSI2PK", "GSI2SK"))
-
-    def state(self, job_id: int) -> ClaimState | None:
-        item = self.table.get(self.key(job_id))
-        if item is None:
-            return None
-        return ClaimState(job_id, "done_at" in item, int(item.get("lease_until", 0)))
-
-    def unfinished(self) -> Iterator[ClaimState]:
-        """Claims whose actions did not complete (running, deferred, or abandoned by a crash)."""
-        for item in self.table.query(Key("GSI2PK").eq(FINISHING), index=GSI2):
-            yield ClaimState(int(item["job_id"]), False, int(item.get("lease_until", 0)))
-
-    def _update(
-        self,
-        claim: Claim,
-        *,
-        set_values: dict[str, Any] | None = None,
-        append: dict[str, list[Any]] | None = None,
-        remove: tuple[str, ...] = (),
-    ) -> None:
-        try:
-            self.table.update(
-                self.key(claim.job_id),
-                set_values=set_values,
-                append=append,
-                remove=remove,
-                condition=Attr("owner").eq(claim.owner),
-            )
-        except ConditionFailed:
-            raise ClaimLostError(
-                f"job {claim.job_id}: terminal actions were taken over by another runner"
-            ) from None
 
 
 # --- the tracker ----------------------------------------------------------------------------------
@@ -268,8 +110,8 @@ class JobTracker:
     def __init__(
         self,
         *,
-        job_store: JobStore,
-        watermark_store: WatermarkStore,
+        job_store: JobRecords,
+        watermark_store: Watermarks,
         restarter: Restarter,
         claims: FinishClaims,
         metrics: JobMetrics,
@@ -451,7 +293,7 @@ class JobTracker:
         return updated
 
     def _emit_outcome(self, record: JobRecord) -> None:
-        self.metrics.emit(_STATUS_METRIC[record.status], 1, MetricUnit.Count, entity=record.entity)
+        self.metrics.emit(STATUS_METRIC[record.status], 1, MetricUnit.Count, entity=record.entity)
         if record.lead_time_s is not None:
             self.metrics.emit(
                 MetricName.JOB_LEAD_TIME_SECONDS, record.lead_time_s, MetricUnit.Seconds, entity=record.entity

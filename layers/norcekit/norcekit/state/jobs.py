@@ -126,6 +126,10 @@ class JobNotFoundError(KeyError):
     pass
 
 
+class JobExistsError(ConditionFailed):
+    """A job with this id is already recorded."""
+
+
 class JobStore:
     def __init__(self, table: StateTable, *, retention: timedelta = DEFAULT_RETENTION) -> None:
         self.table = table
@@ -134,7 +138,10 @@ class JobStore:
     # --- writes -----------------------------------------------------------------------------------
 
     def create(self, record: JobRecord) -> JobRecord:
-        """Store a just-submitted job (history starts with a ``submit`` entry); refuses duplicates."""
+        """Store a just-submitted job (history starts with a ``submit`` entry).
+
+        Raises :class:`JobExistsError` for a job id already recorded.
+        """
         if not record.status_history:
             record = record.model_copy(
                 update={
@@ -143,7 +150,10 @@ class JobStore:
                     ]
                 }
             )
-        self.table.put(self._item(record, version=1), condition=Attr("PK").not_exists())
+        try:
+            self.table.put(self._item(record, version=1), condition=Attr("PK").not_exists())
+        except ConditionFailed as exc:
+            raise JobExistsError(f"job {record.job_id} exists", exc.item) from None
         return record
 
     def record_status(

@@ -139,6 +139,17 @@ class LeaseLock:
         }
 
 
+class LeaseLocks:
+    """:class:`norcekit.state.interfaces.Locks` on the state table: hands out :class:`LeaseLock` s."""
+
+    def __init__(self, table: StateTable, *, clock: Callable[[], float] = time.time) -> None:
+        self.table = table
+        self._clock = clock
+
+    def lease(self, name: str, owner: str, lease_s: float) -> LeaseLock:
+        return LeaseLock(self.table, name, owner, lease_s, clock=self._clock)
+
+
 def _num(seconds: float) -> float:
     return round(seconds, 3)
 

@@ -65,13 +65,17 @@ class RunNotFoundError(KeyError):
     pass
 
 
+class RunExistsError(ConditionFailed):
+    """A run with this id is already stored (a duplicate trigger)."""
+
+
 class RunStore:
     def __init__(self, table: StateTable, *, retention: timedelta = DEFAULT_RETENTION) -> None:
         self.table = table
         self.retention = retention
 
     def create(self, record: RunRecord) -> RunRecord:
-        """Store a new run; :class:`ConditionFailed` if the run id exists (a duplicate trigger)."""
+        """Store a new run; :class:`RunExistsError` if the run id exists (a duplicate trigger)."""
         item: dict[str, Any] = {
             **Keys.run(record.run_id),
             **record.model_dump(mode="json"),
@@ -79,7 +83,10 @@ class RunStore:
             "GSI1SK": f"{iso_utc(record.started_at)}#{record.run_id}",
             TTL_ATTRIBUTE: epoch_s(record.started_at + self.retention),
         }
-        self.table.put(item, condition=Attr("PK").not_exists())
+        try:
+            self.table.put(item, condition=Attr("PK").not_exists())
+        except ConditionFailed as exc:
+            raise RunExistsError(f"run {record.run_id} exists", exc.item) from None
         return record
 
     def update(

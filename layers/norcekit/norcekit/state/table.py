@@ -114,9 +114,15 @@ class Keys:
     def job_restart(job_id: int, number: int) -> Item:
         return {"PK": f"JOB#{job_id}", "SK": f"RESTART#{number:04d}"}
 
+    @staticmethod
+    def finish_claim(job_id: int) -> Item:
+        return {"PK": f"JOB#{job_id}", "SK": "FINISH"}
+
     # GSI partitions
     WATERMARKS: Final = "WATERMARKS"
     OPEN_JOBS: Final = "OPEN"
+    #: GSI2: finish claims whose terminal actions are not done (running, deferred or abandoned).
+    FINISHING: Final = "FINISHING"
 
     @staticmethod
     def runs_of(entity: str) -> str:
