@@ -223,6 +223,12 @@ def companies(data: dict[str, Any]) -> Company:
 
 
 def supplier_products(data: dict[str, Any]) -> SupplierProduct:
+    """A supplier article with its stock and purchase prices.
+
+    ``IsActive`` is a plain ``bool`` on SupplierOnHand and SupplierPrice in Norce's contract: left
+    out, it reads as ``false`` and the stock or price is inactivated. So every entry states it (the
+    header's OnhandFieldsThatAreSet/PriceFieldsThatAreSet list ``IsActive`` and the values sent).
+    """
     row = Row(data)
     return build(
         SupplierProduct,
@@ -238,6 +244,7 @@ def supplier_products(data: dict[str, Any]) -> SupplierProduct:
                     "WarehouseCode": stock.required_text("warehouse_code"),
                     "LocationCode": stock.text("location_code"),
                     "Value": stock.decimal("value", required=True),
+                    "IsActive": stock.boolean("is_active", default=True),
                 }
                 for stock in row.rows("onhand")
             ],
@@ -247,6 +254,7 @@ def supplier_products(data: dict[str, Any]) -> SupplierProduct:
                     "CurrencyCode": price.text("currency_code"),
                     "CostPurchase": price.decimal("cost_purchase", required=True),
                     "QtyBreak": price.integer("qty_break") or 1,
+                    "IsActive": price.boolean("is_active", default=True),
                 }
                 for price in row.rows("prices")
             ],
