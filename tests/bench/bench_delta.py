@@ -87,12 +87,11 @@ def _one_run(url: str, drop_root: Path, table_name: str, bucket: str, now: datet
     import boto3  # noqa: PLC0415
 
     from norcekit.deadline import Deadline  # noqa: PLC0415
-    from norcekit.imports.runner import ImportRunner, RunnerOptions  # noqa: PLC0415
+    from norcekit.imports.runner import ImportRunner, NorceSide, RunnerOptions, RunStores  # noqa: PLC0415
     from norcekit.norce.factory import build_norce_clients  # noqa: PLC0415
     from norcekit.quarantine import S3QuarantineStore  # noqa: PLC0415
     from norcekit.settings import load_settings  # noqa: PLC0415
-    from norcekit.state.jobs import JobStore  # noqa: PLC0415
-    from norcekit.state.runs import RunOutcome, RunStore  # noqa: PLC0415
+    from norcekit.state.runs import RunOutcome  # noqa: PLC0415
     from norcekit.state.table import StateTable, create_table  # noqa: PLC0415
     from norcekit.state.watermarks import Watermark, WatermarkStore  # noqa: PLC0415
 
@@ -107,14 +106,8 @@ def _one_run(url: str, drop_root: Path, table_name: str, bucket: str, now: datet
     clients = build_norce_clients(settings)
     runner = ImportRunner(
         integration_config(drop_root, batch_size=BATCH_SIZE),
-        account_id_for=lambda source: 1,
-        connect=clients.connect,
-        jobs_client=clients.jobs,
-        table=table,
-        watermarks=watermarks,
-        runs=RunStore(table),
-        job_store=JobStore(table),
-        quarantine=S3QuarantineStore(bucket),
+        stores=RunStores.on_table(table, S3QuarantineStore(bucket)),
+        norce=NorceSide(connect=clients.connect, jobs=clients.jobs, account_id_for=lambda source: 1),
         metrics=_NullMetrics(),  # type: ignore[arg-type]
         options=RunnerOptions(),
     )

@@ -41,7 +41,8 @@ from tests.integration.imports_runner.runner_support import Clock, RecordingMetr
 from tests.reliability.memory_table import MemoryStateTable
 
 from norcekit.deadline import Deadline
-from norcekit.imports.runner import ImportRunner, RunnerOptions
+from norcekit.imports.run.context import TableLocks
+from norcekit.imports.runner import Clocks, ImportRunner, NorceSide, RunnerOptions, RunStores
 from norcekit.imports.sources.filedrop import FileDropOptions, FileDropSource
 from norcekit.jobs.completion import settle_jobs
 from norcekit.norce.connect import ImportResult
@@ -224,14 +225,14 @@ class World:
         clock = self.clock
         return ImportRunner(
             config,
-            account_id_for=lambda name: 1,
-            connect=self.norce,
-            jobs_client=self.norce,
-            table=self.table,
-            watermarks=self.watermarks,
-            runs=self.run_store,
-            job_store=self.job_store,
-            quarantine=None,  # type: ignore[arg-type] - every generated row maps
+            stores=RunStores(
+                runs=self.run_store,
+                jobs=self.job_store,
+                watermarks=self.watermarks,
+                quarantine=None,  # type: ignore[arg-type] - every generated row maps
+                locks=TableLocks(self.table, clock=clock.epoch),
+            ),
+            norce=NorceSide(connect=self.norce, jobs=self.norce, account_id_for=lambda name: 1),
             metrics=RecordingMetrics(),  # type: ignore[arg-type]
             options=RunnerOptions(
                 lock_lease_s=LEASE_S,
@@ -239,9 +240,7 @@ class World:
                 full_min_remaining_s=0,
                 initial_delta="from_beginning",
             ),
-            clock=clock,
-            monotonic=clock.monotonic,
-            lock_clock=clock.epoch,
+            clocks=Clocks(now=clock, monotonic=clock.monotonic, epoch=clock.epoch),
             source_factory=lambda name: FileDropSource("erp", options, self.drop, clock=clock),  # type: ignore[arg-type]
             mapping_factory=lambda entity: mapping,
         )

@@ -10,8 +10,8 @@ from tests.fixtures.norce_settings import emulator_settings
 from tests.integration.imports_runner.runner_support import Stack
 
 from norce_emulator import Emulator
-from norcekit.norce.factory import build_norce_clients
 from norcekit.state.table import StateTable
+from norcekit.wiring.norce import build_norce_clients
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 
 from norcekit.imports.config import IntegrationConfig, load_config
 from norcekit.imports.records import SourceRecord, WatermarkValue
-from norcekit.imports.runner import ImportRunner, RunnerOptions
+from norcekit.imports.runner import Clocks, ImportRunner, NorceSide, RunnerOptions, RunStores
 from norcekit.imports.sources.base import SourceCapabilities
 from norcekit.norce.factory import NorceClients
 from norcekit.quarantine import S3QuarantineStore
@@ -192,29 +192,27 @@ class Stack:
         connect: Any = None,
         real_clock: bool = False,
         table: StateTable | None = None,
+        query: Any = None,
+        job_status_sink: Any = None,
         **kwargs: Any,
     ) -> ImportRunner:
-        clock_kwargs: dict[str, Any] = {}
+        clocks = Clocks()
         if not real_clock:
-            clock_kwargs = {
-                "clock": self.clock,
-                "monotonic": self.clock.monotonic,
-                "lock_clock": self.clock.epoch,
-            }
+            clocks = Clocks(now=self.clock, monotonic=self.clock.monotonic, epoch=self.clock.epoch)
         return ImportRunner(
             config or integration_config(self.root),
-            account_id_for=lambda source_name: 123,
-            connect=connect or self.clients.connect,
-            jobs_client=self.clients.jobs,
-            table=table or self.table,
-            watermarks=WatermarkStore(table or self.table),
-            runs=RunStore(table or self.table),
-            job_store=JobStore(table or self.table),
-            quarantine=self.quarantine,
+            stores=RunStores.on_table(table or self.table, self.quarantine, lock_clock=clocks.epoch),
+            norce=NorceSide(
+                connect=connect or self.clients.connect,
+                jobs=self.clients.jobs,
+                account_id_for=lambda source_name: 123,
+                query=query,
+                status_sink=job_status_sink,
+            ),
             metrics=metrics if metrics is not None else RecordingMetrics(),
             options=options or RunnerOptions(min_remaining_s=5, full_min_remaining_s=5),
+            clocks=clocks,
             source_factory=(lambda name: source) if source is not None else None,
-            **clock_kwargs,
             **kwargs,
         )
 

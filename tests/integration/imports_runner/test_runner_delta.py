@@ -291,7 +291,7 @@ def test_a_run_whose_jobs_end_before_it_is_marked_submitted_still_commits_its_wa
                 _settle(stack, [job_id])
             return record
 
-    runner.runs = EventFirstRunStore(stack.table)
+    runner.stores.runs = EventFirstRunStore(stack.table)
 
     result = runner.run("customers", "delta", deadline=Deadline.after(600))
 
