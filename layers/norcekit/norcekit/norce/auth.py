@@ -6,6 +6,12 @@ fetched only when both are stale. Refreshing starts ``refresh_margin_s`` before 
 by exactly one caller at a time: within a process a ``threading.Lock``, across processes a lease in
 the store (``try_acquire_refresh``). Callers that lose the race keep using the still-valid old token,
 or, when there is none, poll the store until the winner saved the new one (bounded by their deadline).
+
+**Rotation.** The client credentials come from a :class:`CredentialsSource` (Secrets Manager in AWS:
+``norce.credentials``). When the token endpoint refuses them (400 ``invalid_client`` or 401), they
+are read again bypassing any cache, at most once per ``reread_interval_s``, and the token request is
+repeated once if they changed; so a warm container follows a rotated secret instead of failing
+until it is recycled.
 """
 
 from __future__ import annotations
@@ -40,6 +46,38 @@ logger = Logger(service="norcekit", child=True)
 MIN_USABLE_S = 5.0
 #: A fetch under the refresh lease stops this long before the lease ends (clock skew, the save).
 LEASE_MARGIN_S = 5.0
+#: Minimum seconds between forced credential re-reads after the token endpoint refused them.
+CREDENTIALS_REREAD_INTERVAL_S = 60.0
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """An OAuth2 client id and secret (the secret never printed)."""
+
+    client_id: str
+    client_secret: SecretStr
+
+    def same_as(self, other: ClientCredentials) -> bool:
+        return (
+            self.client_id == other.client_id
+            and self.client_secret.get_secret_value() == other.client_secret.get_secret_value()
+        )
+
+
+class CredentialsSource(Protocol):
+    """Where the client credentials live. ``refresh=True`` bypasses any cache (a rotation happened)."""
+
+    def __call__(self, *, refresh: bool = False) -> ClientCredentials: ...
+
+
+class StaticCredentials:
+    """Fixed credentials (environment variables, tests): a re-read finds nothing new."""
+
+    def __init__(self, credentials: ClientCredentials) -> None:
+        self._credentials = credentials
+
+    def __call__(self, *, refresh: bool = False) -> ClientCredentials:
+        return self._credentials
 
 
 @dataclass(frozen=True)
@@ -130,16 +168,24 @@ class TokenProvider:
         client_secret: SecretStr,
         scope: str,
         store: TokenStore | None = None,
+        credentials: CredentialsSource | None = None,
+        reread_interval_s: float = CREDENTIALS_REREAD_INTERVAL_S,
         refresh_margin_s: float = 60.0,
         lease_s: float = 30.0,
         poll_interval_s: float = 0.1,
         wall_clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``client_id``/``client_secret`` are the credentials read at start; ``credentials`` is
+        where they are read again after the token endpoint refused them (none: never re-read)."""
         self.http = http
         self.token_url = token_url
-        self.client_id = client_id
-        self._client_secret = client_secret
+        self._credentials = ClientCredentials(client_id, client_secret)
+        self._source = credentials
+        self.reread_interval_s = reread_interval_s
+        self._last_reread: float | None = None
+        self._monotonic = monotonic
         self.scope = scope
         self.store = store
         self.refresh_margin_s = refresh_margin_s
@@ -154,6 +200,12 @@ class TokenProvider:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         #: Token endpoint calls made by this provider (tests, metrics).
         self.fetches = 0
+        #: Forced credential re-reads after a refusal (tests, metrics).
+        self.credential_rereads = 0
+
+    @property
+    def client_id(self) -> str:
+        return self._credentials.client_id
 
     def token(self, deadline: Deadline) -> str:
         """A bearer token valid for at least a few more seconds."""
@@ -236,12 +288,47 @@ class TokenProvider:
         return Deadline.after(lease_left, clock=self._now)  # the lease runs on the wall clock
 
     def _fetch(self, deadline: Deadline) -> CachedToken:
+        """A new token; refused credentials are re-read (rate-limited) and tried once more."""
+        try:
+            return self._fetch_with(self._credentials, deadline)
+        except NorceAuthError as exc:
+            if exc.status not in (400, 401):
+                raise
+            fresh = self._reread_credentials()
+            if fresh is None:
+                raise
+            logger.info(
+                "norce token endpoint refused the credentials; trying the re-read ones",
+                extra={"status": exc.status, "client_id": fresh.client_id},
+            )
+            return self._fetch_with(fresh, deadline)
+
+    def _reread_credentials(self) -> ClientCredentials | None:
+        """Credentials read again from their source, or ``None`` when rate-limited/unchanged/failed."""
+        if self._source is None:
+            return None
+        now = self._monotonic()
+        if self._last_reread is not None and now - self._last_reread < self.reread_interval_s:
+            return None
+        self._last_reread = now  # a failed re-read counts too: no storm against Secrets Manager
+        self.credential_rereads += 1
+        try:
+            fresh = self._source(refresh=True)
+        except Exception as exc:  # the store is the source's business; the refusal is what we report
+            logger.warning("norce credentials could not be re-read", extra={"error": type(exc).__name__})
+            return None
+        if fresh.same_as(self._credentials):
+            return None
+        self._credentials = fresh
+        return fresh
+
+    def _fetch_with(self, credentials: ClientCredentials, deadline: Deadline) -> CachedToken:
         """POST the client-credentials grant; 429/5xx/connection errors are retried by NorceHttp."""
         self.fetches += 1
         form = {
             "grant_type": "client_credentials",
-            "client_id": self.client_id,
-            "client_secret": self._client_secret.get_secret_value(),
+            "client_id": credentials.client_id,
+            "client_secret": credentials.client_secret.get_secret_value(),
             "scope": self.scope,
         }
         try:
