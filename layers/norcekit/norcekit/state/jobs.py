@@ -122,6 +122,71 @@ class JobRecord(BaseModel):
         return self.status in FAILED_STATUSES
 
 
+# --- how a record changes (pure: the DynamoDB and in-memory stores apply the same rules) ----------
+
+
+def as_submitted(record: JobRecord) -> JobRecord:
+    """A new record's history starts with a ``submit`` entry."""
+    if record.status_history:
+        return record
+    first = StatusChange(status=record.status, at=record.submitted_at, source="submit")
+    return record.model_copy(update={"status_history": [first]})
+
+
+def with_status(
+    job: JobRecord,
+    status: JobStatus,
+    *,
+    source: StatusSource,
+    at: datetime,
+    counters: JobCounters | None = None,
+    runtime_s: float | None = None,
+) -> JobRecord | None:
+    """A status report: the current status adds no history; once terminal, only counters change."""
+    update: dict[str, Any] = {}
+    if not job.is_terminal and status != job.status:
+        update["status"] = status
+        update["status_history"] = [*job.status_history, StatusChange(status=status, at=at, source=source)]
+        if status in TERMINAL:
+            update["finished_at"] = at
+            update["lead_time_s"] = round((at - job.submitted_at).total_seconds(), 3)
+    if counters is not None and counters != job.counters:
+        update["counters"] = counters
+    if runtime_s is not None and runtime_s != job.runtime_s:
+        update["runtime_s"] = runtime_s
+    return job.model_copy(update=update) if update else None
+
+
+def with_log_summary(job: JobRecord, summary: LogSummary) -> JobRecord | None:
+    return job.model_copy(update={"log_summary": summary}) if job.log_summary != summary else None
+
+
+def flagged_stuck(job: JobRecord, at: datetime) -> JobRecord | None:
+    """Flag once, and never a job that has ended."""
+    if job.stuck or job.is_terminal:
+        return None
+    return job.model_copy(update={"stuck": True, "stuck_at": at})
+
+
+def superseded(job: JobRecord, by_job_id: int) -> JobRecord | None:
+    """Only a failed job is superseded, once."""
+    if job.superseded or not job.is_failed:
+        return None
+    return job.model_copy(update={"superseded": True, "superseded_by": by_job_id})
+
+
+def with_restart(job: JobRecord, new_job_id: int, at: datetime) -> JobRecord | None:
+    """Idempotent per new job id."""
+    if any(r.new_job_id == new_job_id for r in job.restarts):
+        return None
+    return job.model_copy(
+        update={
+            "restarts": [*job.restarts, Restart(at=at, new_job_id=new_job_id)],
+            "restart_count": job.restart_count + 1,
+        }
+    )
+
+
 class JobNotFoundError(KeyError):
     pass
 
@@ -142,14 +207,7 @@ class JobStore:
 
         Raises :class:`JobExistsError` for a job id already recorded.
         """
-        if not record.status_history:
-            record = record.model_copy(
-                update={
-                    "status_history": [
-                        StatusChange(status=record.status, at=record.submitted_at, source="submit")
-                    ]
-                }
-            )
+        record = as_submitted(record)
         try:
             self.table.put(self._item(record, version=1), condition=Attr("PK").not_exists())
         except ConditionFailed as exc:
@@ -173,45 +231,20 @@ class JobStore:
         counters/runtime are filled in.
         """
         new_status = JobStatus(status)
-
-        def change(job: JobRecord) -> JobRecord | None:
-            update: dict[str, Any] = {}
-            if not job.is_terminal and new_status != job.status:
-                update["status"] = new_status
-                update["status_history"] = [
-                    *job.status_history,
-                    StatusChange(status=new_status, at=at, source=source),
-                ]
-                if new_status in TERMINAL:
-                    update["finished_at"] = at
-                    update["lead_time_s"] = round((at - job.submitted_at).total_seconds(), 3)
-            if counters is not None and counters != job.counters:
-                update["counters"] = counters
-            if runtime_s is not None and runtime_s != job.runtime_s:
-                update["runtime_s"] = runtime_s
-            return job.model_copy(update=update) if update else None
-
-        return self._mutate(job_id, change)
-
-    def set_log_summary(self, job_id: int, summary: LogSummary) -> JobRecord:
-        record, _ = self._mutate(
+        return self._mutate(
             job_id,
-            lambda job: (
-                job.model_copy(update={"log_summary": summary}) if job.log_summary != summary else None
+            lambda job: with_status(
+                job, new_status, source=source, at=at, counters=counters, runtime_s=runtime_s
             ),
         )
+
+    def set_log_summary(self, job_id: int, summary: LogSummary) -> JobRecord:
+        record, _ = self._mutate(job_id, lambda job: with_log_summary(job, summary))
         return record
 
     def mark_stuck(self, job_id: int, *, at: datetime) -> tuple[JobRecord, bool]:
         """Flag an unfinished job past its deadline; ``changed`` is ``False`` if already flagged or done."""
-        return self._mutate(
-            job_id,
-            lambda job: (
-                None
-                if job.stuck or job.is_terminal
-                else job.model_copy(update={"stuck": True, "stuck_at": at})
-            ),
-        )
+        return self._mutate(job_id, lambda job: flagged_stuck(job, at))
 
     def mark_superseded(self, entity: str, before: datetime, by_job_id: int) -> builtins.list[int]:
         """Mark failed jobs of ``entity`` submitted before ``before`` as superseded (rule 4).
@@ -223,14 +256,7 @@ class JobStore:
         for job in candidates:
             if job.superseded or job.job_id == by_job_id:
                 continue
-            _, changed = self._mutate(
-                job.job_id,
-                lambda j: (
-                    None
-                    if j.superseded or not j.is_failed
-                    else j.model_copy(update={"superseded": True, "superseded_by": by_job_id})
-                ),
-            )
+            _, changed = self._mutate(job.job_id, lambda j: superseded(j, by_job_id))
             if changed:
                 marked.append(job.job_id)
         return marked
@@ -239,17 +265,7 @@ class JobStore:
         """Note that ``job_id`` was restarted as ``new_job_id`` (idempotent per new job id)."""
         when = at or datetime.now(UTC)
 
-        def change(job: JobRecord) -> JobRecord | None:
-            if any(r.new_job_id == new_job_id for r in job.restarts):
-                return None
-            return job.model_copy(
-                update={
-                    "restarts": [*job.restarts, Restart(at=when, new_job_id=new_job_id)],
-                    "restart_count": job.restart_count + 1,
-                }
-            )
-
-        record, changed = self._mutate(job_id, change)
+        record, changed = self._mutate(job_id, lambda job: with_restart(job, new_job_id, when))
         if changed:
             # The history item per restart (architecture.md); the record keeps the same list inline.
             with contextlib.suppress(ConditionFailed):

@@ -1,0 +1,33 @@
+"""The state contract (tests/contracts/state_stores.py) on the DynamoDB stores, against moto."""
+
+from __future__ import annotations
+
+import pytest
+from tests.contracts.state_stores import Backend, StateStoreContract
+
+from norcekit.state.claims import FinishClaimStore
+from norcekit.state.jobs import JobStore
+from norcekit.state.locks import LeaseLocks
+from norcekit.state.runs import RunStore
+from norcekit.state.table import StateTable
+from norcekit.state.token_store import DynamoTokenStore
+from norcekit.state.watermarks import WatermarkStore
+
+pytestmark = pytest.mark.integration
+
+
+class TestDynamoStores(StateStoreContract):
+    @pytest.fixture
+    def backend(self, state_table: StateTable) -> Backend:
+        # A new StateTable per store: its own boto3 resource, like another Lambda container.
+        def table() -> StateTable:
+            return StateTable(state_table.name)
+
+        return Backend(
+            jobs=lambda: JobStore(table()),
+            runs=lambda: RunStore(table()),
+            watermarks=lambda clock: WatermarkStore(table(), clock=clock),
+            locks=lambda clock: LeaseLocks(table(), clock=clock.epoch),
+            claims=lambda clock: FinishClaimStore(table(), clock=clock),
+            tokens=lambda key, clock: DynamoTokenStore(table(), key, clock=clock.epoch),
+        )
