@@ -41,7 +41,6 @@ from tests.integration.imports_runner.runner_support import Clock, RecordingMetr
 from tests.reliability.memory_table import MemoryStateTable
 
 from norcekit.deadline import Deadline
-from norcekit.imports.run.context import TableLocks
 from norcekit.imports.runner import Clocks, ImportRunner, NorceSide, RunnerOptions, RunStores
 from norcekit.imports.sources.filedrop import FileDropOptions, FileDropSource
 from norcekit.jobs.completion import settle_jobs
@@ -49,6 +48,7 @@ from norcekit.norce.connect import ImportResult
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.jobs import JobDto, JobStatus
 from norcekit.state.jobs import JobStore
+from norcekit.state.locks import LeaseLocks
 from norcekit.state.runs import RunStore
 from norcekit.state.table import Keys, StateTable, create_table
 from norcekit.state.watermarks import WatermarkStore
@@ -230,7 +230,7 @@ class World:
                 jobs=self.job_store,
                 watermarks=self.watermarks,
                 quarantine=None,  # type: ignore[arg-type] - every generated row maps
-                locks=TableLocks(self.table, clock=clock.epoch),
+                locks=LeaseLocks(self.table, clock=clock.epoch),
             ),
             norce=NorceSide(connect=self.norce, jobs=self.norce, account_id_for=lambda name: 1),
             metrics=RecordingMetrics(),  # type: ignore[arg-type]

@@ -77,7 +77,6 @@ from norcekit.imports.run.common import RunPipeline
 from norcekit.imports.run.context import (
     MODES,
     Clocks,
-    EntityLock,
     MappingFunc,
     NorceSide,
     RunContext,
@@ -97,6 +96,7 @@ from norcekit.imports.run.outcome import Ended, Rejection, RunResult
 from norcekit.imports.run.steps import LeaseKeeper
 from norcekit.imports.sources.base import Source
 from norcekit.norce.http import DeadlineExceeded
+from norcekit.state.interfaces import Lease
 from norcekit.state.locks import LockLostError
 from norcekit.state.runs import ImportMode, RunOutcome
 
@@ -196,7 +196,7 @@ class ImportRunner:
         run: RunContext,
         config: EntityConfig,
         deadline: Deadline,
-        lock: EntityLock | None,
+        lock: Lease | None,
     ) -> Ended:
         """The run's steps; a real failure becomes ``failed`` (a deadline ``partial_timeout``)."""
         keeper = LeaseKeeper(lock, self.options.lock_lease_s, self.clocks.monotonic)

@@ -22,8 +22,9 @@ from norcekit.deadline import Deadline
 from norcekit.imports.pipeline import RunCounts
 from norcekit.imports.records import WatermarkValue
 from norcekit.jobs.completion import JobGetter, JobStatusSink
+from norcekit.state.interfaces import JobRecords, Locks, RunRecords, Watermarks
 from norcekit.state.jobs import JobStore
-from norcekit.state.locks import LeaseInfo, LeaseLock
+from norcekit.state.locks import LeaseLocks
 from norcekit.state.runs import ImportMode, RunStore
 from norcekit.state.table import StateTable
 from norcekit.state.watermarks import Watermark, WatermarkStore
@@ -63,44 +64,15 @@ class Importer(Protocol):
     ) -> ImportResult: ...
 
 
-class EntityLock(Protocol):
-    """The per-entity lease a run holds (``norcekit.state.locks.LeaseLock``)."""
-
-    blocked_by: LeaseInfo | None
-
-    def acquire(self) -> bool: ...
-
-    def renew(self) -> None: ...
-
-    def release(self) -> bool: ...
-
-
-class EntityLocks(Protocol):
-    """Hands out leases by name (``norcekit.state`` locks: the table's, or the in-memory fake)."""
-
-    def lease(self, name: str, owner: str, lease_s: float) -> EntityLock: ...
-
-
-class TableLocks:
-    """:class:`EntityLocks` on the state table."""
-
-    def __init__(self, table: StateTable, *, clock: Callable[[], float] = time.time) -> None:
-        self.table = table
-        self.clock = clock
-
-    def lease(self, name: str, owner: str, lease_s: float) -> EntityLock:
-        return LeaseLock(self.table, name, owner, lease_s, clock=self.clock)
-
-
 @dataclass
 class RunStores:
     """Where a run's state lives: run and job records, watermarks, the entity locks, the quarantine."""
 
-    runs: RunStore
-    jobs: JobStore
-    watermarks: WatermarkStore
+    runs: RunRecords
+    jobs: JobRecords
+    watermarks: Watermarks
     quarantine: QuarantineStore
-    locks: EntityLocks
+    locks: Locks
 
     @classmethod
     def on_table(
@@ -116,7 +88,7 @@ class RunStores:
             jobs=JobStore(table),
             watermarks=WatermarkStore(table),
             quarantine=quarantine,
-            locks=TableLocks(table, clock=lock_clock),
+            locks=LeaseLocks(table, clock=lock_clock),
         )
 
 

@@ -17,9 +17,10 @@ from pydantic import BaseModel
 
 from norcekit.imports.lookups import KeysOf, LookupCache, LookupContext, LookupSpec, QueryLookup, prefetched
 from norcekit.imports.records import SourceRecord
-from norcekit.imports.run.context import EntityLock, MappingFunc, RunContext
+from norcekit.imports.run.context import MappingFunc, RunContext
 from norcekit.imports.run.outcome import Rejection
 from norcekit.quarantine import QuarantineStore
+from norcekit.state.interfaces import Lease
 
 logger = Logger(service="norcekit", child=True)
 
@@ -30,7 +31,7 @@ MAX_LOGGED_REJECTIONS = 50
 class LeaseKeeper:
     """Renews the run's lease every third of its length while work goes on (no lock: a dry run)."""
 
-    def __init__(self, lock: EntityLock | None, lease_s: float, monotonic: Callable[[], float]) -> None:
+    def __init__(self, lock: Lease | None, lease_s: float, monotonic: Callable[[], float]) -> None:
         self.lock = lock
         self.every = lease_s / 3
         self.monotonic = monotonic
