@@ -4,31 +4,31 @@ Event (the schedule's ``Input``)::
 
     {"entity": "products", "mode": "delta"}          # optional: "run_id", "dry_run": true
 
-Thin on purpose: the domain is :class:`norcekit.imports.runner.ImportRunner`, built once per
-container (Norce token, connection pool, configuration). The run gets the Lambda's remaining time
-as its deadline and answers with the run summary (``outcome`` says what happened; a failed run is
-recorded and counted in ``ImportRunsFailed`` rather than raised, so Lambda does not re-run it).
+Thin on purpose: the domain is :class:`norcekit.imports.runner.ImportRunner`, built by
+:mod:`norcekit.wiring` once per container (Norce token, connection pool, configuration). The run
+gets the Lambda's remaining time as its deadline and answers with the run summary (``outcome``
+says what happened; a failed run is recorded and counted in ``ImportRunsFailed`` rather than
+raised, so Lambda does not re-run it).
 An invalid event is an error: it is logged and raised, naming the field at fault.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from norcekit.deadline import Deadline
-from norcekit.imports.config import load_config
-from norcekit.imports.runner import ImportRunner, UnknownEntityError, build_import_runner, new_run_id
+from norcekit.imports.runner import ImportRunner, UnknownEntityError, new_run_id
 from norcekit.norce.contracts import IMPORT_KINDS
 from norcekit.observability import LIBRARY_SERVICE, get_logger, get_metrics
-from norcekit.settings import get_settings
+from norcekit.wiring import ContainerComponents
 
 logger = get_logger()
 metrics = get_metrics()
+components = ContainerComponents(metrics=metrics)
 
 
 class InvalidImportEventError(ValueError):
@@ -64,10 +64,8 @@ def parse_event(event: Any) -> ImportRunEvent:
     return request
 
 
-@cache
 def runner() -> ImportRunner:
-    settings = get_settings()
-    return build_import_runner(settings, load_config(settings=settings), metrics=metrics)
+    return components().runner
 
 
 def _correlate(**keys: str) -> None:

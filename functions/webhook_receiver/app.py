@@ -1,28 +1,27 @@
 """Lambda: API Gateway (REST) ``POST /events/{EventType}`` → authenticate, validate, enqueue to SQS.
 
 Thin on purpose: the domain is :mod:`norcekit.events.receiver`. The receiver (Secrets Manager,
-SQS and S3 clients) is created on the first request, not at import, and nothing here imports httpx
-or the Query client: Norce times out after 5 s, so cold start matters.
+SQS and S3 clients, from :mod:`norcekit.wiring`) is created on the first request, not at import,
+and nothing here imports httpx or the Query client: Norce times out after 5 s, so cold start matters.
 """
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
 from norcekit.events.receiver import WebhookReceiver, build_resolver
 from norcekit.observability import get_logger, get_metrics
-from norcekit.settings import get_settings
+from norcekit.wiring import ContainerComponents
 
 logger = get_logger()
 metrics = get_metrics()
+components = ContainerComponents(metrics=metrics)
 
 
-@cache
 def receiver() -> WebhookReceiver:
-    return WebhookReceiver.from_settings(get_settings(), metrics=metrics)
+    return components().receiver
 
 
 app = build_resolver(receiver)

@@ -88,12 +88,12 @@ def _one_run(url: str, drop_root: Path, table_name: str, bucket: str, now: datet
 
     from norcekit.deadline import Deadline  # noqa: PLC0415
     from norcekit.imports.runner import ImportRunner, NorceSide, RunnerOptions, RunStores  # noqa: PLC0415
-    from norcekit.norce.factory import build_norce_clients  # noqa: PLC0415
     from norcekit.quarantine import S3QuarantineStore  # noqa: PLC0415
     from norcekit.settings import load_settings  # noqa: PLC0415
     from norcekit.state.runs import RunOutcome  # noqa: PLC0415
     from norcekit.state.table import StateTable, create_table  # noqa: PLC0415
     from norcekit.state.watermarks import Watermark, WatermarkStore  # noqa: PLC0415
+    from norcekit.wiring import build_norce_clients  # noqa: PLC0415
 
     create_table(boto3.client("dynamodb", region_name=REGION), table_name)
     table = StateTable(table_name)

@@ -131,8 +131,8 @@ def _seed(
 
 
 def _clients(url: str) -> Any:
-    from norcekit.norce.factory import build_norce_clients  # noqa: PLC0415
     from norcekit.settings import load_settings  # noqa: PLC0415
+    from norcekit.wiring import build_norce_clients  # noqa: PLC0415
 
     settings = load_settings(
         norce_base_url=url, norce_client_id=CLIENT_ID, norce_client_secret=CLIENT_SECRET,

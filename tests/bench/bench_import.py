@@ -52,8 +52,8 @@ def worker(mode: str, root: str, url: str) -> dict[str, Any]:
     from norcekit.deadline import Deadline  # noqa: PLC0415
     from norcekit.imports.pipeline import RunCounts, count_read, first_of_each_key, map_records  # noqa: PLC0415
     from norcekit.imports.records import SourceRecord  # noqa: PLC0415
-    from norcekit.norce.factory import build_norce_clients  # noqa: PLC0415
     from norcekit.settings import load_settings  # noqa: PLC0415
+    from norcekit.wiring import build_norce_clients  # noqa: PLC0415
 
     config = integration_config(Path(root))
     settings = load_settings(

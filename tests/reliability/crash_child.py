@@ -23,8 +23,9 @@ def run_import(root: str, marker: str, lease_s: str) -> None:
 
     from norcekit.deadline import Deadline  # noqa: PLC0415
     from norcekit.imports.mappings import load_mapping  # noqa: PLC0415
-    from norcekit.imports.runner import RunnerOptions, build_import_runner  # noqa: PLC0415
+    from norcekit.imports.runner import RunnerOptions  # noqa: PLC0415
     from norcekit.settings import get_settings  # noqa: PLC0415
+    from norcekit.wiring import Components  # noqa: PLC0415
 
     sample = load_mapping("sample", entity="customers")
     seen = 0
@@ -37,7 +38,7 @@ def run_import(root: str, marker: str, lease_s: str) -> None:
         time.sleep(0.02)
         return sample(data)
 
-    runner = build_import_runner(get_settings(), integration_config(Path(root)))
+    runner = Components(get_settings(), integration_config=integration_config(Path(root))).runner
     runner.options = RunnerOptions(lock_lease_s=float(lease_s), min_remaining_s=1, full_min_remaining_s=1)
     runner.mapping_factory = lambda entity: slow_mapping
     runner.run("customers", "full", deadline=Deadline.after(120))

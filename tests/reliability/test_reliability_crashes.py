@@ -29,13 +29,13 @@ from tests.reliability.support import settle
 
 from norce_emulator import Emulator
 from norcekit.deadline import Deadline
-from norcekit.imports.runner import RunnerOptions, build_import_runner, run_of_lock_owner
-from norcekit.norce.factory import build_norce_clients
+from norcekit.imports.runner import RunnerOptions, run_of_lock_owner
 from norcekit.settings import get_settings, reset_settings_cache
 from norcekit.state.jobs import JobStore
 from norcekit.state.runs import RunOutcome, RunStore
 from norcekit.state.table import StateTable, create_table
 from norcekit.state.watermarks import WatermarkStore
+from norcekit.wiring import Components, build_norce_clients
 from norcekit_local.aws import MotoServer
 from norcekit_local.consumer import SqsConsumer
 from norcekit_local.handlers import load_handler
@@ -130,7 +130,7 @@ def test_import_killed_mid_stream_leaves_no_job_and_the_next_run_completes(
     assert lock is not None, "the killed run's lease is still held"
     dead_run = run_of_lock_owner(lock["owner"])  # the owner is the run id plus a per-holder suffix
 
-    runner = build_import_runner(get_settings(), integration_config(root))
+    runner = Components(get_settings(), integration_config=integration_config(root)).runner
     runner.options = RunnerOptions(lock_lease_s=LEASE_S, min_remaining_s=1, full_min_remaining_s=1)
     blocked = runner.run("customers", "full", deadline=Deadline.after(60))
     assert blocked.outcome is RunOutcome.SKIPPED_LOCKED and dead_run in (blocked.message or "")

@@ -29,11 +29,11 @@ from norce_emulator import Emulator
 from norcekit.deadline import Deadline
 from norcekit.imports.runner import ImportRunner, RunResult
 from norcekit.imports.sources.filedrop import FileDropSource
-from norcekit.norce.factory import build_norce_clients
 from norcekit.norce.query import QueryClient
 from norcekit.state.runs import RunOutcome
 from norcekit.state.table import StateTable
 from norcekit.state.watermarks import Watermark
+from norcekit.wiring import build_norce_clients
 from norcekit_local.sample_data.generate import (
     DEFAULT_AS_OF,
     apply_change_set,

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from collections.abc import Mapping
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 from pydantic_settings import SettingsError as _SourceError
 
 
@@ -93,6 +101,14 @@ class Settings(BaseSettings):
     aws_region: str | None = Field(
         default=None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
     )
+    # One botocore Config for every AWS client (norcekit.wiring.aws): calls to DynamoDB, SQS, S3 and
+    # Secrets Manager answer in milliseconds, so a dead endpoint fails within seconds, not botocore's
+    # default 60 s per read times 5 legacy attempts; the webhook receiver must answer within 5 s.
+    aws_connect_timeout_s: float = Field(default=2.0, gt=0, description="botocore connect_timeout.")
+    aws_read_timeout_s: float = Field(
+        default=10.0, gt=0, description="botocore read_timeout (> the longest SQS long poll used)."
+    )
+    aws_max_attempts: int = Field(default=3, ge=1, le=10, description="botocore standard-mode attempts.")
 
     # --- Webhooks -------------------------------------------------------------------------------
     webhook_secret_header: str = Field(default="X-Norce-Webhook-Secret", min_length=1)
@@ -231,14 +247,52 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def load_settings(**overrides: Any) -> Settings:
+def load_settings(_settings_class: type[Settings] = Settings, **overrides: Any) -> Settings:
     """Read and validate settings now; raise :class:`SettingsError` naming the variable."""
     try:
-        return Settings(**overrides)
+        return _settings_class(**overrides)
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
     except _SourceError as exc:  # a value the env source itself could not decode
         raise SettingsError(str(exc)) from None
+
+
+#: The mapping :func:`settings_from_environ` reads instead of ``os.environ``.
+_ENVIRON: ContextVar[Mapping[str, str]] = ContextVar("norcekit_settings_environ")
+
+
+class _MappingSource(EnvSettingsSource):
+    """The environment source, reading a given mapping (same aliases, case rules and parsing)."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        environ = _ENVIRON.get()
+        return dict(environ) if self.case_sensitive else {k.lower(): v for k, v in environ.items()}
+
+
+class _SettingsFromMapping(Settings):
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, _MappingSource(settings_cls))
+
+
+def settings_from_environ(environ: Mapping[str, str], **overrides: Any) -> Settings:
+    """Settings read from ``environ`` instead of the process environment.
+
+    How the CLI and the local stack point the library at a stack without changing ``os.environ``:
+    the same variable names, validation and error messages as :func:`load_settings`.
+    """
+    token = _ENVIRON.set(dict(environ))
+    try:
+        return load_settings(_settings_class=_SettingsFromMapping, **overrides)
+    finally:
+        _ENVIRON.reset(token)
 
 
 @lru_cache(maxsize=1)

@@ -1,9 +1,9 @@
-"""Find a norcekit deployment's resources and build the services an operator tool works with.
+"""Find a norcekit deployment's resources: the variables a norcekit process needs to use it.
 
 Used by the CLI (``norcekit``) and the local demo; nothing in the Lambda functions imports it.
 Three ways to point at a stack, all ending in a :class:`StackResources` whose ``env`` block is
-applied to the process environment *before* settings load, so every library factory that reads
-settings (``StateTable.from_settings``, ``build_import_runner`` ...) targets the same stack:
+merged into the variables that settings are read from (:func:`stack_environ`; ``os.environ`` itself
+is never changed), so every object built by :mod:`norcekit.wiring` targets the same stack:
 
 * **deployed** — :func:`resolve_cloudformation`: CloudFormation ``DescribeStacks`` outputs
   ``TableName``, ``EventQueueUrl``, ``EventDLQUrl``, ``BucketName``, ``NorceCredentialsSecretArn``,
@@ -20,35 +20,13 @@ settings (``StateTable.from_settings``, ``build_import_runner`` ...) targets the
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-
-from norcekit.settings import Settings, SettingsError, load_settings
-
-if TYPE_CHECKING:
-    from mypy_boto3_sqs import SQSClient
-
-    from norcekit.imports.config import IntegrationConfig
-    from norcekit.imports.runner import ImportRunner
-    from norcekit.jobs import JobTracker
-    from norcekit.norce.factory import NorceClients
-    from norcekit.observability import MetricName
-    from norcekit.quarantine import S3QuarantineStore
-    from norcekit.state.jobs import JobStore
-    from norcekit.state.runs import RunStore
-    from norcekit.state.table import StateTable
-    from norcekit.state.watermarks import WatermarkStore
+from typing import Any, Literal
 
 StackOrigin = Literal["cloudformation", "local", "environment"]
 
@@ -65,9 +43,6 @@ OUTPUT_ENV: dict[str, str] = {
 }
 #: The DLQ is not a function setting (no Lambda needs it), so the environment mode reads this.
 DLQ_ENV = "EVENT_DLQ_URL"
-#: Operator tools fail fast on a dead endpoint instead of botocore's default 5 legacy attempts;
-#: applied only when the operator has not chosen otherwise.
-AWS_RETRY_DEFAULTS = {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "3"}
 
 
 class StackError(Exception):
@@ -89,7 +64,7 @@ class StackResources:
     queue_url: str | None
     dlq_url: str | None
     bucket: str | None
-    #: Applied to ``os.environ`` (see :func:`applied_environment`) before settings are read.
+    #: Merged into the variables settings are read from (see :func:`stack_environ`).
     env: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
@@ -145,15 +120,19 @@ def resolve_local(root: str | Path = DEFAULT_LOCAL_ROOT) -> StackResources:
 
 
 def resolve_cloudformation(
-    name: str, region: str | None = None, *, cloudformation: Any = None
+    name: str,
+    region: str | None = None,
+    *,
+    cloudformation: Any,
+    environ: Mapping[str, str] | None = None,
 ) -> StackResources:
-    """A deployed stack, from its CloudFormation outputs (``cloudformation`` client for tests)."""
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+    """A deployed stack, from its CloudFormation outputs (``cloudformation``: a boto3 client).
 
-    if cloudformation is None:
-        import boto3  # noqa: PLC0415
+    ``environ``: the operator's variables (their own Norce credentials win over the stack's secret).
+    """
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - only for --stack
 
-        cloudformation = boto3.client("cloudformation", region_name=region)
+    operator = os.environ if environ is None else environ
     try:
         stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
     except ClientError as exc:
@@ -172,7 +151,7 @@ def resolve_cloudformation(
     env = {var: outputs[key] for key, var in OUTPUT_ENV.items() if outputs.get(key)}
     if outputs.get("EventDLQUrl"):
         env[DLQ_ENV] = outputs["EventDLQUrl"]
-    if os.environ.get("NORCE_CLIENT_ID") and os.environ.get("NORCE_CLIENT_SECRET"):
+    if operator.get("NORCE_CLIENT_ID") and operator.get("NORCE_CLIENT_SECRET"):
         env.pop("NORCE_CREDENTIALS_SECRET_ARN", None)  # the operator's own credentials win
     if region:
         env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = region
@@ -229,223 +208,26 @@ def read_env_file(path: str | Path) -> dict[str, str]:
     return values
 
 
-@contextlib.contextmanager
-def applied_environment(overlay: Mapping[str, str]) -> Iterator[None]:
-    """``overlay`` in ``os.environ`` (plus retry defaults) and a fresh boto3 default session; undone after.
-
-    The fresh session matters: boto3 caches its default session, which would keep an earlier
-    endpoint or region.
-    """
-    import boto3  # noqa: PLC0415
-
-    changes = {**{k: v for k, v in AWS_RETRY_DEFAULTS.items() if k not in os.environ}, **overlay}
-    saved = {name: os.environ.get(name) for name in changes}
-    saved_session = boto3.DEFAULT_SESSION
-    os.environ.update(changes)
-    boto3.DEFAULT_SESSION = None
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        boto3.DEFAULT_SESSION = saved_session
-
-
-# --- services -------------------------------------------------------------------------------------
-
-
-class QuietMetrics(Metrics):
-    """Drops every metric: EMF lines printed by an operator's process would reach no dashboard
-    (EMF is ingested from Lambda logs) and would garble ``--json`` output on stdout."""
-
-    def add_metric(self, name: str, unit: MetricUnit | str, value: float, resolution: Any = 60) -> None:
-        return None
-
-    def add_dimension(self, name: str, value: str) -> None:
-        return None
-
-    def add_metadata(self, key: str, value: Any) -> None:
-        return None
-
-
-class QuietJobMetrics:
-    """:class:`norcekit.jobs.JobMetrics` that drops every data point (see :class:`QuietMetrics`)."""
-
-    def emit(self, name: MetricName, value: float, unit: MetricUnit, *, entity: str) -> None:
-        return None
-
-
-class Services:
-    """The stores and clients of one stack, built on first use. Close it when done.
-
-    Build it inside :func:`applied_environment` (the settings and boto3 clients read the
-    environment when they are created).
-    """
-
-    def __init__(self, resources: StackResources, settings: Settings | None = None) -> None:
-        self.resources = resources
-        self._settings = settings
-        self._closers: list[Any] = []
-
-    @cached_property
-    def settings(self) -> Settings:
-        return self._settings or load_settings()
-
-    # --- AWS ---
-
-    @cached_property
-    def table(self) -> StateTable:
-        from norcekit.state.table import StateTable  # noqa: PLC0415
-
-        name = self.resources.table or self.settings.table_name
-        if not name:
-            raise SettingsError("TABLE_NAME: required but not set (or use --stack / --local)")
-        return StateTable(name)
-
-    @cached_property
-    def job_store(self) -> JobStore:
-        from norcekit.state.jobs import JobStore  # noqa: PLC0415
-
-        return JobStore(self.table)
-
-    @cached_property
-    def run_store(self) -> RunStore:
-        from norcekit.state.runs import RunStore  # noqa: PLC0415
-
-        return RunStore(self.table)
-
-    @cached_property
-    def watermark_store(self) -> WatermarkStore:
-        from norcekit.state.watermarks import WatermarkStore  # noqa: PLC0415
-
-        return WatermarkStore(self.table)
-
-    @cached_property
-    def quarantine(self) -> S3QuarantineStore:
-        from norcekit.quarantine import S3QuarantineStore  # noqa: PLC0415
-
-        bucket = self.resources.bucket or self.settings.quarantine_bucket
-        if not bucket:
-            raise SettingsError("QUARANTINE_BUCKET: required but not set (or use --stack / --local)")
-        return S3QuarantineStore(bucket)
-
-    @cached_property
-    def sqs(self) -> SQSClient:
-        import boto3  # noqa: PLC0415
-
-        return boto3.client("sqs")
-
-    @property
-    def queue_url(self) -> str:
-        url = self.resources.queue_url or self.settings.event_queue_url
-        if not url:
-            raise SettingsError("EVENT_QUEUE_URL: required but not set (or use --stack / --local)")
-        return url
-
-    @property
-    def dlq_url(self) -> str:
-        url = self.resources.dlq_url or os.environ.get(DLQ_ENV)
-        if not url:
-            raise SettingsError(f"{DLQ_ENV}: required but not set (or use --stack / --local)")
-        return url
-
-    def queue_depth(self, url: str) -> dict[str, int]:
-        """Approximate message counts of a queue (SQS attributes)."""
-        attributes = self.sqs.get_queue_attributes(
-            QueueUrl=url,
-            AttributeNames=[
-                "ApproximateNumberOfMessages",
-                "ApproximateNumberOfMessagesNotVisible",
-                "ApproximateNumberOfMessagesDelayed",
-            ],
-        )["Attributes"]
-        return {
-            "visible": int(attributes.get("ApproximateNumberOfMessages", 0)),
-            "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
-            "delayed": int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
-        }
-
-    def quarantine_count(self, kind: str, *, cap: int = 10_000) -> int:
-        """Pending quarantined items of ``kind`` (keys counted, objects not read), at most ``cap``."""
-        store = self.quarantine
-        count = 0
-        pages = store.client.get_paginator("list_objects_v2").paginate(
-            Bucket=store.bucket, Prefix=f"{store.prefix}{kind}/"
-        )
-        for page in pages:
-            count += sum(1 for obj in page.get("Contents", []) if obj.get("Key", "").endswith(".json"))
-            if count >= cap:
-                return cap
-        return count
-
-    # --- Norce and the domain ---
-
-    @cached_property
-    def config(self) -> IntegrationConfig:
-        from norcekit.imports.config import load_config  # noqa: PLC0415
-
-        return load_config(settings=self.settings)
-
-    @cached_property
-    def norce(self) -> NorceClients:
-        from norcekit.norce.auth import token_cache_key  # noqa: PLC0415
-        from norcekit.norce.factory import build_norce_clients, resolve_credentials  # noqa: PLC0415
-        from norcekit.state.token_store import DynamoTokenStore  # noqa: PLC0415
-
-        settings = self.settings
-        settings.require_norce()
-        client_id, _ = resolve_credentials(settings)
-        # The token lives in the stack's table: the CLI shares the functions' token (rate limit).
-        store = DynamoTokenStore(self.table, token_cache_key(settings.token_url, client_id))
-        clients = build_norce_clients(settings, token_store=store)
-        self._closers.append(clients)
-        return clients
-
-    @cached_property
-    def tracker(self) -> JobTracker:
-        from norcekit.jobs import build_job_tracker  # noqa: PLC0415
-
-        return build_job_tracker(
-            self.settings, table=self.table, clients=self.norce, metrics=QuietJobMetrics()
-        )
-
-    @cached_property
-    def runner(self) -> ImportRunner:
-        from norcekit.imports.runner import build_import_runner  # noqa: PLC0415
-
-        return build_import_runner(self.settings, self.config, metrics=QuietMetrics())
-
-    def close(self) -> None:
-        while self._closers:
-            with contextlib.suppress(Exception):
-                self._closers.pop().close()
-
-    def __enter__(self) -> Services:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+def stack_environ(
+    base: Mapping[str, str], resources: StackResources, *, config: str | Path | None = None
+) -> dict[str, str]:
+    """The variables a norcekit process reads for ``resources``: ``base`` (the operator's environment
+    and env file), then the stack's own block, then ``--config``."""
+    environ = {**base, **resources.env}
+    if config is not None:
+        environ["NORCEKIT_CONFIG"] = str(Path(config).resolve())
+    return environ
 
 
 __all__ = [
     "DEFAULT_LOCAL_ROOT",
     "DLQ_ENV",
     "OUTPUT_ENV",
-    "QuietJobMetrics",
-    "QuietMetrics",
-    "Services",
     "StackError",
     "StackResources",
-    "applied_environment",
     "read_env_file",
     "resolve_cloudformation",
     "resolve_environment",
     "resolve_local",
+    "stack_environ",
 ]

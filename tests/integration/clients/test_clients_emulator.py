@@ -16,12 +16,13 @@ from norcekit.deadline import Deadline
 from norcekit.norce.auth import CachedToken, token_cache_key
 from norcekit.norce.contracts import IMPORT_KINDS, ProductHeader, SkuOnhand, SkuOnhandHeader
 from norcekit.norce.contracts.product import Product
-from norcekit.norce.factory import NorceClients, build_norce_clients
+from norcekit.norce.factory import NorceClients
 from norcekit.norce.http import NorceUnavailable
 from norcekit.norce.jobs import JobClient, JobDto, JobStatus
 from norcekit.settings import Settings
 from norcekit.state.table import StateTable
 from norcekit.state.token_store import DynamoTokenStore
+from norcekit.wiring import build_norce_clients
 
 pytestmark = pytest.mark.integration
 

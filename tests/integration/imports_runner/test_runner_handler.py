@@ -17,11 +17,11 @@ from tests.fixtures.emulator import APPLICATION_ID, CLIENT_ID, CLIENT_SECRET
 from tests.integration.imports_runner.runner_support import SAMPLE_KEY_FIELDS
 
 from norce_emulator import Emulator
-from norcekit.imports import runner as runner_module
 from norcekit.settings import reset_settings_cache
 from norcekit.state.claims import FinishClaimStore
 from norcekit.state.runs import RunOutcome, RunStore
 from norcekit.state.table import StateTable
+from norcekit.wiring import imports as wiring_imports
 from norcekit_local.sample_data.generate import generate
 
 pytestmark = pytest.mark.integration
@@ -91,7 +91,7 @@ def app(
     try:
         yield module
     finally:
-        module.runner.cache_clear()
+        module.components.reset()
         module.metrics.clear_metrics()
 
 
@@ -150,14 +150,14 @@ def test_handler_builds_the_runner_once_per_container(
 ) -> None:
     emulator.set_job_processing(False)
     built = []
-    real = runner_module.build_import_runner
+    real = wiring_imports.build_import_runner
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         built.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(app, "build_import_runner", counting)
-    app.runner.cache_clear()
+    monkeypatch.setattr(wiring_imports, "build_import_runner", counting)
+    app.components.reset()
     app.handler({"entity": "customers", "mode": "full"}, FakeContext())
     second = app.handler({"entity": "customers", "mode": "full"}, FakeContext())
     assert len(built) == 1

@@ -16,14 +16,15 @@ from tests.fixtures.norce_settings import emulator_settings
 
 from norce_emulator import Emulator
 from norcekit.deadline import Deadline
-from norcekit.jobs import JobMonitor, build_job_monitor
-from norcekit.norce.factory import NorceClients, build_norce_clients
+from norcekit.jobs import JobMonitor
+from norcekit.norce.factory import NorceClients
 from norcekit.observability import MetricName
 from norcekit.settings import Settings
 from norcekit.state.jobs import JobRecord, JobStore
 from norcekit.state.runs import RunOutcome, RunRecord, RunStore
 from norcekit.state.table import StateTable
 from norcekit.state.watermarks import Watermark, WatermarkStore
+from norcekit.wiring import build_job_monitor, build_job_tracker, build_norce_clients
 
 IMPORT_PATH = "Product/ImportProducts"
 
@@ -141,8 +142,12 @@ def harness(
     clock = FakeClock()
     metrics = RecordingMetrics()
     with build_norce_clients(tracker_settings(emulator)) as clients:
+        settings = tracker_settings(emulator)
+        tracker = build_job_tracker(
+            settings, table=state_table, clients=clients, metrics=metrics, clock=clock
+        )
         monitor = build_job_monitor(
-            tracker_settings(emulator), table=state_table, clients=clients, metrics=metrics, clock=clock
+            settings, None, tracker=tracker, clients=clients, metrics=metrics, clock=clock
         )
         yield Harness(
             emulator=emulator,

@@ -13,11 +13,11 @@ from botocore.exceptions import ClientError
 
 from norcekit.stack import (
     StackError,
-    applied_environment,
     read_env_file,
     resolve_cloudformation,
     resolve_environment,
     resolve_local,
+    stack_environ,
 )
 
 OUTPUTS = {
@@ -172,24 +172,30 @@ def test_env_file_errors_name_the_line(tmp_path: Path, line: str) -> None:
         read_env_file(path)
 
 
-def test_applied_environment_is_undone_and_boto3_session_restored(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TABLE_NAME", "before")
-    monkeypatch.delenv("EVENT_DLQ_URL", raising=False)
-    monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
-    session = boto3.session.Session(region_name="eu-north-1")
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)  # restored after the test
-    with applied_environment({"TABLE_NAME": "during", "EVENT_DLQ_URL": "dlq"}):
-        assert os.environ["TABLE_NAME"] == "during"
-        assert os.environ["EVENT_DLQ_URL"] == "dlq"
-        assert os.environ["AWS_MAX_ATTEMPTS"] == "3"  # fail fast against a dead endpoint
-        assert boto3.DEFAULT_SESSION is None  # the next client reads the new environment
-    assert os.environ["TABLE_NAME"] == "before"
-    assert "EVENT_DLQ_URL" not in os.environ
-    assert "AWS_MAX_ATTEMPTS" not in os.environ
+def test_stack_variables_win_over_the_operators_and_config_is_absolute(tmp_path: Path) -> None:
+    write_stack_json(tmp_path)
+    resources = resolve_local(tmp_path)
+    environ = stack_environ(
+        {"TABLE_NAME": "operator-table", "NORCE_SLUG": "tenant"}, resources, config="conf/x.yaml"
+    )
+    assert environ["TABLE_NAME"] == "local-table"  # the stack's own resource
+    assert environ["NORCE_SLUG"] == "tenant"  # the operator's settings stay
+    assert environ["NORCEKIT_CONFIG"] == str(Path("conf/x.yaml").resolve())
+
+
+def test_the_operators_own_norce_credentials_win_over_the_stack_secret() -> None:
+    resources = resolve_cloudformation(
+        "norcekit-prod",
+        "eu-north-1",
+        cloudformation=StubCloudFormation(OUTPUTS),
+        environ={"NORCE_CLIENT_ID": "me", "NORCE_CLIENT_SECRET": "mine"},
+    )
+    assert "NORCE_CREDENTIALS_SECRET_ARN" not in resources.env
+
+
+def test_resolving_changes_neither_the_environment_nor_boto3(tmp_path: Path) -> None:
+    write_stack_json(tmp_path)
+    before, session = dict(os.environ), boto3.DEFAULT_SESSION
+    stack_environ(dict(os.environ), resolve_local(tmp_path))
+    assert dict(os.environ) == before
     assert boto3.DEFAULT_SESSION is session
-
-
-def test_operator_retry_settings_win(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "10")
-    with applied_environment({}):
-        assert os.environ["AWS_MAX_ATTEMPTS"] == "10"

@@ -14,8 +14,9 @@ import respx
 from moto import mock_aws
 
 from norcekit.deadline import Deadline
-from norcekit.norce.factory import build_norce_clients, resolve_credentials
+from norcekit.norce.factory import resolve_credentials
 from norcekit.settings import Settings, SettingsError, load_settings
+from norcekit.wiring import build_norce_clients
 
 BASE = "http://norce.test"
 

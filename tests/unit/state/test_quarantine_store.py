@@ -17,10 +17,10 @@ from norcekit.quarantine import (
     QuarantineItemNotFoundError,
     QuarantineStore,
     S3QuarantineStore,
-    quarantine_store_from_settings,
     scrub_headers,
 )
 from norcekit.settings import SettingsError, load_settings
+from norcekit.wiring import Components
 
 T0 = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
 
@@ -129,10 +129,10 @@ def test_unknown_kind_is_refused(tmp_path: Path) -> None:
 
 
 def test_store_from_settings_needs_the_bucket(quarantine_bucket: str) -> None:
-    store = quarantine_store_from_settings(load_settings())
+    store = Components(load_settings()).quarantine
     assert isinstance(store, S3QuarantineStore) and store.bucket == quarantine_bucket
     with pytest.raises(SettingsError, match="QUARANTINE_BUCKET"):
-        quarantine_store_from_settings(load_settings(quarantine_bucket=None))
+        _ = Components(load_settings(quarantine_bucket=None)).quarantine
 
 
 def test_scrub_headers_masks_credentials_and_keeps_the_rest() -> None:

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from norcekit.cli.output import Output
-from norcekit.stack import Services, StackResources
+from norcekit.cli.services import Services
+from norcekit.stack import StackResources
 
 
 def _utc_now() -> datetime:

@@ -7,7 +7,7 @@ Where it acts (one of):
   the environment or ``--env-file``, the integration configuration from ``--config`` /
   ``NORCEKIT_CONFIG``, Norce credentials from the stack's secret (or ``NORCE_CLIENT_ID``/``_SECRET``).
 * ``--local [--local-root .local]`` — the local stack (``python -m norcekit_local``), via its
-  ``stack.json``; its environment block is applied before settings load.
+  ``stack.json``; settings are read from its environment block over the process environment.
 * neither — the process environment as it is (``TABLE_NAME``, ``EVENT_QUEUE_URL``, ``EVENT_DLQ_URL``,
   ``QUARANTINE_BUCKET``, ``NORCE_*`` ...).
 
@@ -20,10 +20,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, TextIO
 
 from norcekit import __version__
@@ -180,14 +180,16 @@ def main(
 
 def _run(args: argparse.Namespace, out: Any, stdin: TextIO) -> int:
     from norcekit.cli.context import CliContext  # noqa: PLC0415
+    from norcekit.cli.services import Services  # noqa: PLC0415
+    from norcekit.settings import settings_from_environ  # noqa: PLC0415
     from norcekit.stack import (  # noqa: PLC0415
-        Services,
-        applied_environment,
         read_env_file,
         resolve_cloudformation,
         resolve_environment,
         resolve_local,
+        stack_environ,
     )
+    from norcekit.wiring import AwsClients  # noqa: PLC0415
 
     if args.local_root is not None:
         args.local = True
@@ -195,19 +197,22 @@ def _run(args: argparse.Namespace, out: Any, stdin: TextIO) -> int:
         raise CliError("--local and --stack: choose one", ExitCode.USAGE)
     if args.region and args.local:
         raise CliError("--region: not with --local (the local stack has its own region)", ExitCode.USAGE)
-    base_env = read_env_file(args.env_file) if args.env_file else {}
+    # Everything is read from this mapping; os.environ and boto3's default session stay as they are.
+    base = dict(os.environ)
+    if args.env_file:
+        base.update(read_env_file(args.env_file))
     if args.region:
-        base_env["AWS_REGION"] = base_env["AWS_DEFAULT_REGION"] = args.region
-    with applied_environment(base_env):
-        if args.local:
-            resources = resolve_local(args.local_root or ".local")
-        elif args.stack:
-            resources = resolve_cloudformation(args.stack, args.region)
-        else:
-            resources = resolve_environment()
-        overlay = dict(resources.env)
-        if args.config:
-            overlay["NORCEKIT_CONFIG"] = str(Path(args.config).resolve())
-        with applied_environment(overlay), Services(resources) as services:
-            ctx = CliContext(out=out, services=services, resources=resources, stdin=stdin)
-            return int(args.handler(ctx, args))
+        base["AWS_REGION"] = base["AWS_DEFAULT_REGION"] = args.region
+    if args.local:
+        resources = resolve_local(args.local_root or ".local")
+    elif args.stack:
+        lookup = AwsClients.from_settings(settings_from_environ(base), base)
+        resources = resolve_cloudformation(
+            args.stack, args.region, cloudformation=lookup.cloudformation(), environ=base
+        )
+    else:
+        resources = resolve_environment(base)
+    environ = stack_environ(base, resources, config=args.config)
+    with Services(resources, environ=environ) as services:
+        ctx = CliContext(out=out, services=services, resources=resources, stdin=stdin)
+        return int(args.handler(ctx, args))

@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
 from norcekit.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 #: Query namespaces and how long related look-ups may be cached (norce-api.md §4 caching advice).
 DEFAULT_CACHE_TTL_S: dict[str, float] = {
@@ -132,7 +135,9 @@ def parse_events_config(section: dict[str, Any] | None, *, source: str = "events
         raise SettingsError("; ".join(parts)) from None
 
 
-def load_events_config(settings: Settings, *, environ: Mapping[str, str] | None = None) -> EventsConfig:
+def load_events_config(
+    settings: Settings, *, environ: Mapping[str, str] | None = None, s3_client: S3Client | None = None
+) -> EventsConfig:
     """The ``events:`` section of ``NORCEKIT_CONFIG`` (a path or ``s3://bucket/key``, YAML or JSON);
     defaults (no routes, no targets) when none is set.
 
@@ -149,7 +154,7 @@ def load_events_config(settings: Settings, *, environ: Mapping[str, str] | None 
 
     location = settings.norcekit_config
     try:
-        document = read_config_document(location)
+        document = read_config_document(location, s3_client=s3_client)
     except ConfigError as exc:
         raise SettingsError(f"NORCEKIT_CONFIG: {exc}") from None
     try:

@@ -32,7 +32,6 @@ _EXPORTS = {
     "QueryClient": "query",
     "odata_literal": "query",
     "NorceClients": "factory",
-    "build_norce_clients": "factory",
 }
 
 __all__ = [
@@ -56,14 +55,13 @@ __all__ = [
     "RetryPolicy",
     "TokenProvider",
     "TokenStore",
-    "build_norce_clients",
     "odata_literal",
 ]
 
 if TYPE_CHECKING:
     from norcekit.norce.auth import CachedToken, InMemoryTokenStore, TokenProvider, TokenStore
     from norcekit.norce.connect import ConnectClient, ImportResult
-    from norcekit.norce.factory import NorceClients, build_norce_clients
+    from norcekit.norce.factory import NorceClients
     from norcekit.norce.http import (
         DeadlineExceeded,
         NorceAuthError,

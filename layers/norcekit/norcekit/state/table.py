@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource, Table
 
-    from norcekit.settings import Settings
-
 Item = dict[str, Any]
 
 #: Epoch seconds after which DynamoDB may delete an item (garbage collection only: never rely on it).
@@ -157,12 +155,6 @@ class StateTable:
         self.name = table_name
         self._resource = dynamodb_resource
         self._table: Table | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> StateTable:
-        settings.require("table_name")
-        assert settings.table_name is not None
-        return cls(settings.table_name)
 
     @property
     def table(self) -> Table:

@@ -32,7 +32,7 @@ from norcekit.norce.jobs import JobStatus
 
 if TYPE_CHECKING:
     from norcekit.cli.context import CliContext
-    from norcekit.stack import Services
+    from norcekit.cli.services import Services
     from norcekit.state.jobs import JobRecord
     from norcekit.state.runs import RunRecord
 

@@ -36,7 +36,7 @@ from norcekit.settings import SettingsError
 
 if TYPE_CHECKING:
     from norcekit.cli.context import CliContext
-    from norcekit.stack import Services
+    from norcekit.cli.services import Services
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[str]) -> None:

@@ -1,0 +1,88 @@
+"""Job tracking wired to the state table and the Norce Job client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from norcekit.jobs.metrics import EmfJobMetrics, JobMetrics
+from norcekit.jobs.monitor import JobMonitor, MonitorOptions, entity_settings
+from norcekit.jobs.restart import Restarter, RestartPolicy
+from norcekit.jobs.tracker import JobTracker
+from norcekit.state.claims import FinishClaimStore
+from norcekit.state.jobs import JobStore
+from norcekit.state.locks import LeaseLocks
+from norcekit.state.runs import RunStore
+from norcekit.state.watermarks import WatermarkStore
+
+if TYPE_CHECKING:
+    from norcekit.imports.config import IntegrationConfig
+    from norcekit.norce.factory import NorceClients
+    from norcekit.settings import Settings
+    from norcekit.state.table import StateTable
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_job_tracker(
+    settings: Settings,
+    *,
+    table: StateTable,
+    clients: NorceClients,
+    metrics: JobMetrics | None = None,
+    clock: Callable[[], datetime] = _utc_now,
+) -> JobTracker:
+    """A :class:`JobTracker` on the state table and the given Norce clients."""
+    job_store = JobStore(table)
+    restarter = Restarter(
+        jobs_client=clients.jobs,
+        job_store=job_store,
+        run_store=RunStore(table),
+        locks=LeaseLocks(table),
+        policy=RestartPolicy.from_settings(settings),
+        clock=clock,
+    )
+    return JobTracker(
+        job_store=job_store,
+        watermark_store=WatermarkStore(table),
+        restarter=restarter,
+        claims=FinishClaimStore(table, clock=clock),
+        metrics=metrics or EmfJobMetrics(),
+        jobs_client=clients.jobs,
+        log_max_errors=settings.job_log_max_errors,
+        clock=clock,
+    )
+
+
+def build_job_monitor(
+    settings: Settings,
+    config: IntegrationConfig | None,
+    *,
+    tracker: JobTracker,
+    clients: NorceClients,
+    metrics: JobMetrics | None = None,
+    clock: Callable[[], datetime] = _utc_now,
+) -> JobMonitor:
+    """A :class:`JobMonitor` around ``tracker``; ``config`` names the entities and job deadlines."""
+    entities, deadline_for = entity_settings(config)
+    return JobMonitor(
+        tracker,
+        jobs_client=clients.jobs,
+        job_store=tracker.job_store,
+        watermark_store=tracker.watermark_store,
+        metrics=metrics or tracker.metrics,
+        entities=entities,
+        job_deadline_s=deadline_for,
+        options=MonitorOptions(
+            poll_min_interval_s=settings.job_poll_min_interval_s,
+            concurrency=settings.job_poll_concurrency,
+            sweep_recent=settings.job_sweep_recent,
+        ),
+        clock=clock,
+    )
+
+
+__all__ = ["build_job_monitor", "build_job_tracker"]
