@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from norcekit_local.handlers import FakeLambdaContext, Handler, load_handler
+from norcekit_local.handlers import FakeLambdaContext, Handler, load_handler, load_handler_with
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -91,9 +91,9 @@ class SqsConsumer:
     @property
     def sqs(self) -> SQSClient:
         if self._sqs is None:
-            import boto3  # noqa: PLC0415 - endpoint/region from the environment at start time
+            from norcekit.wiring import AwsClients  # noqa: PLC0415 - endpoint/region read at start time
 
-            self._sqs = boto3.client("sqs")
+            self._sqs = AwsClients().sqs()
         return self._sqs
 
     @property
@@ -205,12 +205,10 @@ class EventConsumerService:
         self.consumer: SqsConsumer | None = None
 
     def start(self, stack: Any) -> dict[str, Any]:
-        from norcekit_local.webhook_front import apply_stack_env  # noqa: PLC0415
-
-        apply_stack_env(stack)
         self.consumer = SqsConsumer(
             stack.info["queue_url"],
             sqs=stack.moto.client("sqs"),
+            handler=load_handler_with("event_processor", stack.components),
             retry_visibility_s=self.retry_visibility_s,
             wait_time_s=self.wait_time_s,
         ).start()

@@ -55,8 +55,8 @@ from .webhook_front import WebhookFrontService
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
+    from norcekit.cli.services import Services
     from norcekit.imports.runner import RunResult
-    from norcekit.stack import Services
     from norcekit.state.runs import RunRecord
 
 T = TypeVar("T")
@@ -941,7 +941,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(
     args: argparse.Namespace, root: Path, out: Reporter, records: list[StageRecord], summary: dict[str, Any]
 ) -> bool:
-    from norcekit.stack import Services, applied_environment, resolve_local  # noqa: PLC0415
+    from norcekit.cli.services import Services  # noqa: PLC0415
+    from norcekit.stack import resolve_local, stack_environ  # noqa: PLC0415
 
     out.say(f"norcekit demo: local stack in {root} (Lambda logs: {root / 'out' / 'demo.log'})")
     export = generate(root / "sample", products=args.products)
@@ -962,7 +963,8 @@ def _run(
         return False
     try:
         resources = resolve_local(root)
-        with applied_environment(resources.env), Services(resources) as svc:
+        environ = stack_environ(stack.environ(), resources)
+        with Services(resources, environ=environ) as svc:
             demo = Demo(stack, svc, out, args.timeout, sabotage=args.sabotage, summary=summary)
             for number, (name, stage) in enumerate(STAGES):
                 if number:

@@ -15,7 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from norcekit.wiring import Components
 
 #: The repository root (…/local/norcekit_local/handlers.py → …).
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -50,8 +53,17 @@ def load_module(name: str, *, fresh: bool = False, root: Path | None = None) -> 
 
 
 def load_handler(name: str, *, fresh: bool = False, root: Path | None = None) -> Handler:
-    """The ``handler`` function of ``functions/<name>/app.py``."""
+    """The ``handler`` function of ``functions/<name>/app.py`` (its objects built from the environment)."""
     handler: Handler = load_module(name, fresh=fresh, root=root).handler
+    return handler
+
+
+def load_handler_with(name: str, build: Callable[..., Components], *, root: Path | None = None) -> Handler:
+    """A fresh ``functions/<name>/app.py`` whose objects come from ``build(metrics=<the module's>)``,
+    like a new Lambda container configured by settings passed in, not by ``os.environ``."""
+    module = load_module(name, fresh=True, root=root)
+    module.components.provide(build(metrics=module.metrics))
+    handler: Handler = module.handler
     return handler
 
 

@@ -2,15 +2,15 @@
 
 In AWS, EventBridge Scheduler invokes ``functions/job_monitor`` every minute; locally a thread calls
 :meth:`norcekit.jobs.JobMonitor.tick` every ``interval_s`` (0.5 s) so imports are tracked to their
-end in seconds. The monitor is the library's own (:func:`norcekit.jobs.build_job_monitor`, wired
-from the stack's settings and integration configuration); only the polling pace differs:
-``job_poll_min_interval_s`` defaults to 0 here unless ``JOB_POLL_MIN_INTERVAL_S`` is set.
+end in seconds. The monitor is the library's own, built by :mod:`norcekit.wiring` from the stack's
+settings and integration configuration exactly as the ``job_monitor`` Lambda builds it; only the
+polling pace differs: ``job_poll_min_interval_s`` defaults to 0 here unless
+``JOB_POLL_MIN_INTERVAL_S`` is set.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from norcekit.jobs import JobMonitor, TickSummary
+    from norcekit.wiring import Components
 
 POLL_INTERVAL_ENV = "JOB_POLL_MIN_INTERVAL_S"
 
@@ -48,29 +49,22 @@ class JobMonitorService:
         self.tick_timeout_s = tick_timeout_s
         self.stats = MonitorStats()
         self.monitor: JobMonitor | None = None
+        self._components: Components | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._tick_lock = threading.Lock()
 
     def start(self, stack: Any) -> dict[str, Any]:
-        from norcekit.jobs import build_job_monitor  # noqa: PLC0415 - heavy: Norce clients, DynamoDB
-        from norcekit.settings import load_settings  # noqa: PLC0415
-        from norcekit.stack import QuietJobMetrics  # noqa: PLC0415
-        from norcekit_local.webhook_front import apply_stack_env  # noqa: PLC0415
+        from norcekit.cli.services import QuietJobMetrics  # noqa: PLC0415 - heavy: Norce clients, DynamoDB
 
-        apply_stack_env(stack)
         overrides: dict[str, Any] = {}
-        if POLL_INTERVAL_ENV not in os.environ:
+        if POLL_INTERVAL_ENV not in stack.environ():
             overrides["job_poll_min_interval_s"] = self.poll_min_interval_s
-        settings = load_settings(**overrides)
-        config = None
-        if settings.norcekit_config:
-            from norcekit.imports.config import load_config  # noqa: PLC0415
-
-            config = load_config(settings=settings)
         # EMF lines on a developer's console reach no dashboard: metrics are dropped locally.
-        self.monitor = build_job_monitor(settings, config, metrics=QuietJobMetrics())
+        self._components = stack.components(settings_overrides=overrides, job_metrics=QuietJobMetrics())
+        self.monitor = self._components.monitor
+        settings = self._components.settings
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="job-monitor", daemon=True)
         self._thread.start()
@@ -113,9 +107,8 @@ class JobMonitorService:
         if self._thread is not None:
             self._thread.join(timeout=self.tick_timeout_s + 5)
             self._thread = None
-        if self.monitor is not None:
+        if self._components is not None:
             with contextlib.suppress(Exception):
-                close = getattr(self.monitor.jobs_client, "close", None)
-                if callable(close):
-                    close()
-            self.monitor = None
+                self._components.close()
+            self._components = None
+        self.monitor = None

@@ -157,8 +157,9 @@ SINK_URL_ENV = "NORCEKIT_SINK_URL"
 class SinkService:
     """Local-stack service: the HTTP sink, writing to ``<root>/out/http/``.
 
-    Adds ``sink_url`` to stack.json and exports ``NORCEKIT_SINK_URL`` (for ``url: ${NORCEKIT_SINK_URL}/docs``
-    in the ``events:`` section of the local configuration). Start it before the consumer.
+    Adds ``sink_url`` to stack.json and ``NORCEKIT_SINK_URL`` to the stack's environment (for
+    ``url: ${NORCEKIT_SINK_URL}/docs`` in the ``events:`` section of the local configuration). Start it
+    before the consumer.
     """
 
     name = "http_sink"
@@ -168,10 +169,8 @@ class SinkService:
         self.sink: HttpSink | None = None
 
     def start(self, stack: Any) -> dict[str, Any]:
-        import os  # noqa: PLC0415
-
         self.sink = HttpSink(Path(stack.root) / "out", port=self.port).start()
-        os.environ[SINK_URL_ENV] = self.sink.url
+        stack.extra_env[SINK_URL_ENV] = self.sink.url
         details = {"sink_url": self.sink.url, "out_dir": str(Path(stack.root) / "out" / "http")}
         stack.info["sink_url"] = self.sink.url
         return details

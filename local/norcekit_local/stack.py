@@ -29,6 +29,8 @@ from typing import Any, Protocol
 from aws_lambda_powertools.utilities.parameters import clear_caches as clear_parameter_caches
 
 from norce_emulator import Emulator, EmulatorConfig
+from norcekit.settings import Settings, settings_from_environ
+from norcekit.wiring import Components
 
 from .aws import LOOPBACK, MotoServer
 from .consumer import EventConsumerService
@@ -133,6 +135,8 @@ class LocalStack:
             **dict(emulator_overrides or {}),
         )
         self.resources: LocalResources | None = None
+        #: Variables services add for the others (e.g. the sink's URL, named in the local config).
+        self.extra_env: dict[str, str] = {}
         self.info: dict[str, Any] = {}
         self._started: list[Service] = []
         self._running = False
@@ -176,7 +180,8 @@ class LocalStack:
             details = service.start(self)
             if details:
                 self.info.setdefault("services", {})[service.name] = dict(details)
-                self.write()
+            self.info["env"] = self.env()
+            self.write()
 
     def stop(self) -> None:
         if not self._running:
@@ -252,7 +257,22 @@ class LocalStack:
                 "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             }
         )
+        env.update(self.extra_env)
         return env
+
+    def environ(self) -> dict[str, str]:
+        """What an in-process norcekit object reads: this process's environment under :meth:`env`
+        (as a function's environment would be; ``os.environ`` itself is never changed)."""
+        return {**os.environ, **self.env()}
+
+    def settings(self, **overrides: Any) -> Settings:
+        return settings_from_environ(self.environ(), **overrides)
+
+    def components(self, *, settings_overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> Components:
+        """A new :class:`~norcekit.wiring.Components` on this stack (one per in-process "container")."""
+        environ = self.environ()
+        settings = settings_from_environ(environ, **dict(settings_overrides or {}))
+        return Components(settings, environ=environ, **kwargs)
 
     def _describe(self, has_sample: bool) -> dict[str, Any]:
         assert self.resources is not None

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from norcekit_local.handlers import FakeLambdaContext, Handler, load_handler
+from norcekit_local.handlers import FakeLambdaContext, Handler, load_handler, load_handler_with
 from norcekit_local.http_server import BackgroundHTTPServer
 
 EVENTS_RESOURCE = "/events/{EventType}"
@@ -192,16 +192,6 @@ def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) ->
     return bool(predicate())
 
 
-def apply_stack_env(stack: Any) -> None:
-    """In-process handlers read their settings from ``os.environ``: point it at the local stack."""
-    import os  # noqa: PLC0415
-
-    from norcekit.settings import reset_settings_cache  # noqa: PLC0415
-
-    os.environ.update(stack.env())
-    reset_settings_cache()
-
-
 class WebhookFrontService:
     """Local-stack service: the webhook front, with every emulator event type subscribed to it.
 
@@ -220,8 +210,8 @@ class WebhookFrontService:
         from norce_emulator.events import EVENT_TYPES  # noqa: PLC0415
         from norcekit.events.receiver import DEFAULT_SECRET_HEADER  # noqa: PLC0415
 
-        apply_stack_env(stack)
-        self.front = WebhookFront(port=self.port).start()
+        handler = load_handler_with("webhook_receiver", stack.components)
+        self.front = WebhookFront(handler, port=self.port).start()
         header = stack.info.get("webhook_secret_header") or DEFAULT_SECRET_HEADER
         secret = stack.info["webhook_secret"]
         if self.subscribe:

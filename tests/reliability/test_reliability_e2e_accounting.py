@@ -32,7 +32,7 @@ from tests.reliability.support import FAULTS_20, fault_counts
 from norcekit.observability import clear_secrets
 from norcekit.settings import reset_settings_cache
 from norcekit_local.consumer import SqsConsumer
-from norcekit_local.handlers import load_handler
+from norcekit_local.handlers import load_handler_with
 from norcekit_local.resources import LOCAL_NORCE_CLIENT_SECRET, LOCAL_WEBHOOK_SECRET
 from norcekit_local.sink import SinkService
 from norcekit_local.stack import LocalStack
@@ -56,10 +56,7 @@ class RecordingConsumer:
         self.consumer: SqsConsumer | None = None
 
     def start(self, stack: LocalStack) -> dict[str, Any]:
-        from norcekit_local.webhook_front import apply_stack_env  # noqa: PLC0415
-
-        apply_stack_env(stack)
-        real = load_handler("event_processor", fresh=True)
+        real = load_handler_with("event_processor", stack.components)
 
         def handler(event: dict[str, Any], context: Any) -> Any:
             result = real(event, context)

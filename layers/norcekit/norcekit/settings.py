@@ -8,9 +8,9 @@ environment variable at fault (never its value: some are secrets).
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from collections.abc import Mapping
 from contextvars import ContextVar
+from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -108,7 +108,9 @@ class Settings(BaseSettings):
     aws_read_timeout_s: float = Field(
         default=10.0, gt=0, description="botocore read_timeout (> the longest SQS long poll used)."
     )
-    aws_max_attempts: int = Field(default=3, ge=1, le=10, description="botocore standard-mode attempts.")
+    aws_max_attempts: int = Field(
+        default=3, ge=1, le=10, description="botocore standard-mode attempts, the first included."
+    )
 
     # --- Webhooks -------------------------------------------------------------------------------
     webhook_secret_header: str = Field(default="X-Norce-Webhook-Secret", min_length=1)

@@ -167,10 +167,10 @@ def test_emulator_issues_a_token_for_the_written_credentials(info: dict[str, Any
         "client_secret": info["norce_client_secret"],
         "scope": info["env"]["NORCE_ENVIRONMENT"],
     }
-    answer = httpx.post(token_url, data=form, timeout=5)
+    answer = httpx.post(token_url, data=form, timeout=60)
     assert answer.status_code == 200, answer.text
     assert answer.json()["access_token"]
-    wrong = httpx.post(token_url, data={**form, "client_secret": "not-the-secret"}, timeout=5)
+    wrong = httpx.post(token_url, data={**form, "client_secret": "not-the-secret"}, timeout=60)
     assert wrong.status_code == 400
 
 

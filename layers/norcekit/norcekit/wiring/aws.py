@@ -45,7 +45,7 @@ def aws_client_config(settings: Settings | None = None) -> Config:
     return Config(
         connect_timeout=connect,
         read_timeout=read,
-        retries={"mode": "standard", "max_attempts": attempts},
+        retries={"mode": "standard", "total_max_attempts": attempts},  # the first call included
     )
 
 
