@@ -198,14 +198,13 @@ def status(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def validate_config(ctx: CliContext, args: argparse.Namespace) -> int:
     from norcekit.configfile import ConfigError  # noqa: PLC0415
-    from norcekit.imports.config import load_config  # noqa: PLC0415
 
     settings = ctx.services.settings  # SettingsError → exit 2 naming the variable
     path = settings.norcekit_config
     if not path:
         raise CliError("NORCEKIT_CONFIG: not set; pass --config PATH", ExitCode.USAGE)
     try:
-        config = load_config(path, settings=settings)
+        config = ctx.services.config  # ${VAR} from the stack's variables, s3:// through wiring
     except ConfigError as exc:
         lines = [line for line in str(exc).splitlines() if line.strip()] or [str(exc)]
         for line in lines[:-1]:
