@@ -43,6 +43,8 @@ class MetricName(StrEnum):
     IMPORT_RUNS_PARTIAL = "ImportRunsPartial"
     IMPORT_RUNS_SKIPPED_LOCKED = "ImportRunsSkippedLocked"
     IMPORT_RUNS_DEFERRED = "ImportRunsDeferred"
+    IMPORT_RUNS_REFUSED = "ImportRunsRefused"
+    ITEMS_FAILED_IN_NORCE = "ItemsFailedInNorce"
     ITEMS_READ = "ItemsRead"
     ITEMS_MAPPED = "ItemsMapped"
     ITEMS_QUARANTINED = "ItemsQuarantined"

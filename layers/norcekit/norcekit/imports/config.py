@@ -105,10 +105,32 @@ class DeltaConfig(BaseModel):
     safety_lag_s: float = Field(default=60, ge=0, description="Upper bound = source now() minus this.")
 
 
+class Guardrails(BaseModel):
+    """Limits a ``FullFile=true`` import must meet before a byte goes to Connect (DESIGN rule 10).
+
+    Norce deactivates whatever in scope is missing from a full payload, so an empty, truncated or
+    mostly-rejected export would deactivate the catalogue. A run over a limit is ``refused``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_items: int = Field(default=1, ge=0, description="Fewer mapped items than this: refused.")
+    max_shrink: float = Field(
+        default=0.10,
+        ge=0,
+        le=1,
+        description="Largest drop per scope against the last successful full import (0.10 = 10 %).",
+    )
+    max_rejected: float = Field(
+        default=0.005, ge=0, le=1, description="Largest share of source rows the mapping may reject."
+    )
+
+
 class FullConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
+    guardrails: Guardrails = Field(default_factory=Guardrails)
 
 
 class Schedules(BaseModel):

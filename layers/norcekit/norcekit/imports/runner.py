@@ -64,7 +64,7 @@ holding the lock would make a scheduled real run skip.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics
@@ -92,6 +92,7 @@ from norcekit.imports.run.context import (
 )
 from norcekit.imports.run.delta import DeltaRun
 from norcekit.imports.run.full import FullRun
+from norcekit.imports.run.guardrails import RULES, check_allow
 from norcekit.imports.run.outcome import Ended, Rejection, RunResult
 from norcekit.imports.run.steps import LeaseKeeper
 from norcekit.imports.sources.base import Source
@@ -140,13 +141,19 @@ class ImportRunner:
         deadline: Deadline,
         run_id: str | None = None,
         dry_run: bool = False,
+        allow: Collection[str] = (),
     ) -> RunResult:
         """Run one import; returns the run record (never raises for a failed run: see ``outcome``).
 
-        Raises :class:`UnknownEntityError` (or ``ValueError``) for an entity/mode that cannot run.
+        ``allow`` names full-import guardrails (``min_items``, ``shrink``, ``rejected``) this one run
+        may pass; the run record keeps them. Raises :class:`UnknownEntityError` (or ``ValueError``)
+        for an entity/mode that cannot run or an unknown guardrail.
         """
         pipeline = self._pipeline()
         config = pipeline.entity_config(entity, mode)
+        allowed = check_allow(allow)
+        if allowed and mode != "full":
+            raise ValueError("guardrails guard full imports: --allow applies to --mode full only")
         now = self.clocks.now()
         run = RunContext(
             run_id=run_id or new_run_id(entity, mode, now),
@@ -154,6 +161,7 @@ class ImportRunner:
             mode=mode,
             dry_run=dry_run,
             started_at=self.clocks.now(),
+            allow=allowed,
         )
         if dry_run:  # takes no lock and writes nothing a real run could race
             return pipeline.finish(run, self._execute(pipeline, run, config, deadline, None))
@@ -220,6 +228,7 @@ class ImportRunner:
 
 __all__ = [
     "MODES",
+    "RULES",
     "Clocks",
     "ImportRunner",
     "NorceSide",

@@ -31,6 +31,10 @@ class RunOutcome(StrEnum):
     SKIPPED_LOCKED = "skipped_locked"
     SKIPPED_JOB_RUNNING = "skipped_job_running"
     PARTIAL_TIMEOUT = "partial_timeout"
+    #: A full import's guardrail tripped: nothing was submitted (the message names rule and figures).
+    REFUSED = "refused"
+    #: Every job succeeded but Norce rejected some items (kept in the quarantine for replay).
+    SUCCEEDED_WITH_FAILURES = "succeeded_with_failures"
 
 
 class RunCounts(BaseModel):
@@ -59,6 +63,8 @@ class RunRecord(BaseModel):
     outcome: RunOutcome = RunOutcome.RUNNING
     message: str | None = None
     duration_s: float | None = None
+    #: Full-import guardrails an operator allowed this run past (``--allow shrink``).
+    allowed: list[str] = Field(default_factory=list)
 
 
 class RunNotFoundError(KeyError):

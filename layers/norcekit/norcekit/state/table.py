@@ -116,6 +116,10 @@ class Keys:
     def finish_claim(job_id: int) -> Item:
         return {"PK": f"JOB#{job_id}", "SK": "FINISH"}
 
+    @staticmethod
+    def full_counts(entity: str) -> Item:
+        return {"PK": f"FULLCOUNTS#{entity}", "SK": "FULLCOUNTS"}
+
     # GSI partitions
     WATERMARKS: Final = "WATERMARKS"
     OPEN_JOBS: Final = "OPEN"

@@ -20,6 +20,7 @@ from norcekit.imports.sources.base import SourceCapabilities
 from norcekit.norce.connect import ImportResult
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.jobs import JobDto, JobStatus
+from norcekit.state.baselines import MemoryFullCounts
 from norcekit.state.jobs import JobNotFoundError, JobRecord
 from norcekit.state.locks import LeaseInfo, LockLostError
 from norcekit.state.runs import RunNotFoundError, RunRecord
@@ -368,6 +369,7 @@ class World:
     quarantine: FakeQuarantine = field(default_factory=FakeQuarantine)
     metrics: RecordingMetrics = field(default_factory=RecordingMetrics)
     job_client: FakeJobClient = field(default_factory=FakeJobClient)
+    full_counts: MemoryFullCounts = field(default_factory=MemoryFullCounts)
 
     def __post_init__(self) -> None:
         self.locks = FakeLocks(self.clock)
@@ -384,6 +386,7 @@ class World:
                 watermarks=self.watermarks,  # type: ignore[arg-type]
                 quarantine=self.quarantine,  # type: ignore[arg-type]
                 locks=self.locks,
+                full_counts=self.full_counts,
             ),
             norce=NorceSide(connect=self.connect, jobs=self.job_client, account_id_for=lambda source: 7),
             metrics=self.metrics,  # type: ignore[arg-type]

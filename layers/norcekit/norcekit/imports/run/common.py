@@ -146,8 +146,13 @@ class RunPipeline:
             batch_size=self.options.lookup_batch_size,
         )
 
-    def rejector(self, run: RunContext) -> Rejector:
-        return Rejector(run, self.stores.quarantine, max_reported=self.options.max_reported_rejections)
+    def rejector(self, run: RunContext, *, full_file: bool = False) -> Rejector:
+        return Rejector(
+            run,
+            self.stores.quarantine,
+            max_reported=self.options.max_reported_rejections,
+            full_file=full_file,
+        )
 
     # --- records ----------------------------------------------------------------------------------
 
@@ -164,6 +169,7 @@ class RunPipeline:
                 window_since=run.window_since,
                 window_until=run.window_until,
                 candidate_watermark=run.candidate,
+                allowed=sorted(run.allow),
             )
         )
         run.created = True
@@ -217,6 +223,7 @@ class RunPipeline:
             outcome=outcome,
             message=message,
             duration_s=duration,
+            allowed=sorted(run.allow),
         )
         if run.created and not run.dry_run:
             if not end.committable and run.candidate is not None:
@@ -245,6 +252,7 @@ class RunPipeline:
             stored=stored,
             rejections=run.rejections,
             stuck_job_ids=run.stuck_job_ids,
+            deactivated_keys=run.deactivated if run.job_ids or run.dry_run else [],
         )
 
     def _commit_if_complete(self, run: RunContext) -> RunRecord | None:

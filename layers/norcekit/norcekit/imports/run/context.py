@@ -22,6 +22,7 @@ from norcekit.deadline import Deadline
 from norcekit.imports.pipeline import RunCounts
 from norcekit.imports.records import WatermarkValue
 from norcekit.jobs.completion import JobGetter, JobStatusSink
+from norcekit.state.baselines import FullCountsStore, FullImportCounts, MemoryFullCounts
 from norcekit.state.interfaces import JobRecords, Locks, RunRecords, Watermarks
 from norcekit.state.jobs import JobStore
 from norcekit.state.locks import LeaseLocks
@@ -73,6 +74,9 @@ class RunStores:
     watermarks: Watermarks
     quarantine: QuarantineStore
     locks: Locks
+    #: Item counts of full imports per scope (the shrink guardrail's baseline); in memory unless
+    #: given: :meth:`on_table` keeps them in the state table.
+    full_counts: FullImportCounts = field(default_factory=MemoryFullCounts)
 
     @classmethod
     def on_table(
@@ -89,6 +93,7 @@ class RunStores:
             watermarks=WatermarkStore(table),
             quarantine=quarantine,
             locks=LeaseLocks(table, clock=lock_clock),
+            full_counts=FullCountsStore(table),
         )
 
 
@@ -157,6 +162,12 @@ class RunContext:
     rejected: int = 0
     stuck_job_ids: list[int] = field(default_factory=list)
     lookups: LookupContext | None = None
+    #: Guardrails the operator allowed this run past (full imports).
+    allow: frozenset[str] = frozenset()
+    #: Keys of rejected rows a full import deactivates (their row is not in the FullFile payload).
+    deactivated: list[str] = field(default_factory=list)
+    #: Sentences appended to the run's message (guardrails the operator allowed).
+    notes: list[str] = field(default_factory=list)
 
     def log_keys(self) -> dict[str, str]:
         """Correlation keys for library log lines (a child logger cannot append keys itself)."""

@@ -3,9 +3,15 @@
 The source's records flow through dedupe and mapping straight into the chunked request body;
 nothing is collected. On-hand with ``full_scope_split: warehouse`` sends one FullFile job per
 warehouse (Norce deactivates on-hand rows only for the warehouses present in the payload, so a
-warehouse is a documented scope); the source is read once to find the warehouses, then once per
+warehouse is a documented scope); the survey finds the warehouses, then the source is read once per
 warehouse. Imports without FullFile (customers, companies, price lists) get a complete upsert:
 Norce has no deactivation there, so records missing from the source stay as they are in Norce.
+
+A ``FullFile=true`` import is surveyed before anything is sent: the source is read and mapped once,
+counted per scope and judged by the guardrails (:mod:`.guardrails`); a tripped rule ends the run
+``refused`` with nothing submitted. Rejected rows are quarantined by the survey, and each one's key
+is named (run message, ``deactivated_keys``, quarantine metadata ``deactivates``): its row is not in
+the payload, so Norce deactivates it. The stream then reads the source a second time.
 
 A full import needs ``import_full_min_remaining_s`` to start, and its stream checks the deadline
 as it goes: when time runs out the body generator raises, httpx closes the connection before the
@@ -27,18 +33,22 @@ from norcekit.imports.config import EntityConfig
 from norcekit.imports.pipeline import Reject, RunCounts, count_read, first_of_each_key, map_records
 from norcekit.imports.run.common import RunPipeline, dry_run_message, submitted_message
 from norcekit.imports.run.context import RunContext, to_watermark
+from norcekit.imports.run.guardrails import Survey, judge
 from norcekit.imports.run.outcome import Ended
 from norcekit.imports.run.steps import LeaseKeeper, Mapping, ignore_rejection
 from norcekit.imports.sources.base import Source
 from norcekit.norce.contracts import IMPORT_KINDS
 from norcekit.norce.contracts.headers import Header
 from norcekit.norce.http import DeadlineExceeded
-from norcekit.state.runs import RunOutcome
+from norcekit.state.baselines import WHOLE_IMPORT, ScopeCounts
+from norcekit.state.runs import RunNotFoundError, RunOutcome
 
 logger = Logger(service="norcekit", child=True)
 
 #: The full stream checks the deadline every this many items (a clock read per item is cheap too).
 DEADLINE_CHECK_EVERY = 64
+#: Keys of deactivated rows named in the run message (the run summary and the quarantine list all).
+MAX_KEYS_IN_MESSAGE = 20
 
 
 @dataclass
@@ -59,19 +69,98 @@ class FullRun:
         if (not_started := self._time_to_start()) is not None:
             return not_started
         mapping = pipeline.mapping(run)
-        if run.dry_run:
-            for _ in self.items(mapping, reject=pipeline.rejector(run)):
-                pass
-            return Ended(RunOutcome.SUCCEEDED, dry_run_message(run, jobs=1))
-        header = pipeline.header(run.entity, full_file=True)
+        full_file = IMPORT_KINDS[run.entity].has_full_file
+        survey = self._survey(mapping, full_file=full_file) if full_file or run.dry_run else None
+        if full_file and survey is not None and (refused := self._judge(survey)) is not None:
+            return refused
         split = self.config.full_scope_split if run.entity == "onhand" else None
-        if split == "warehouse":
-            stopped = self._by_warehouse(header, mapping)
+        if run.dry_run:
+            jobs = len(survey.scopes) if survey is not None and split == "warehouse" else 1
+            return Ended(RunOutcome.SUCCEEDED, self._with_notes(dry_run_message(run, jobs=jobs)))
+        header = pipeline.header(run.entity, full_file=True)
+        if split == "warehouse" and survey is not None:
+            stopped = self._by_warehouse(header, mapping, list(survey.scopes))
             if stopped is not None:
                 return stopped
         else:
-            self._one_scope(header, mapping)
-        return Ended(RunOutcome.SUBMITTED, submitted_message(run))
+            self._one_scope(header, mapping, surveyed=survey is not None)
+        if survey is not None:
+            pipeline.stores.full_counts.record_submitted(
+                run.entity,
+                ScopeCounts(run_id=run.run_id, counts=survey.scopes, recorded_at=pipeline.clocks.now()),
+            )
+        return Ended(RunOutcome.SUBMITTED, self._with_notes(submitted_message(run)))
+
+    # --- guardrails (FullFile imports) --------------------------------------------------------------
+
+    def _survey(self, mapping: Mapping, *, full_file: bool) -> Survey:
+        """Read and map everything once, nothing sent: the figures the guardrails judge.
+
+        Rejected rows are quarantined here (once per run); the stream that follows re-reads the
+        source and reports nothing.
+        """
+        run = self.run
+        per_warehouse = run.entity == "onhand"
+        scopes: dict[str, int] = {}
+        for item in self.items(mapping, reject=self.pipeline.rejector(run, full_file=full_file)):
+            scope = str(getattr(item, "WarehouseCode", "")) if per_warehouse else WHOLE_IMPORT
+            scopes[scope] = scopes.get(scope, 0) + 1
+        counts = run.counts
+        return Survey(read=counts.read, mapped=counts.mapped, quarantined=counts.quarantined, scopes=scopes)
+
+    def _baseline(self) -> ScopeCounts | None:
+        """The last successful full import's counts; a pending one is settled by its run's outcome."""
+        run, stores = self.run, self.pipeline.stores
+        counts = stores.full_counts.get(run.entity)
+        pending = counts.pending
+        if pending is None or pending.run_id == run.run_id:
+            return counts.confirmed
+        try:
+            outcome = stores.runs.get(pending.run_id).outcome
+        except RunNotFoundError:  # expired: it can no longer tell
+            outcome = RunOutcome.FAILED
+        if outcome in (RunOutcome.RUNNING, RunOutcome.SUBMITTED):
+            return counts.confirmed  # its jobs have not ended (the ordering check defers a real run)
+        succeeded = outcome in (RunOutcome.SUCCEEDED, RunOutcome.SUCCEEDED_WITH_FAILURES)
+        if run.dry_run:  # a dry run writes nothing
+            return pending if succeeded else counts.confirmed
+        return stores.full_counts.settle(run.entity, pending.run_id, succeeded=succeeded).confirmed
+
+    def _judge(self, survey: Survey) -> Ended | None:
+        """``refused`` naming every tripped rule and its figures, unless the operator allowed them."""
+        run = self.run
+        trips = judge(survey, self.config.full.guardrails, self._baseline())
+        blocking = [trip for trip in trips if trip.rule not in run.allow]
+        for trip in trips:
+            if trip.rule in run.allow:
+                run.notes.append(f"guardrail allowed by the operator: {trip.message}")
+                logger.warning(
+                    "guardrail allowed by the operator", extra={**run.log_keys(), "rule": trip.rule}
+                )
+        if not blocking:
+            return None
+        verdict = "dry run: would be refused" if run.dry_run else "refused"
+        return Ended(
+            RunOutcome.REFUSED,
+            f"{verdict}: {'; '.join(trip.message for trip in blocking)}; nothing was submitted "
+            f"(to send it anyway for one run: --allow {','.join(trip.rule for trip in blocking)})",
+        )
+
+    def _with_notes(self, message: str) -> str:
+        run = self.run
+        parts = [message, *run.notes]
+        if run.deactivated:
+            shown = ", ".join(run.deactivated[:MAX_KEYS_IN_MESSAGE])
+            more = (
+                f" and {len(run.deactivated) - MAX_KEYS_IN_MESSAGE} more"
+                if len(run.deactivated) > MAX_KEYS_IN_MESSAGE
+                else ""
+            )
+            parts.append(
+                f"{len(run.deactivated)} rejected row(s) not in the FullFile payload: Norce deactivates "
+                f"{shown}{more} (see the quarantine)"
+            )
+        return "; ".join(parts)
 
     # --- steps ------------------------------------------------------------------------------------
 
@@ -96,10 +185,10 @@ class FullRun:
             f"not started: {self.deadline.remaining():.0f}s left, a full import needs {needed:.0f}s to start",
         )
 
-    def _one_scope(self, header: Header, mapping: Mapping) -> None:
+    def _one_scope(self, header: Header, mapping: Mapping, *, surveyed: bool) -> None:
         run, pipeline = self.run, self.pipeline
         attempts = 0
-        reject = pipeline.rejector(run)
+        reject = ignore_rejection if surveyed else pipeline.rejector(run)
 
         def stream() -> Iterator[Any]:
             # Called once per attempt: a resent request re-reads the source from the start,
@@ -113,14 +202,11 @@ class FullRun:
         result = pipeline.norce.connect.import_items(kind.name, header, stream, deadline=self.deadline)
         pipeline.record_job(run, result)
 
-    def _by_warehouse(self, header: Header, mapping: Mapping) -> Ended | None:
-        """On-hand split by warehouse: one FullFile job per warehouse found in the export."""
+    def _by_warehouse(self, header: Header, mapping: Mapping, warehouses: list[str]) -> Ended | None:
+        """On-hand split by warehouse: one FullFile job per warehouse found by the survey."""
         run, pipeline = self.run, self.pipeline
-        warehouses: dict[str, None] = {}
-        for item in self.items(mapping, reject=pipeline.rejector(run)):
-            warehouses.setdefault(str(getattr(item, "WarehouseCode", "")), None)
         logger.info(
-            "full on-hand import split by warehouse", extra={**run.log_keys(), "warehouses": list(warehouses)}
+            "full on-hand import split by warehouse", extra={**run.log_keys(), "warehouses": warehouses}
         )
         kind = IMPORT_KINDS[run.entity]
         for n, warehouse in enumerate(warehouses):

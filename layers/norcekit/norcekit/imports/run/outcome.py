@@ -29,12 +29,14 @@ class Ended:
         return self.outcome in (RunOutcome.SUBMITTED, RunOutcome.SUCCEEDED)
 
 
-#: Per-outcome run counters (alarm on ImportRunsFailed / ImportRunsPartial / ImportRunsDeferred).
+#: Per-outcome run counters (alarms on ImportRunsFailed / ImportRunsPartial / ImportRunsDeferred /
+#: ImportRunsRefused).
 OUTCOME_METRICS: dict[RunOutcome, str] = {
     RunOutcome.FAILED: MetricName.IMPORT_RUNS_FAILED,
     RunOutcome.PARTIAL_TIMEOUT: MetricName.IMPORT_RUNS_PARTIAL,
     RunOutcome.SKIPPED_LOCKED: MetricName.IMPORT_RUNS_SKIPPED_LOCKED,
     RunOutcome.SKIPPED_JOB_RUNNING: MetricName.IMPORT_RUNS_DEFERRED,
+    RunOutcome.REFUSED: MetricName.IMPORT_RUNS_REFUSED,
 }
 
 
@@ -56,6 +58,8 @@ class RunResult(RunRecord):
     #: The first ``max_reported_rejections`` rejected records (all are in the quarantine).
     rejections: list[Rejection] = Field(default_factory=list)
     stuck_job_ids: list[int] = Field(default_factory=list)
+    #: Keys of rejected rows that this full import deactivates in Norce (their row was not sent).
+    deactivated_keys: list[str] = Field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """JSON-able summary for the Lambda response and the CLI."""

@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
 from norcekit.imports.lookups import KeysOf, LookupCache, LookupContext, LookupSpec, QueryLookup, prefetched
+from norcekit.imports.pipeline import DUPLICATE_IN_FULL
 from norcekit.imports.records import SourceRecord
 from norcekit.imports.run.context import MappingFunc, RunContext
 from norcekit.imports.run.outcome import Rejection
@@ -99,29 +100,33 @@ class Mapping:
 class Rejector:
     """``reject(record, reason)`` for one run: quarantine (not in a dry run), count, report, log."""
 
-    def __init__(self, run: RunContext, quarantine: QuarantineStore, *, max_reported: int) -> None:
+    def __init__(
+        self, run: RunContext, quarantine: QuarantineStore, *, max_reported: int, full_file: bool = False
+    ) -> None:
         self.run = run
         self.quarantine = quarantine
         self.max_reported = max_reported
+        #: A FullFile import: a rejected row's key is missing from the payload, so Norce deactivates it.
+        self.full_file = full_file
 
     def __call__(self, record: SourceRecord, reason: str) -> None:
         run = self.run
         run.rejected += 1
         quarantine_key = None
+        metadata = {
+            "entity": run.entity,
+            "mode": run.mode,
+            "run_id": run.run_id,
+            "record_key": record.key,
+            "origin": record.origin,
+        }
+        if self.full_file and reason != DUPLICATE_IN_FULL:  # a duplicate's key is sent (first row)
+            run.deactivated.append(record.key)
+            metadata["deactivates"] = "yes"
+            reason = f"{reason} (not in the FullFile payload: Norce deactivates {record.key!r})"
         if not run.dry_run:
             payload: Any = record.data if record.data is not None else (record.raw or "")
-            quarantine_key = self.quarantine.put(
-                "import_record",
-                reason,
-                payload,
-                metadata={
-                    "entity": run.entity,
-                    "mode": run.mode,
-                    "run_id": run.run_id,
-                    "record_key": record.key,
-                    "origin": record.origin,
-                },
-            )
+            quarantine_key = self.quarantine.put("import_record", reason, payload, metadata=metadata)
         if len(run.rejections) < self.max_reported:
             run.rejections.append(
                 Rejection(key=record.key, origin=record.origin, reason=reason, quarantine_key=quarantine_key)

@@ -1,0 +1,93 @@
+"""Full-import guardrails (DESIGN rule 10): no ``FullFile=true`` payload that deactivates by accident.
+
+A full import is surveyed first (read → dedupe → map, counted per scope, nothing sent) and judged
+against the entity's :class:`~norcekit.imports.config.Guardrails`:
+
+* ``min_items`` — fewer mapped items than this (an empty export: header row and ``.done`` only);
+* ``shrink`` — a scope lost more than ``max_shrink`` of the items of the last successful full
+  import of the same scope (``all``; on-hand: each warehouse present in the export);
+* ``rejected`` — the mapping rejected more than ``max_rejected`` of the source rows (a renamed
+  column rejects them all).
+
+A tripped rule refuses the run (outcome ``refused``) unless the operator allowed it by name for
+this one run (``norcekit import run ... --allow shrink``); the run record keeps what was allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+from norcekit.imports.config import Guardrails
+from norcekit.state.baselines import WHOLE_IMPORT, ScopeCounts
+
+GuardrailRule = Literal["min_items", "shrink", "rejected"]
+RULES: tuple[GuardrailRule, ...] = get_args(GuardrailRule)
+
+
+@dataclass
+class Survey:
+    """What a full import would send, counted before anything is sent."""
+
+    read: int = 0
+    mapped: int = 0
+    quarantined: int = 0
+    #: Items per scope (``all``, or per warehouse for on-hand).
+    scopes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Trip:
+    """One guardrail a survey did not meet, with the figures that tripped it."""
+
+    rule: GuardrailRule
+    message: str
+
+
+def check_allow(allow: Collection[str]) -> frozenset[GuardrailRule]:
+    """The rules an operator allowed, validated (``ValueError`` names the valid ones)."""
+    unknown = sorted(set(allow) - set(RULES))
+    if unknown:
+        raise ValueError(f"unknown guardrail(s) {', '.join(unknown)}; valid: {', '.join(RULES)}")
+    return frozenset(rule for rule in RULES if rule in allow)
+
+
+def judge(survey: Survey, limits: Guardrails, baseline: ScopeCounts | None) -> list[Trip]:
+    """Every guardrail the survey trips (empty: the run may go on)."""
+    trips: list[Trip] = []
+    if survey.mapped < limits.min_items:
+        trips.append(
+            Trip(
+                "min_items",
+                f"min_items: {survey.mapped} item(s) mapped from {survey.read} row(s), "
+                f"at least {limits.min_items} required",
+            )
+        )
+    if baseline is not None:
+        for scope, before in sorted(baseline.counts.items()):
+            now = survey.scopes.get(scope)
+            if now is None or before <= 0:
+                continue  # a warehouse absent from the export is not sent, so not deactivated
+            drop = (before - now) / before
+            if drop > limits.max_shrink:
+                where = "" if scope == WHOLE_IMPORT else f" in {scope}"
+                trips.append(
+                    Trip(
+                        "shrink",
+                        f"shrink: {now} item(s){where} against {before} in the last successful full "
+                        f"import ({baseline.run_id}), a drop of {drop:.1%} > max_shrink "
+                        f"{limits.max_shrink:.1%}",
+                    )
+                )
+    if survey.read:
+        share = survey.quarantined / survey.read
+        if share > limits.max_rejected:
+            trips.append(
+                Trip(
+                    "rejected",
+                    f"rejected: {survey.quarantined} of {survey.read} row(s) rejected ({share:.1%}) "
+                    f"> max_rejected {limits.max_rejected:.1%}",
+                )
+            )
+    return trips
