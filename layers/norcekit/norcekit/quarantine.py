@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 
     from norcekit.settings import Settings
 
-QuarantineKind = Literal["webhook", "import_record"]
-KINDS: tuple[QuarantineKind, ...] = ("webhook", "import_record")
+#: ``norce_item``: an item Norce rejected inside a Succeeded job (``norcekit.jobs.failed_items``).
+QuarantineKind = Literal["webhook", "import_record", "norce_item"]
+KINDS: tuple[QuarantineKind, ...] = ("webhook", "import_record", "norce_item")
 PayloadEncoding = Literal["json", "text", "base64"]
 ENVELOPE_VERSION = 1
 MASK = "***"

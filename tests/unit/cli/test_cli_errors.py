@@ -100,4 +100,5 @@ def test_unexpected_errors_name_their_type() -> None:
 
 
 def test_exit_code_values_are_stable() -> None:
-    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 5]
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 5, 6, 7]
+    assert ExitCode.REFUSED == 6 and ExitCode.SUCCEEDED_WITH_FAILURES == 7

@@ -280,6 +280,13 @@ def test_event_processor_may_read_and_write_target_documents(translated: dict[st
     assert actions["events:PutEvents"]
 
 
+def test_every_job_finishing_function_may_quarantine_rejected_items(translated: dict[str, Any]) -> None:
+    """Both finish jobs through the tracker, which keeps each item a Succeeded job rejected."""
+    quarantine = {"Fn::Sub": "${DataBucket.Arn}/quarantine/*"}
+    for role in ("JobMonitorFunctionRole", "EventProcessorFunctionRole", "ImportRunnerFunctionRole"):
+        assert quarantine in _role_actions(translated, role)["s3:PutObject"], role
+
+
 def test_scheduler_roles_may_only_invoke_their_function(translated: dict[str, Any]) -> None:
     for role, function in (
         ("ImportSchedulerRole", "ImportRunnerFunction"),
@@ -490,6 +497,8 @@ def test_every_failure_signal_has_an_alarm_wired_to_the_topic(resources: dict[st
         ("Norcekit", MetricName.JOBS_STUCK, ""),
         ("Norcekit", MetricName.WATERMARK_LAG_SECONDS, ""),
         ("Norcekit", MetricName.WEBHOOKS_UNAUTHORIZED, ""),
+        ("Norcekit", MetricName.IMPORT_RUNS_REFUSED, ""),
+        ("Norcekit", MetricName.ITEMS_FAILED_IN_NORCE, ""),
     ]
     for signal in expected:
         assert signal in alarms, f"no alarm for {signal}"

@@ -19,6 +19,10 @@ class ExitCode(IntEnum):
     CONFLICT = 4
     #: AWS or Norce could not be reached (or kept failing).
     UNREACHABLE = 5
+    #: A full import's guardrail refused the run: nothing was submitted (``--allow RULE`` to override once).
+    REFUSED = 6
+    #: The run's jobs succeeded but Norce rejected some items (``norcekit quarantine list``, ``replay``).
+    SUCCEEDED_WITH_FAILURES = 7
 
 
 EXIT_CODES_HELP = """\
@@ -28,7 +32,9 @@ exit codes:
   2  usage or configuration error (the message names the argument or setting)
   3  not found (job, quarantine item, ...)
   4  conflict or skipped (entity locked, job still running, restart refused)
-  5  AWS or Norce unreachable"""
+  5  AWS or Norce unreachable
+  6  import refused by a full-import guardrail (nothing submitted)
+  7  import succeeded with items Norce rejected (see `norcekit quarantine list`)"""
 
 
 class CliError(Exception):

@@ -245,7 +245,7 @@ def commit_run_watermark_if_complete(
         # The runner is still submitting: its jobs may end first. The runner asks again once it
         # has written ``submitted`` (or the outcome that makes the candidate uncommittable).
         return CommitResult.PENDING
-    if run.outcome not in (RunOutcome.SUBMITTED, RunOutcome.SUCCEEDED):
+    if run.outcome not in (RunOutcome.SUBMITTED, RunOutcome.SUCCEEDED, RunOutcome.SUCCEEDED_WITH_FAILURES):
         return CommitResult.NOT_COMMITTABLE
     jobs = [job_store.find(job_id) for job_id in dict.fromkeys(run.job_ids)]
     effective = [job for job in jobs if job is None or not job.restarts]  # a restarted job is replaced
@@ -277,11 +277,23 @@ def commit_run_watermark_if_complete(
             CommitResult.NOT_ADVANCED: "watermark already at or past this run's",
             CommitResult.NOT_COMMITTABLE: "no watermark to commit",
         }
-        run_store.update(
-            run_id,
-            outcome=RunOutcome.SUCCEEDED,
-            message=f"all {len(effective)} job(s) succeeded; {notes[result]}",
-        )
+        # Items Norce rejected in a Succeeded job are kept in the quarantine (norcekit.jobs.failed_items);
+        # the watermark moves on anyway: re-reading the window would only fail them again.
+        rejected = sum((job.counters.fail or 0) for job in effective if job is not None and job.counters)
+        if rejected:
+            run_store.update(
+                run_id,
+                outcome=RunOutcome.SUCCEEDED_WITH_FAILURES,
+                message=f"all {len(effective)} job(s) succeeded but Norce rejected {rejected} item(s) "
+                f"(`norcekit quarantine list --kind norce_item`, then `norcekit quarantine replay`); "
+                f"{notes[result]}",
+            )
+        else:
+            run_store.update(
+                run_id,
+                outcome=RunOutcome.SUCCEEDED,
+                message=f"all {len(effective)} job(s) succeeded; {notes[result]}",
+            )
     return result
 
 

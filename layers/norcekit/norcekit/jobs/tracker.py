@@ -7,6 +7,8 @@ terminal, the *terminal actions* run:
 
 1. fill in Norce's counters when the event came first (one ``Job/Get``);
 2. on Failed / Validation failed: ``Job/GetLog`` → a summary on the record, logged at error level;
+   on Succeeded with ``Fail > 0``: ``Job/GetLog`` → each rejected item quarantined, counted in
+   ``ItemsFailedInNorce`` (:mod:`norcekit.jobs.failed_items`; once, noted on the claim);
 3. metrics ``JobsSucceeded`` / ``JobsFailed`` / ``JobsValidationFailed`` and ``JobLeadTimeSeconds``;
 4. on Failed: the restart policy (:mod:`norcekit.jobs.restart`);
 5. on a successful full import: earlier failures are superseded (DESIGN rule 4);
@@ -45,6 +47,7 @@ from norcekit.jobs.completion import (
     commit_run_watermark_if_complete,
     supersede_earlier_failures,
 )
+from norcekit.jobs.failed_items import FailedItemKeeper, has_failed_items
 from norcekit.jobs.metrics import STATUS_METRIC, JobMetrics
 from norcekit.jobs.restart import (
     EntityBusyError,
@@ -73,6 +76,7 @@ SWEEP_LOOKBACK = timedelta(days=2)
 
 STEP_METRICS = "metrics"
 STEP_RESTART = "restart"
+STEP_FAILED_ITEMS = "failed_items"
 
 
 class JobServiceClient(Protocol):
@@ -119,6 +123,7 @@ class JobTracker:
         log_max_errors: int = 10,
         clock: Callable[[], datetime] = utc_now,
         owner: str | None = None,
+        failed_items: FailedItemKeeper | None = None,
     ) -> None:
         self.job_store = job_store
         self.restarter = restarter
@@ -130,6 +135,8 @@ class JobTracker:
         self.clock = clock
         self.owner = owner or f"tracker:{uuid.uuid4().hex[:12]}"
         self.watermark_store = watermark_store
+        #: Quarantines the items Norce rejected in a Succeeded job (``Fail > 0``); None: log only.
+        self.failed_items = failed_items
 
     # --- entry points -----------------------------------------------------------------------------
 
@@ -218,6 +225,9 @@ class JobTracker:
         record = self._fill_details(record, deadline)
         if record.is_failed:
             record = self._summarize_log(record, deadline)
+        if has_failed_items(record) and STEP_FAILED_ITEMS not in claim.steps:
+            self._keep_failed_items(record, deadline)
+            self.claims.step_done(claim, STEP_FAILED_ITEMS)
         if STEP_METRICS not in claim.steps:
             self._emit_outcome(record)
             self.claims.step_done(claim, STEP_METRICS)
@@ -291,6 +301,16 @@ class JobTracker:
             },
         )
         return updated
+
+    def _keep_failed_items(self, record: JobRecord, deadline: Deadline) -> None:
+        """DESIGN rule 11: a Succeeded job with ``Fail > 0`` has its log read, each item kept."""
+        if self.failed_items is None:
+            logger.error(
+                "Norce rejected items of a succeeded job (no quarantine wired: not kept)",
+                extra={"job_id": record.job_id, "entity": record.entity, "counters": record.counters},
+            )
+            return
+        self.failed_items.keep(record, deadline=deadline)  # a Norce error: the claim retries later
 
     def _emit_outcome(self, record: JobRecord) -> None:
         self.metrics.emit(STATUS_METRIC[record.status], 1, MetricUnit.Count, entity=record.entity)

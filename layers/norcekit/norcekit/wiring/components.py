@@ -144,7 +144,12 @@ class Components:
         from norcekit.wiring.jobs import build_job_tracker  # noqa: PLC0415 - cold start
 
         return build_job_tracker(
-            self.settings, table=self.table, clients=self.norce, metrics=self._job_metrics
+            self.settings,
+            table=self.table,
+            clients=self.norce,
+            metrics=self._job_metrics,
+            # Items Norce rejects in Succeeded jobs are kept when a quarantine bucket is configured.
+            quarantine=self.quarantine if self.settings.quarantine_bucket else None,
         )
 
     @cached_property

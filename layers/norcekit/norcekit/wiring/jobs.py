@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from norcekit.jobs.failed_items import FailedItemKeeper
 from norcekit.jobs.metrics import EmfJobMetrics, JobMetrics
 from norcekit.jobs.monitor import JobMonitor, MonitorOptions, entity_settings
 from norcekit.jobs.restart import Restarter, RestartPolicy
@@ -19,6 +20,7 @@ from norcekit.state.watermarks import WatermarkStore
 if TYPE_CHECKING:
     from norcekit.imports.config import IntegrationConfig
     from norcekit.norce.factory import NorceClients
+    from norcekit.quarantine import QuarantineStore
     from norcekit.settings import Settings
     from norcekit.state.table import StateTable
 
@@ -34,9 +36,14 @@ def build_job_tracker(
     clients: NorceClients,
     metrics: JobMetrics | None = None,
     clock: Callable[[], datetime] = _utc_now,
+    quarantine: QuarantineStore | None = None,
 ) -> JobTracker:
-    """A :class:`JobTracker` on the state table and the given Norce clients."""
+    """A :class:`JobTracker` on the state table and the given Norce clients.
+
+    ``quarantine`` keeps the items Norce rejects inside Succeeded jobs (for replay).
+    """
     job_store = JobStore(table)
+    metrics = metrics or EmfJobMetrics()
     restarter = Restarter(
         jobs_client=clients.jobs,
         job_store=job_store,
@@ -50,10 +57,11 @@ def build_job_tracker(
         watermark_store=WatermarkStore(table),
         restarter=restarter,
         claims=FinishClaimStore(table, clock=clock),
-        metrics=metrics or EmfJobMetrics(),
+        metrics=metrics,
         jobs_client=clients.jobs,
         log_max_errors=settings.job_log_max_errors,
         clock=clock,
+        failed_items=None if quarantine is None else FailedItemKeeper(quarantine, clients.jobs, metrics),
     )
 
 

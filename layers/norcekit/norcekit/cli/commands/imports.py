@@ -3,8 +3,8 @@
 JSON shape: ``{"run": <run record: run_id, entity, mode, outcome, message, started_at, finished_at,
 duration_s, counts {read, mapped, quarantined, submitted, deduplicated}, job_ids, window_since,
 window_until, candidate_watermark, dry_run, stored, rejections [{key, origin, reason,
-quarantine_key}], stuck_job_ids>, "jobs": [<job summary>, ...], "waited": bool,
-"watermark": {"value", "kind", "committed_at", "run_id"}|null}``.
+quarantine_key}], stuck_job_ids, allowed [guardrail], deactivated_keys>, "jobs": [<job summary>, ...],
+"waited": bool, "watermark": {"value", "kind", "committed_at", "run_id"}|null}``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
         help="run one import now (same lock, ordering and watermark rules as the scheduled run)",
         description="Run one import in this process. Exit 0 when submitted (or, with --wait, when "
         "every job succeeded), 1 when the run or a job failed, 4 when skipped (entity locked, an "
-        "earlier job still running) or still running after --wait-timeout.",
+        "earlier job still running) or still running after --wait-timeout, 6 when a full-import "
+        "guardrail refused it (nothing sent), 7 when the jobs succeeded but Norce rejected items.",
     )
     p.add_argument("--entity", required=True, choices=entities)
     p.add_argument("--mode", required=True, choices=["full", "delta"])
@@ -47,6 +48,15 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
         "--dry-run",
         action="store_true",
         help="read and map only: counts and a quarantine report; nothing submitted or stored",
+    )
+    p.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        choices=["min_items", "shrink", "rejected"],
+        metavar="RULE",
+        help="let this one full import past a guardrail (min_items, shrink, rejected; repeatable); "
+        "the run record keeps it",
     )
     p.add_argument("--timeout", type=float, default=DEFAULT_RUN_TIMEOUT_S, help="seconds the run may take")
     p.add_argument(
@@ -63,7 +73,11 @@ def run_import(ctx: CliContext, args: argparse.Namespace) -> int:
     label = f"{args.mode} import of {args.entity}" + (" (dry run)" if args.dry_run else "")
     with ctx.out.progress(f"running {label}") as progress:
         result = runner.run(
-            args.entity, args.mode, deadline=Deadline.after(args.timeout), dry_run=args.dry_run
+            args.entity,
+            args.mode,
+            deadline=Deadline.after(args.timeout),
+            dry_run=args.dry_run,
+            allow=args.allow,
         )
         run: dict[str, Any] = to_jsonable(result)
         waited = False
@@ -126,6 +140,15 @@ def run_import(ctx: CliContext, args: argparse.Namespace) -> int:
                     [[r["key"], r["origin"], r["reason"], r.get("quarantine_key")] for r in rejections],
                 )
             )
+        deactivated = run.get("deactivated_keys") or []
+        if deactivated:
+            console.print(
+                table(
+                    f"Deactivated in Norce: {len(deactivated)} key(s) whose row was rejected",
+                    ["key"],
+                    [[key] for key in deactivated],
+                )
+            )
 
     ctx.out.emit(data, render)
     return _exit_code(outcome)
@@ -142,4 +165,8 @@ def _exit_code(outcome: Any) -> int:
         return ExitCode.OK
     if outcome in (RunOutcome.SKIPPED_LOCKED, RunOutcome.SKIPPED_JOB_RUNNING):
         return ExitCode.CONFLICT
+    if outcome is RunOutcome.REFUSED:
+        return ExitCode.REFUSED
+    if outcome is RunOutcome.SUCCEEDED_WITH_FAILURES:
+        return ExitCode.SUCCEEDED_WITH_FAILURES
     return ExitCode.FAILED  # failed, partial_timeout
