@@ -64,7 +64,7 @@ holding the lock would make a scheduled real run skip.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics
@@ -94,9 +94,11 @@ from norcekit.imports.run.delta import DeltaRun
 from norcekit.imports.run.full import FullRun
 from norcekit.imports.run.guardrails import RULES, check_allow
 from norcekit.imports.run.outcome import Ended, Rejection, RunResult
+from norcekit.imports.run.replay import REPLAYABLE_KINDS, ItemReplay, ReplayRun
 from norcekit.imports.run.steps import LeaseKeeper
 from norcekit.imports.sources.base import Source
 from norcekit.norce.http import DeadlineExceeded
+from norcekit.quarantine import QuarantineItem
 from norcekit.state.interfaces import Lease
 from norcekit.state.locks import LockLostError
 from norcekit.state.runs import ImportMode, RunOutcome
@@ -184,6 +186,45 @@ class ImportRunner:
         finally:
             lock.release()
 
+    def replay(self, keys: Sequence[str], *, deadline: Deadline) -> list[ItemReplay]:
+        """Send quarantined import items (``norce_item``, ``import_record``) again, per entity.
+
+        Each entity's items are one replay run under the entity's lock and ordering check
+        (:mod:`norcekit.imports.run.replay`); returns one result per key. ``ValueError`` for a key
+        of another kind; ``QuarantineItemNotFoundError`` for an unknown one.
+        """
+        items = [self.stores.quarantine.get(key) for key in dict.fromkeys(keys)]
+        wrong = [f"{item.key} ({item.kind})" for item in items if item.kind not in REPLAYABLE_KINDS]
+        if wrong:
+            raise ValueError(f"not import items: {', '.join(wrong)}")
+        by_entity: dict[str, list[QuarantineItem]] = {}
+        for item in items:
+            by_entity.setdefault(str(item.metadata.get("entity", "")), []).append(item)
+        pipeline = self._pipeline()
+        results: list[ItemReplay] = []
+        for entity, group in by_entity.items():
+            config = pipeline.entity_config(entity, None)
+            run = RunContext(
+                run_id=new_run_id(entity, "replay", self.clocks.now()),
+                entity=entity,
+                mode="delta",
+                dry_run=False,
+                started_at=self.clocks.now(),
+            )
+            unit = ReplayRun(pipeline, run, config, group, deadline)
+            lock = self.stores.locks.lease(entity, lock_owner(run.run_id), self.options.lock_lease_s)
+            if not lock.acquire():
+                results += [ItemReplay(item.key, "error", f"{entity} is locked: try again") for item in group]
+                continue
+            try:
+                end = pipeline.finish(run, self._execute(pipeline, run, config, deadline, lock, replay=unit))
+            finally:
+                lock.release()
+            done = {result.key for result in unit.results}
+            results += unit.results
+            results += [ItemReplay(i.key, "error", end.message or "") for i in group if i.key not in done]
+        return results
+
     def _pipeline(self) -> RunPipeline:
         # Built per run from the current attributes: an operator tool may swap one between runs.
         return RunPipeline(
@@ -205,12 +246,16 @@ class ImportRunner:
         config: EntityConfig,
         deadline: Deadline,
         lock: Lease | None,
+        *,
+        replay: ReplayRun | None = None,
     ) -> Ended:
         """The run's steps; a real failure becomes ``failed`` (a deadline ``partial_timeout``)."""
         keeper = LeaseKeeper(lock, self.options.lock_lease_s, self.clocks.monotonic)
         try:
             if not run.dry_run and (deferred := pipeline.check_order(run, config, deadline)) is not None:
                 return deferred
+            if replay is not None:
+                return replay.execute()
             source = self.source_factory(config.source)
             try:
                 unit = FullRun if run.mode == "full" else DeltaRun
@@ -231,6 +276,7 @@ __all__ = [
     "RULES",
     "Clocks",
     "ImportRunner",
+    "ItemReplay",
     "NorceSide",
     "Rejection",
     "RunResult",

@@ -20,6 +20,7 @@ from norcekit.imports.sources.base import SourceCapabilities
 from norcekit.norce.connect import ImportResult
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.jobs import JobDto, JobStatus
+from norcekit.quarantine import QuarantineItem, QuarantineItemNotFoundError
 from norcekit.state.baselines import MemoryFullCounts
 from norcekit.state.jobs import JobNotFoundError, JobRecord
 from norcekit.state.locks import LeaseInfo, LockLostError
@@ -178,22 +179,49 @@ class FakeLocks:
         return FakeLease(self, name, owner, lease_s)
 
 
-@dataclass
-class Quarantined:
-    kind: str
-    reason: str
-    payload: Any
-    metadata: dict[str, str]
-
-
 class FakeQuarantine:
-    def __init__(self) -> None:
-        self.items: dict[str, Quarantined] = {}
+    """Keeps :class:`QuarantineItem` s in a dict; ``replayed`` holds the items moved by a replay."""
 
-    def put(self, kind: str, reason: str, payload: Any, *, metadata: dict[str, str] | None = None) -> str:
-        key = f"quarantine/{kind}/{len(self.items) + 1:04d}"
-        self.items[key] = Quarantined(kind, reason, payload, dict(metadata or {}))
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()
+        self.items: dict[str, QuarantineItem] = {}
+        self.replayed: dict[str, QuarantineItem] = {}
+
+    def put(
+        self,
+        kind: str,
+        reason: str,
+        payload: Any,
+        *,
+        metadata: dict[str, Any] | None = None,
+        content_key: str | None = None,
+    ) -> str:
+        key = f"quarantine/{kind}/{content_key or len(self.items) + len(self.replayed) + 1}.json"
+        encoding = "json" if isinstance(payload, dict | list) else "text"
+        self.items.setdefault(
+            key,
+            QuarantineItem(
+                key=key,
+                kind=kind,  # type: ignore[arg-type]
+                reason=reason,
+                received_at=self.clock.now,
+                metadata=dict(metadata or {}),
+                payload_encoding=encoding,
+                payload=payload,
+            ),
+        )
         return key
+
+    def get(self, key: str) -> QuarantineItem:
+        if key not in self.items:
+            raise QuarantineItemNotFoundError(key)
+        return self.items[key]
+
+    def mark_replayed(self, key: str) -> str:
+        item = self.items.pop(key)
+        new_key = "replayed/" + key.removeprefix("quarantine/")
+        self.replayed[new_key] = item.model_copy(update={"key": new_key, "replayed_at": self.clock.now})
+        return new_key
 
 
 @dataclass
@@ -372,6 +400,7 @@ class World:
     full_counts: MemoryFullCounts = field(default_factory=MemoryFullCounts)
 
     def __post_init__(self) -> None:
+        self.quarantine.clock = self.clock
         self.locks = FakeLocks(self.clock)
         self.connect = FakeConnect(self.clock)
         self.source = FakeSource(self.clock)

@@ -8,8 +8,9 @@ JSON shapes:
   started and moves them in the background), "failed": int, "task_handle": str|null}``
 * ``quarantine list`` → array of ``{"key", "kind", "reason", "received_at", "replayed_at", "metadata"}``
 * ``quarantine show KEY`` → that plus ``"version"``, ``"payload_encoding"``, ``"payload"``
-* ``quarantine replay`` → array of ``{"key", "outcome": "queued"|"invalid"|"error", "detail",
-  "message_id", "replayed_key"}``; exit 1 when any item was not queued
+* ``quarantine replay`` → array of ``{"key", "outcome": "queued"|"submitted"|"invalid"|"skipped"|"error",
+  "detail", "message_id", "replayed_key"}`` (+ ``"job_id"`` for import items, which are sent again as a
+  delta batch per entity); exit 1 when any item was not queued or submitted
 """
 
 from __future__ import annotations
@@ -22,10 +23,14 @@ from rich.syntax import Syntax
 
 from norcekit.cli.errors import CliError, ExitCode
 from norcekit.cli.output import ago, cell, key_values, table, to_jsonable
+from norcekit.deadline import Deadline
 
 if TYPE_CHECKING:
     from norcekit.cli.context import CliContext
     from norcekit.quarantine import QuarantineItem
+
+#: An operator's replay of import items is bounded only against a hung Norce.
+REPLAY_TIMEOUT_S = 900.0
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[str]) -> None:
@@ -46,7 +51,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
     quarantine = subparsers.add_parser("quarantine", help="payloads kept for inspection and replay")
     sub = quarantine.add_subparsers(dest="quarantine_command", required=True, metavar="COMMAND")
     p = sub.add_parser("list", parents=[common], help="quarantined items, newest first")
-    p.add_argument("--kind", choices=["webhook", "import_record"])
+    p.add_argument("--kind", choices=["webhook", "import_record", "norce_item"])
     p.add_argument("--limit", type=int, default=50, help="at most N items (default 50)")
     p.add_argument("--replayed", action="store_true", help="list items already replayed instead")
     p.set_defaults(handler=quarantine_list)
@@ -56,10 +61,17 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
     p = sub.add_parser(
         "replay",
         parents=[common],
-        help="validate quarantined webhooks again and queue the valid ones (moved under replayed/)",
+        help="validate quarantined webhooks again and queue the valid ones; send quarantined import "
+        "items (norce_item, import_record) again as a delta batch (moved under replayed/)",
     )
     p.add_argument("keys", nargs="*", default=[], metavar="KEY")
-    p.add_argument("--all", action="store_true", help="every pending webhook item, oldest first")
+    p.add_argument("--all", action="store_true", help="every pending item of --kind, oldest first")
+    p.add_argument(
+        "--kind",
+        choices=["webhook", "import_record", "norce_item"],
+        default="webhook",
+        help="with --all: which items (default webhook)",
+    )
     p.add_argument("--limit", type=int, default=1000, help="with --all: at most N items")
     p.set_defaults(handler=quarantine_replay)
 
@@ -194,19 +206,25 @@ def quarantine_replay(ctx: CliContext, args: argparse.Namespace) -> int:
         raise CliError("quarantine replay: give KEY(s) or --all (not both)", ExitCode.USAGE)
     services = ctx.services
     store = services.quarantine
-    queue = SqsEventQueue(services.queue_url, client=services.sqs)
-    max_body = services.settings.webhook_max_body_bytes
     if args.all:
-        keys = [item.key for item in reversed(store.list("webhook", limit=args.limit))]
+        keys = [item.key for item in reversed(store.list(args.kind, limit=args.limit))]
+        webhooks = keys if args.kind == "webhook" else []
     else:
         keys = list(dict.fromkeys(args.keys))
-        for key in keys:
-            _get(ctx, key)  # all keys exist before anything is replayed
-    results = []
-    with ctx.out.progress("replaying quarantined webhooks", total=len(keys)) as progress:
-        for key in keys:
-            results.append(replay_one(store, queue, key, max_body_bytes=max_body))
-            progress.update(advance=1)
+        kinds = {key: _get(ctx, key).kind for key in keys}  # all keys exist before anything is replayed
+        webhooks = [key for key in keys if kinds[key] == "webhook"]
+    imports = [key for key in keys if key not in set(webhooks)]
+    results: list[Any] = []
+    if imports:  # items Norce rejected / rows the mapping rejected: one delta batch per entity
+        with ctx.out.progress(f"sending {len(imports)} quarantined import item(s) again"):
+            results.extend(services.runner.replay(imports, deadline=Deadline.after(REPLAY_TIMEOUT_S)))
+    if webhooks:
+        queue = SqsEventQueue(services.queue_url, client=services.sqs)
+        max_body = services.settings.webhook_max_body_bytes
+        with ctx.out.progress("replaying quarantined webhooks", total=len(webhooks)) as progress:
+            for key in webhooks:
+                results.append(replay_one(store, queue, key, max_body_bytes=max_body))
+                progress.update(advance=1)
     rows = to_jsonable(results)
     ctx.out.emit(
         rows,
@@ -219,7 +237,7 @@ def quarantine_replay(ctx: CliContext, args: argparse.Namespace) -> int:
             )
         ),
     )
-    return ExitCode.FAILED if any(r.outcome != "queued" for r in results) else ExitCode.OK
+    return ExitCode.FAILED if any(r.outcome not in ("queued", "submitted") for r in results) else ExitCode.OK
 
 
 def _get(ctx: CliContext, key: str) -> QuarantineItem:

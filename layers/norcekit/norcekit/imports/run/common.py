@@ -63,9 +63,12 @@ class RunPipeline:
 
     # --- before a run -----------------------------------------------------------------------------
 
-    def entity_config(self, entity: str, mode: ImportMode) -> EntityConfig:
-        """The entity's configuration; :class:`UnknownEntityError` when it cannot run in ``mode``."""
-        if mode not in MODES:
+    def entity_config(self, entity: str, mode: ImportMode | None) -> EntityConfig:
+        """The entity's configuration; :class:`UnknownEntityError` when it cannot run in ``mode``.
+
+        ``mode`` None (a replay of quarantined items): the entity needs only to be enabled.
+        """
+        if mode is not None and mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         if entity not in IMPORT_KINDS:
             raise UnknownEntityError(f"unknown entity {entity!r}; import kinds: {', '.join(IMPORT_KINDS)}")
@@ -74,7 +77,7 @@ class RunPipeline:
             raise UnknownEntityError(f"entity {entity!r} is not configured (entities.{entity})")
         if not config.enabled:
             raise UnknownEntityError(f"entity {entity!r} is disabled in the configuration")
-        mode_enabled = config.full.enabled if mode == "full" else config.delta.enabled
+        mode_enabled = mode is None or (config.full.enabled if mode == "full" else config.delta.enabled)
         if not mode_enabled:
             raise UnknownEntityError(f"{mode} imports of {entity!r} are disabled (entities.{entity}.{mode})")
         return config
