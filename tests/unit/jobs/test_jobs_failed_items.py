@@ -15,7 +15,7 @@ from norcekit.jobs.failed_items import FailedItemKeeper, item_key
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.jobs import JobDto, JobLogEntry, JobSeverity, JobStatus
 from norcekit.observability import MetricName
-from norcekit.state.jobs import JobRecord
+from norcekit.state.jobs import JobCounters, JobRecord
 from norcekit.state.memory import (
     MemoryFinishClaims,
     MemoryJobStore,
@@ -175,6 +175,24 @@ def test_a_second_report_of_the_same_ending_keeps_and_counts_nothing_twice(world
     assert world["points"].total(MetricName.ITEMS_FAILED_IN_NORCE) == 2
     truncated = next(i for i in world["quarantine"].items.values() if i["metadata"]["complete"] == "no")
     assert truncated["payload"] == '{"PartNo": "X", "Pri'  # Norce cut the row: kept as text, not replayable
+
+
+def test_a_job_failing_thousands_of_items_keeps_a_bounded_number_and_counts_them_all(
+    world: dict[str, Any],
+) -> None:
+    rows = [orjson.dumps({**UNKNOWN, "PartNo": f"X{n}"}).decode() for n in range(30)]
+    _succeeded_with(world["service"], 7, 30, rows)
+    keeper = FailedItemKeeper(world["quarantine"], world["service"], world["points"], max_kept=10)
+    record = (
+        world["tracker"]
+        .job_store.get(7)
+        .model_copy(update={"status": JobStatus.SUCCEEDED, "counters": JobCounters(fail=30)})
+    )
+
+    assert keeper.keep(record) == 30
+
+    assert len(world["quarantine"].items) == 10
+    assert world["points"].total(MetricName.ITEMS_FAILED_IN_NORCE) == 30
 
 
 def test_a_clean_succeeded_job_does_not_read_its_log(world: dict[str, Any]) -> None:

@@ -7,8 +7,10 @@ message and the row as sent (``ImportedRow``, which Norce may truncate).
 
 :class:`FailedItemKeeper` turns each of those entries into a quarantine record of kind
 ``norce_item`` (the item's key, Norce's message, the payload sent) and counts the failures in
-``ItemsFailedInNorce`` (alarm). Each record is stored under a key derived from the job id and the
-entry's position, so running the keeper again (a resumed finish claim) never duplicates one.
+``ItemsFailedInNorce`` (alarm). At most :data:`MAX_KEPT_PER_JOB` are kept per job (all are
+counted; the rest stay readable in Norce's job log). Each record is stored under a key derived
+from the job id and the entry's position, so running the keeper again (a resumed finish claim)
+never duplicates one.
 ``norcekit quarantine replay`` re-sends the complete payloads as one delta batch once the cause is
 fixed; a payload Norce truncated cannot be re-sent and says so (``complete: no``).
 
@@ -48,6 +50,11 @@ ITEM_KEY_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Items kept per job: a job that failed thousands of items has a cause to fix, not items to replay
+#: one by one, and the finish step must end within one job-monitor tick. The rest stay in Norce's log.
+MAX_KEPT_PER_JOB = 500
+
+
 class JobLogReader(Protocol):
     def get_log(self, job_id: int | str, *, deadline: Deadline | None = None) -> list[JobLogEntry]: ...
 
@@ -71,17 +78,25 @@ def item_key(entity: str, payload: Any) -> str | None:
 class FailedItemKeeper:
     """Reads a job's log and quarantines each item Norce rejected (once), counting them."""
 
-    def __init__(self, quarantine: QuarantineStore, jobs_client: JobLogReader, metrics: JobMetrics) -> None:
+    def __init__(
+        self,
+        quarantine: QuarantineStore,
+        jobs_client: JobLogReader,
+        metrics: JobMetrics,
+        *,
+        max_kept: int = MAX_KEPT_PER_JOB,
+    ) -> None:
         self.quarantine = quarantine
         self.jobs_client = jobs_client
         self.metrics = metrics
+        self.max_kept = max_kept
 
     def keep(self, record: JobRecord, *, deadline: Deadline | None = None) -> int:
         """Quarantine the job's rejected items; returns how many log entries named one."""
         entries = self.jobs_client.get_log(record.job_id, deadline=deadline)
         errors = [entry for entry in entries if entry.SeverityId is JobSeverity.ERROR]
         keys: list[str] = []
-        for number, entry in enumerate(errors, 1):
+        for number, entry in enumerate(errors[: self.max_kept], 1):
             payload, complete = _payload(entry.ImportedRow)
             key = item_key(record.entity, payload) or f"job {record.job_id} item {number}"
             keys.append(key)
@@ -108,6 +123,8 @@ class FailedItemKeeper:
                 "entity": record.entity,
                 "run_id": record.run_id,
                 "failed": failed,
+                "kept": len(keys),
+                "not_kept": len(errors) - len(keys),
                 "keys": keys[:20],
             },
         )
