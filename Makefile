@@ -43,10 +43,13 @@ fmt: setup
 bench: setup
 	$(PY) -m tests.bench
 
+# make local NORCE=https://{slug}.api-se.playground.norce.tech [NORCE_ENV_FILE=norce.env]: a real tenant
+# instead of the emulator; credentials from the env file or the environment, never the command line.
 local: setup
-	$(PY) -m norcekit_local
+	$(PY) -m norcekit_local $(if $(NORCE),--norce-url '$(NORCE)') $(if $(NORCE_ENV_FILE),--norce-env-file '$(NORCE_ENV_FILE)')
 
 demo: setup
+	@if [ -n "$(NORCE)" ]; then echo "make demo runs against the bundled Norce emulator only (it injects faults and resets it); for your tenant use: make local NORCE=$(NORCE)" >&2; exit 2; fi
 	$(PY) -m norcekit_local.demo
 
 validate: setup

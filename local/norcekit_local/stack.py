@@ -16,7 +16,6 @@ SQS consumer and the job monitor ticks plug in this way (see :data:`DEFAULT_SERV
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import os
 import shlex
@@ -44,7 +43,9 @@ from .resources import (
     create_resources,
     local_secret_values,
 )
+from .sample_data import generate_sample_data
 from .sink import SinkService
+from .tenant import NorceTenant, emulator_only, norce_summary_line
 from .webhook_front import WebhookFrontService
 
 DEFAULT_ROOT = ".local"
@@ -84,21 +85,6 @@ DEFAULT_SERVICE_FACTORIES: list[Callable[[], Service]] = [
 ]
 
 
-def generate_sample_data(target: Path) -> bool:
-    """Generate the sample ERP export into ``target`` unless it is there already.
-
-    Returns True when data exists afterwards (the generator may not be installed yet).
-    """
-    if target.is_dir() and any(target.iterdir()):
-        return True
-    try:
-        generator = importlib.import_module("norcekit_local.sample_data.generate")
-    except ImportError:
-        return False
-    generator.generate(target)
-    return True
-
-
 class LocalStack:
     """Starts moto on loopback, the Norce emulator and the template's resources; writes stack.json."""
 
@@ -115,7 +101,9 @@ class LocalStack:
         sample_data: bool = True,
         template_path: str | Path = TEMPLATE_PATH,
         parameters: Mapping[str, str] | None = None,
+        norce: NorceTenant | None = None,
     ) -> None:
+        """``norce``: a real tenant instead of the bundled emulator (which is then not started)."""
         self.root = Path(root).resolve()
         self.region = region
         self.stack_name = stack_name
@@ -124,7 +112,8 @@ class LocalStack:
         self.parameter_overrides = dict(parameters or {})
         self.services: list[Service] = list(services)
         self.moto = MotoServer(port=moto_port, region=region)
-        self.emulator = Emulator(
+        self.tenant = norce
+        self._emulator = None if norce is not None else Emulator(
             EmulatorConfig(
                 host=LOOPBACK,
                 port=norce_port,
@@ -163,13 +152,17 @@ class LocalStack:
     def _start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         self.moto.start()
-        self.emulator.start()
+        if self._emulator is not None:
+            self._emulator.start()
+        secrets = local_secret_values()
+        if self.tenant is not None:
+            secrets["NorceCredentialsSecret"] = self.tenant.secret_value()
         self.resources = create_resources(
             self.moto.client,
             stack_name=self.stack_name,
             region=self.region,
             parameters=self._parameters(),
-            secret_values=local_secret_values(),
+            secret_values=secrets,
             template_path=self.template_path,
         )
         has_sample = self.sample_data and generate_sample_data(self.sample_dir)
@@ -192,7 +185,8 @@ class LocalStack:
             with contextlib.suppress(Exception):  # one failing service must not keep ports open
                 service.stop()
         try:
-            self.emulator.stop()
+            if self._emulator is not None:
+                self._emulator.stop()
             self.moto.stop()
             # Handlers run in-process by services cache Powertools providers whose boto3 clients
             # point at this (now closed) endpoint; drop them so later code in the process makes new ones.
@@ -217,6 +211,22 @@ class LocalStack:
     def running(self) -> bool:
         return self._running
 
+    @property
+    def emulator(self) -> Emulator:
+        """The bundled emulator; refused with a clear message when a real tenant is in use."""
+        if self._emulator is None:
+            assert self.tenant is not None
+            raise emulator_only("the Norce emulator's admin API", self.tenant.url)
+        return self._emulator
+
+    @property
+    def uses_emulator(self) -> bool:
+        return self._emulator is not None
+
+    @property
+    def norce_url(self) -> str:
+        return self.tenant.url if self.tenant is not None else self.emulator.base_url
+
     # --- description ----------------------------------------------------------------------------
     @property
     def sample_dir(self) -> Path:
@@ -235,6 +245,8 @@ class LocalStack:
             "NorceAccountId": str(LOCAL_ACCOUNT_ID),
             "NorcekitConfig": str(LOCAL_CONFIG) if LOCAL_CONFIG.is_file() else "",
         }
+        if self.tenant is not None:
+            parameters.update(self.tenant.parameters())
         parameters.update(self.parameter_overrides)
         return parameters
 
@@ -246,7 +258,7 @@ class LocalStack:
         env.update(self.moto.env())
         env.update(
             {
-                "NORCE_BASE_URL": self.emulator.base_url,
+                "NORCE_BASE_URL": self.norce_url,
                 "NORCEKIT_SAMPLE_DIR": str(self.sample_dir),
                 # Not a function setting (no Lambda reads the DLQ); operator tools (CLI redrive) do.
                 "EVENT_DLQ_URL": self.resources.dlq_url,
@@ -257,13 +269,17 @@ class LocalStack:
                 "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             }
         )
+        if self.tenant is not None:
+            env.update(self.tenant.env())
         env.update(self.extra_env)
         return env
 
     def environ(self) -> dict[str, str]:
         """What an in-process norcekit object reads: this process's environment under :meth:`env`
         (as a function's environment would be; ``os.environ`` itself is never changed)."""
-        return {**os.environ, **self.env()}
+        # The shell's own NORCE_* (say, a tenant's) must not reach a stack that names its own Norce.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("NORCE_")}
+        return {**inherited, **self.env()}
 
     def settings(self, **overrides: Any) -> Settings:
         return settings_from_environ(self.environ(), **overrides)
@@ -282,12 +298,7 @@ class LocalStack:
             "root": str(self.root),
             "region": self.region,
             "stack_name": self.stack_name,
-            "norce_url": self.emulator.base_url,
-            "norce_admin_url": f"{self.emulator.base_url}/_admin/",
-            "norce_client_id": LOCAL_NORCE_CLIENT_ID,
-            "norce_client_secret": LOCAL_NORCE_CLIENT_SECRET,
-            "norce_application_id": LOCAL_APPLICATION_ID,
-            "norce_account_id": LOCAL_ACCOUNT_ID,
+            **self._describe_norce(),
             "aws_endpoint_url": self.moto.endpoint_url,
             "table": res.table,
             "queue_url": res.queue_url,
@@ -315,6 +326,19 @@ class LocalStack:
             "services": {},
         }
 
+    def _describe_norce(self) -> dict[str, Any]:
+        if self.tenant is not None:
+            return self.tenant.describe()  # the secret stays in the stack's Secrets Manager only
+        return {
+            "norce_mode": "emulator",
+            "norce_url": self.emulator.base_url,
+            "norce_admin_url": f"{self.emulator.base_url}/_admin/",
+            "norce_client_id": LOCAL_NORCE_CLIENT_ID,
+            "norce_client_secret": LOCAL_NORCE_CLIENT_SECRET,  # the emulator's, not real
+            "norce_application_id": LOCAL_APPLICATION_ID,
+            "norce_account_id": LOCAL_ACCOUNT_ID,
+        }
+
     def write(self) -> Path:
         """Write stack.json (and stack.env, for ``set -a; . .local/stack.env``)."""
         self.root.mkdir(parents=True, exist_ok=True)
@@ -327,7 +351,7 @@ class LocalStack:
         info = self.info
         lines = [
             f"norcekit local stack ({info['stack_name']}, pid {info['pid']})",
-            f"  Norce emulator   {info['norce_url']}  (admin {info['norce_admin_url']})",
+            norce_summary_line(self.info),
             f"  AWS (moto)       {info['aws_endpoint_url']}  region {info['region']}",
             f"  table            {info['table']}",
             f"  event queue      {info['queue_url']}",

@@ -214,7 +214,8 @@ class WebhookFrontService:
         self.front = WebhookFront(handler, port=self.port).start()
         header = stack.info.get("webhook_secret_header") or DEFAULT_SECRET_HEADER
         secret = stack.info["webhook_secret"]
-        if self.subscribe:
+        # A real tenant's events are configured in Norce Admin (see the README), not subscribed here.
+        if self.subscribe and stack.uses_emulator:
             for event_type in EVENT_TYPES:
                 stack.emulator.subscribe(
                     event_type, f"{self.front.webhook_url}/{event_type}", {header: secret}
