@@ -7,6 +7,9 @@ CLI::
     python -m norce_emulator --port 8089 [--host 127.0.0.1] [--job-delay 0.2] \
         [--client-id local-client --client-secret local-secret] [--token-rate-limit 3] [--verbose]
 
+The token endpoint is rate-limited by default as Norce documents it (3/min + burst 20): a test that
+needs more tokens says so with ``token_rate_limit_per_minute=None``.
+
 Python::
 
     from norce_emulator import Emulator, EmulatorConfig
@@ -30,18 +33,24 @@ Endpoints (one base URL, paths as Norce documents them)
 =======================================================
 * ``POST /identity/1.0/connect/token`` - OAuth2 client credentials (form body). Opaque token, TTL
   ``token_ttl_seconds``; 400 ``invalid_client`` / ``invalid_scope`` / ``unsupported_grant_type``; optional
-  token-bucket limit (``token_rate_limit_per_minute`` + ``token_burst``) -> 429 + Retry-After.
+  token-bucket limit (``token_rate_limit_per_minute`` + ``token_burst``, default 3/min + 20) -> 429 +
+  Retry-After.
   Every request is counted (``Emulator.token_request_count``).
 * Everything else needs ``Authorization: Bearer <valid unexpired token>`` (401 otherwise).
 * Connect ``POST /commerce/connect/4.0/{Product/ImportProducts|Product/ImportSkuPriceLists|
   Product/ImportPriceLists|Product/ImportOnhands|Customer/ImportCustomers|Customer/ImportCompanies|
   Supplier/ImportProducts}`` - validates ``X-StormConnect-Header`` (single-line JSON, int AccountId,
   boolean FullFile where the header class has it, enum lists as ints or names, unknown properties rejected),
-  accepts Content-Length or chunked bodies (must be a JSON array of objects), answers a JobResponse.
+  accepts Content-Length or chunked bodies (must be a JSON array of objects), checks every value against
+  the .NET contract type (``body_types``: wrong type or null for a value type -> 400 naming the path;
+  unknown properties ignored and not stored, as Json.NET does), answers a JobResponse.
 * Jobs ``GET Job/Get?id=``, ``GET Job/GetLog?id=``, ``POST Job/Restart?id=``, ``GET Job/Ping`` under
-  ``/commerce/connect/4.0/`` *and* ``/commerce/connect/4.0/api/``. Status Queued(6) -> Initialized(1) ->
-  Succeeded(2) / Failed(3) / Validation failed(4), ``job_delay`` seconds per step, one worker (later jobs wait
-  Queued, like Norce's throttling).
+  ``/commerce/connect/4.0/`` *and* ``/commerce/connect/4.0/api/``. Status Queued(6) -> Validating(5) ->
+  Initialized(1) -> Succeeded(2) / Failed(3) / Validation failed(4, after Validating), each step
+  ``job_queued_seconds`` / ``job_validating_seconds`` / ``job_running_seconds`` (``job_delay`` when unset),
+  one worker (later jobs wait Queued, like Norce's throttling). A Succeeded job can carry item failures:
+  a price or on-hand row for an unknown PartNo or price list is not imported, counted in ``Fail`` and
+  listed in ``Job/GetLog`` (severity 3 + ImportedRow) with ``unknown_reference_rows="fail"`` (default).
 * Query ``GET /commerce/query/2.0/{Namespace}/{EntitySet}`` (needs ``applicationId`` or ``application-id``):
   ``Products/Products``, ``Products/ProductSkus`` (key ``('PartNo')``; expand ``PriceLists``, ``OnHands``),
   ``Products/ProductSkuPriceLists``, ``Products/ProductSkuOnhands`` (the emulator's name for on-hand rows),
@@ -66,15 +75,21 @@ JobDto / JobLogDto shapes and status ids, "Starting import." / "Import finished.
 ImportedRow for records not imported, restart rules (only 2/3, 14-day payload retention, new job id),
 ``...FieldsThatAreSet`` (only listed fields written, keys always, ``*CreateOnly`` only on insert, null/0 price
 values ignored, ``IgnoreSkuPriceListFieldsWhenEmpty`` skips the row), prices/stock for unknown SKUs or price
-lists ignored with a warning, the token endpoint's 429, the Query ``$top`` clamp at 500, the OData error body,
-webhook payload shapes and retry schedule, no event-type header on webhooks (configure one as a static
-header).
+lists not imported (severity 3, counted in Fail; a SKU's StandardPrice only a warning), the token
+endpoint's 429 at Norce's documented rate, body values checked against the contract types, the Query
+``$top`` clamp at 500, the OData error body, webhook payload shapes and retry schedule, no event-type
+header on webhooks (configure one as a static header).
 
 Simplified / invented
 =====================
 * One tenant, one application; ids are sequential integers. Tokens are opaque strings, not JWTs.
 * JobResponse ``StatusCode``/``Description`` ("OK"/"Job accepted") and 400 bodies
   (``{"StatusCode": "Failed", "Description": ...}``) are invented - Norce documents neither.
+* The order Queued -> Validating -> Initialized is the emulator's reading (the docs list the statuses,
+  not their order). Whether rows for unknown PartNos count in ``Fail`` is not documented ("ignored"):
+  the strict reading is the default, ``unknown_reference_rows="ignore"`` the lenient one. Body type
+  checks are stricter than Json.NET: no number<->string conversion, no ``1.0`` for an int, enum
+  values must be members (``check_body_types=False`` turns them off).
 * Item-level validation happens in the job (job log + ``Fail`` count + status 4 when *every* item lacks its
   keys); the synchronous ValidationSummary always reports 0 failures unless ``reject_items_missing_keys``.
 * Customers need Code, FirstName, LastName, EmailAddress on insert (match on Code, Id, EmailAddress);
