@@ -34,11 +34,12 @@ class Catalog(ProductImports, PartyImports):
         *,
         absent_means_all: bool,
         auto_create_price_lists: bool,
+        unknown_reference_fails: bool = True,
     ) -> ImportResult:
         def fs(prop: str) -> FieldSet:
             return FieldSet(header.fields.get(prop), absent_means_all=absent_means_all)
 
-        result = ImportResult()
+        result = ImportResult(unknown_reference_fails=unknown_reference_fails)
         if kind == "products":
             self._import_products(header, items, fs, result, auto_create_price_lists)
         elif kind == "prices":

@@ -60,7 +60,8 @@ class EmulatorConfig:
     allowed_scopes: tuple[str, ...] = ("playground", "stage", "prod", "production")
     require_scope: bool = True
     token_ttl_seconds: int = 3600
-    token_rate_limit_per_minute: float | None = None  # Norce: 3/min + burst 20; None = unlimited
+    # Norce's documented limit (3/min per IP + burst 20, then 429); None = unlimited (say so in the test)
+    token_rate_limit_per_minute: float | None = 3.0
     token_burst: int = 20
 
     # --- tenant identity used in event payloads ---
@@ -74,10 +75,18 @@ class EmulatorConfig:
     reject_items_missing_keys: bool = False  # True: 400 at request time instead of job-log errors
     auto_create_price_lists: bool = False  # Norce ignores prices for unknown price lists
     connect_requires_application_id: bool = False
+    check_body_types: bool = True  # body values of the wrong type for their contract property -> 400
+    # Price/on-hand rows for an unknown PartNo or price list: "fail" = not imported, severity 3 in the
+    # job log and counted in Fail (the job still Succeeds); "ignore" = a warning only. Norce's docs say
+    # such rows are "ignored" without saying whether they count: the strict reading is the default.
+    unknown_reference_rows: str = "fail"
     max_body_bytes: int = 512 * 1024 * 1024
 
     # --- jobs ---
-    job_delay: float = 0.05  # seconds per status step (Queued -> Initialized -> final)
+    job_delay: float = 0.05  # seconds per status step (Queued -> Validating -> Initialized -> final)
+    job_queued_seconds: float | None = None  # time in Queued (6); None = job_delay
+    job_validating_seconds: float | None = None  # time in Validating (5); None = job_delay
+    job_running_seconds: float | None = None  # time in Initialized (1) before the result; None = job_delay
     job_processing: bool = True  # False: jobs stay Queued until resumed or forced
     job_emit_insert_singular: bool = False  # JobDto "Insert" (docs) instead of "Inserts" (contract)
     job_restart_window_days: int = 14
@@ -102,6 +111,8 @@ class EmulatorConfig:
     def replace(self, **changes: Any) -> EmulatorConfig:
         if "faults" in changes:
             changes["faults"] = normalise_faults(changes["faults"])
+        if changes.get("unknown_reference_rows", "fail") not in ("fail", "ignore"):
+            raise ValueError("unknown_reference_rows must be 'fail' or 'ignore'")
         return dataclasses.replace(self, **changes)
 
 

@@ -137,7 +137,7 @@ class ProductImports(CatalogState):
         price = sku.get("StandardPrice")
         if sf.allows("StandardPrice", is_new) and isinstance(price, dict):
             price = {**price, "PartNo": part_no}
-            self._apply_price(price, plf, ignore_empty, auto_pl, result)
+            self._apply_price(price, plf, ignore_empty, auto_pl, result, whole_record=False)
         if is_new or changed or culture_changed:
             self._touch(row, is_new)
         if is_new or changed:
@@ -152,17 +152,22 @@ class ProductImports(CatalogState):
         ignore_empty: frozenset[str],
         auto_pl: bool,
         result: ImportResult,
+        *,
+        whole_record: bool,
     ) -> tuple[Any, ...] | None:
+        """Write one price row; ``whole_record`` is False for a SKU's StandardPrice (part of a product)."""
         part_no, pl_code = item.get("PartNo"), item.get("PriceListCode")
         if not part_no or not pl_code:
             result.error("SkuPriceList requires PartNo and PriceListCode", item)
             return None
         if part_no not in self.tables["skus"]:
-            result.warning(f"Price ignored: unknown PartNo {part_no!r}", item)
+            result.unknown_reference("Price", f"unknown PartNo {part_no!r}", item, whole_record=whole_record)
             return None
         if pl_code not in self.tables["price_lists"]:
             if not auto_pl:
-                result.warning(f"Price ignored: unknown price list {pl_code!r}", item)
+                result.unknown_reference(
+                    "Price", f"unknown price list {pl_code!r}", item, whole_record=whole_record
+                )
                 return None
             self.ensure_price_list(pl_code)
         for name in ignore_empty:
@@ -210,7 +215,7 @@ class ProductImports(CatalogState):
         lists_in_import: set[str] = set()
         for item in items:
             before = len(self.tables["prices"])
-            key = self._apply_price(item, plf, ignore_empty, auto_pl, result)
+            key = self._apply_price(item, plf, ignore_empty, auto_pl, result, whole_record=True)
             if key is None:
                 continue
             seen.add(key)
@@ -243,7 +248,7 @@ class ProductImports(CatalogState):
                 continue
             key = (item["PartNo"], item["WarehouseCode"], item["LocationCode"])
             if key[0] not in self.tables["skus"]:
-                result.warning(f"Onhand ignored: unknown PartNo {key[0]!r}", item)
+                result.unknown_reference("Onhand", f"unknown PartNo {key[0]!r}", item, whole_record=True)
                 continue
             seen.add(key)
             scopes.add(key[1:])

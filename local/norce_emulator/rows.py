@@ -136,6 +136,17 @@ class ImportResult:
     def warning(self, message: str, item: Any) -> None:
         self.log.append((2, message, item))
 
+    #: Whether a row naming an unknown PartNo/price list counts as not imported (EmulatorConfig).
+    unknown_reference_fails: bool = True
+
+    def unknown_reference(self, what: str, reason: str, item: Any, *, whole_record: bool) -> None:
+        """A row that names something Norce does not have: a failed record (severity 3, counted in
+        Fail) when it is the whole record and the setting says so, else a warning (part skipped)."""
+        if whole_record and self.unknown_reference_fails:
+            self.error(f"{what} not imported: {reason}", item)
+        else:
+            self.warning(f"{what} ignored: {reason}", item)
+
 
 def write_props(row: Row, item: Row, fs: FieldSet, is_new: bool, skip: Iterable[str] = ()) -> set[str]:
     """Copy allowed properties from item to row; return the names that actually changed."""

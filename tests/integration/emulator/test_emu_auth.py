@@ -105,7 +105,19 @@ def test_token_rate_limit_429_with_retry_after(emulator: Emulator, emulator_http
     assert emulator.tokens_issued == 2
 
 
-def test_default_token_endpoint_is_generous(emulator: Emulator, emulator_http: httpx.Client) -> None:
+def test_default_token_endpoint_has_norces_limit_of_a_burst_of_20_then_3_a_minute(
+    emulator: Emulator, emulator_http: httpx.Client
+) -> None:
+    statuses = [emulator_http.post(TOKEN_PATH, data=token_form()).status_code for _ in range(21)]
+    assert statuses == [200] * 20 + [429]
+    emulator.reset()  # the bucket refills at 3 a minute; a reset starts a full one
+    assert emulator.config.token_rate_limit_per_minute == 3.0 and emulator.config.token_burst == 20
+
+
+@pytest.mark.parametrize("emulator_config", [{"token_rate_limit_per_minute": None}])
+def test_a_test_that_needs_more_tokens_turns_the_limit_off_explicitly(
+    emulator: Emulator, emulator_http: httpx.Client
+) -> None:
     assert all(emulator_http.post(TOKEN_PATH, data=token_form()).status_code == 200 for _ in range(30))
     assert emulator.token_request_count == 30
 

@@ -192,7 +192,7 @@ def test_large_streamed_body_parses_in_linear_time(
 
 
 @pytest.mark.parametrize("emulator_config", [{"job_delay": 0.15}])
-def test_job_lifecycle_queued_initialized_succeeded(
+def test_job_lifecycle_queued_validating_initialized_succeeded(
     emulator: Emulator, emulator_http: httpx.Client, emulator_headers: dict[str, str]
 ) -> None:
     resp = post_import(emulator_http, emulator_headers, PRODUCTS, [product("P1", "S1", "S2")], FullFile=False)
@@ -207,7 +207,7 @@ def test_job_lifecycle_queued_initialized_succeeded(
         if dto["IsFinished"]:
             break
         time.sleep(0.02)
-    assert seen == [6, 1, 2]
+    assert seen == [6, 5, 1, 2]
     assert dto["JobId"] == int(job_id)
     assert dto["Totals"] == 1 and dto["Inserts"] == 1 and dto["Updates"] == 0 and dto["Fail"] == 0
     assert dto["Stop"] is not None and dto["RunTime"].startswith("00:00:00.")

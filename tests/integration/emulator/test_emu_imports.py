@@ -140,9 +140,9 @@ def test_prices_fullfile_per_price_list_and_ignored_rows(
         [
             {"PartNo": "A", "PriceListCode": "B2C", "PriceSale": 12.0},
             {"PartNo": "B", "PriceListCode": "B2C", "PriceSale": 0},  # 0 is ignored, not written
-            {"PartNo": "ZZ", "PriceListCode": "B2C", "PriceSale": 1.0},  # unknown SKU: ignored
+            {"PartNo": "ZZ", "PriceListCode": "B2C", "PriceSale": 1.0},  # unknown SKU: not imported
             {"PartNo": "A", "PriceListCode": "NOPE", "PriceSale": 1.0},
-        ],  # unknown list: ignored
+        ],  # unknown list: not imported
         FullFile=True,
         SkuPriceListFieldsThatAreSet=[3],
     )
@@ -154,8 +154,14 @@ def test_prices_fullfile_per_price_list_and_ignored_rows(
     assert active[("B", "B2C")] == (True, 10.0)
     assert active[("C", "B2C")] == (False, 10.0)
     assert all(active[(p, "B2B")][0] for p in "ABC")
-    warnings = [e["Message"] for e in job["Log"] if e["SeverityId"] == 2]
-    assert any("unknown PartNo 'ZZ'" in w for w in warnings) and any("'NOPE'" in w for w in warnings)
+    # The job Succeeds, but the two rows are item failures: counted and listed with their rows.
+    assert job["StatusId"] == 2 and job["Fail"] == 2
+    errors = {e["Message"]: e["ImportedRow"] for e in job["Log"] if e["SeverityId"] == 3}
+    assert errors.keys() == {
+        "Price not imported: unknown PartNo 'ZZ'",
+        "Price not imported: unknown price list 'NOPE'",
+    }
+    assert '"PartNo":"ZZ"' in errors["Price not imported: unknown PartNo 'ZZ'"]
     price_events = emulator.emitted_events("SkuPriceChangedNotification")
     assert {"PartNo": "C", "PricelistCode": "B2C", "QuantityBreak": 1}.items() <= price_events[-1][
         "Payload"
