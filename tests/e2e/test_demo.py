@@ -42,7 +42,11 @@ def test_demo_runs_every_stage_and_verifies_it(tmp_path: Path) -> None:
     process, summary = run_demo(tmp_path)
     assert process.returncode == 0, process.stderr
     assert summary["ok"] is True and summary["failed_stage"] is None
-    assert [s["number"] for s in summary["stages"] if s["ok"]] == [0, 1, 2, 3, 4, 5]
+    assert [s["number"] for s in summary["stages"] if s["ok"]] == [0, 1, 2, 3, 4, 5, 6]
+    # Issue 12: empty and half-size exports refused, an unknown PartNo's price kept for replay.
+    guardrails = summary["guardrails"]
+    assert len(guardrails["refused"]) == 2 and guardrails["active_skus_unchanged"] > 0
+    assert guardrails["quarantined_norce_items"] and guardrails["succeeded_with_failures"]
     assert summary["wall_time_s"] < 180
 
     # 1. the initial load, tracked to success

@@ -38,6 +38,7 @@ from .stages_events import (
     stage_failures,
     stage_summary,
 )
+from .stages_guardrails import stage_guardrails
 
 DESCRIPTION = "make demo: the whole of norcekit, end to end, on loopback."
 
@@ -47,6 +48,7 @@ STAGES: list[tuple[str, Callable[[Demo], None]]] = [
     ("the ERP changes: delta imports, then a full import", stage_changes),
     ("Norce events to the targets", stage_events),
     ("what goes wrong is kept: quarantine and DLQ", stage_failures),
+    ("a full import that would deactivate is refused; items Norce rejects are kept", stage_guardrails),
     ("summary", stage_summary),
 ]
 
