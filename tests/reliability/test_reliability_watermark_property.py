@@ -2,9 +2,10 @@
 
 Each example drives the *real* delta path — :class:`ImportRunner` (lock, ordering check, window,
 dedupe, batching, run records), :class:`FileDropSource` (file selection by name position and
-``.done`` marker) and the real WatermarkStore/RunStore/JobStore/LeaseLock logic — against a fake
-Norce (Connect + Job/Get in memory) and an in-memory state table that evaluates the stores' own
-DynamoDB conditions. Hypothesis generates the history:
+``.done`` marker) and the state stores — against a fake Norce (Connect + Job/Get in memory) and the
+in-memory state stores (``norcekit.state.memory``, held to the DynamoDB stores' behaviour by
+``tests/contracts/state_stores.py``); a few histories are replayed on the DynamoDB stores on moto.
+Hypothesis generates the history:
 
 * ERP writes at arbitrary moments, several rows per file, the same key changed again and again,
   many files with **equal timestamps**, files stamped exactly on a run's upper bound;
@@ -38,7 +39,6 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from tests.fixtures.aws import REGION
 from tests.integration.imports_runner.runner_support import Clock, RecordingMetrics, integration_config
-from tests.reliability.memory_table import MemoryStateTable
 
 from norcekit.deadline import Deadline
 from norcekit.imports.runner import Clocks, ImportRunner, NorceSide, RunnerOptions, RunStores
@@ -47,10 +47,18 @@ from norcekit.jobs.completion import settle_jobs
 from norcekit.norce.connect import ImportResult
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.jobs import JobDto, JobStatus
+from norcekit.state.interfaces import JobRecords, Lease, Locks, RunRecords, Watermarks
 from norcekit.state.jobs import JobStore
 from norcekit.state.locks import LeaseLocks
+from norcekit.state.memory import (
+    MemoryJobStore,
+    MemoryLocks,
+    MemoryRunStore,
+    MemoryState,
+    MemoryWatermarkStore,
+)
 from norcekit.state.runs import RunStore
-from norcekit.state.table import Keys, StateTable, create_table
+from norcekit.state.table import StateTable, create_table
 from norcekit.state.watermarks import WatermarkStore
 
 pytestmark = pytest.mark.integration
@@ -60,7 +68,7 @@ LAG_S, OVERLAP_S, LEASE_S = 5, 10, 30
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 KEYS = ("K0", "K1", "K2", "K3")
 EXAMPLES = 200
-#: Examples replayed on moto (a real DynamoDB emulation) to show the in-memory table agrees.
+#: Examples replayed on the DynamoDB stores on moto, to show the in-memory stores agree.
 MOTO_EXAMPLES = 8
 
 
@@ -121,11 +129,12 @@ class NorceJob:
 
 @dataclass
 class FakeNorce:
-    table: StateTable
     outcomes: list[str] = field(default_factory=list)  # per submission: ok / fail / crash
     jobs: dict[int, NorceJob] = field(default_factory=dict)
     applied: dict[str, str] = field(default_factory=dict)  # key → FirstName ("v<version>")
     next_id: int = 1000
+    #: Set while a crash unwinds: the killed run runs no more code (see ``LeasesOutliveACrash``).
+    killed: bool = False
 
     def import_items(self, kind: Any, header: Any, items: Any, **kwargs: Any) -> ImportResult:
         batch: Iterable[Item] = items() if callable(items) else items
@@ -134,7 +143,8 @@ class FakeNorce:
         self.next_id += 1
         self.jobs[self.next_id] = NorceJob(self.next_id, rows, fails=outcome == "fail")
         if outcome == "crash":
-            raise Crash(self.table.get(Keys.lock(ENTITY)))
+            self.killed = True
+            raise Crash()
         return ImportResult(kind=str(kind), job=JobResponse(JobId=str(self.next_id)), items_sent=len(rows))
 
     def get(self, job_id: int | str, *, deadline: Deadline | None = None) -> JobDto:
@@ -196,10 +206,46 @@ class Change:
 
 
 @dataclass
-class World:
-    """One example: clock, file drop, Norce, state table and the runner wired to them."""
+class Stores:
+    jobs: JobRecords
+    runs: RunRecords
+    watermarks: Watermarks
+    locks: Locks
 
-    table: StateTable
+
+def memory_stores(clock: Clock) -> Stores:
+    memory = MemoryState()
+    return Stores(
+        MemoryJobStore(memory),
+        MemoryRunStore(memory),
+        MemoryWatermarkStore(memory),
+        MemoryLocks(memory, clock=clock.epoch),
+    )
+
+
+@dataclass
+class LeasesOutliveACrash:
+    """A SIGKILLed run never releases its lease: releases are ignored while a crash unwinds."""
+
+    inner: Locks
+    norce: FakeNorce
+
+    def lease(self, name: str, owner: str, lease_s: float) -> Lease:
+        lease = self.inner.lease(name, owner, lease_s)
+        release = lease.release
+
+        def release_unless_killed() -> bool:
+            return False if self.norce.killed else release()
+
+        lease.release = release_unless_killed  # type: ignore[method-assign]
+        return lease
+
+
+@dataclass
+class World:
+    """One example: clock, file drop, Norce, state stores and the runner wired to them."""
+
+    make_stores: Callable[[Clock], Stores]
     clock: Clock = field(default_factory=lambda: Clock(now=T0, mono=1000.0))
     seq: int = 0
     versions: dict[str, int] = field(default_factory=dict)
@@ -211,10 +257,12 @@ class World:
 
     def __post_init__(self) -> None:
         self.drop = MemoryDrop(self.clock)
-        self.norce = FakeNorce(self.table)
-        self.watermarks = WatermarkStore(self.table)
-        self.job_store = JobStore(self.table)
-        self.run_store = RunStore(self.table)
+        self.norce = FakeNorce()
+        stores = self.make_stores(self.clock)
+        self.watermarks = stores.watermarks
+        self.job_store = stores.jobs
+        self.run_store = stores.runs
+        self.locks = LeasesOutliveACrash(stores.locks, self.norce)
 
     def runner(self, batch_size: int) -> ImportRunner:
         config = integration_config(
@@ -229,8 +277,8 @@ class World:
                 runs=self.run_store,
                 jobs=self.job_store,
                 watermarks=self.watermarks,
-                quarantine=None,  # type: ignore[arg-type] - every generated row maps
-                locks=LeaseLocks(self.table, clock=clock.epoch),
+                quarantine=None,  # type: ignore[arg-type]  # every generated row maps
+                locks=self.locks,
             ),
             norce=NorceSide(connect=self.norce, jobs=self.norce, account_id_for=lambda name: 1),
             metrics=RecordingMetrics(),  # type: ignore[arg-type]
@@ -269,12 +317,10 @@ class World:
         self.runs += 1
         try:
             runner.run(ENTITY, "delta", deadline=Deadline.after(600, clock=self.clock.monotonic))
-        except Crash as crash:
-            # SIGKILL: no `finally` would have run. Put the dead run's lease back as it was.
+        except Crash:
+            # SIGKILL: no `finally` ran, so the dead run's lease stays held until it expires.
             self.crashes += 1
-            lock_item = crash.args[0]
-            if lock_item is not None:
-                self.table.put(lock_item)
+        self.norce.killed = False
         self.norce.outcomes = []
 
     def settle(self) -> None:
@@ -342,7 +388,7 @@ def play(world: World, history: tuple[int, int, list[Step]]) -> None:
 def test_delta_imports_deliver_every_change_and_the_watermark_never_skips_one(
     history: tuple[int, int, list[Step]], figures: dict[str, Any]
 ) -> None:
-    world = World(MemoryStateTable())
+    world = World(memory_stores)
     play(world, history)
     jobs = world.norce.jobs.values()
     for name, value in (
@@ -358,22 +404,25 @@ def test_delta_imports_deliver_every_change_and_the_watermark_never_skips_one(
 
 
 @pytest.fixture
-def moto_table(state_table: StateTable) -> Callable[[], StateTable]:
+def moto_stores(state_table: StateTable) -> Callable[[Clock], Stores]:
     client = boto3.client("dynamodb", region_name=REGION)
     counter = iter(range(10_000))
 
-    def make() -> StateTable:
+    def make(clock: Clock) -> Stores:
         name = f"wm-property-{next(counter)}"
         create_table(client, name)
-        return StateTable(name)
+        table = StateTable(name)
+        return Stores(
+            JobStore(table), RunStore(table), WatermarkStore(table), LeaseLocks(table, clock=clock.epoch)
+        )
 
     return make
 
 
 def test_the_same_histories_hold_on_moto(
-    moto_table: Callable[[], StateTable], figures: dict[str, Any]
+    moto_stores: Callable[[Clock], Stores], figures: dict[str, Any]
 ) -> None:
-    """A few generated histories replayed on moto: the in-memory table is not hiding anything."""
+    """A few generated histories replayed on moto: the in-memory stores are not hiding anything."""
     played = 0
 
     @settings(max_examples=MOTO_EXAMPLES, deadline=None, database=None,
@@ -381,7 +430,7 @@ def test_the_same_histories_hold_on_moto(
     @given(history=histories)
     def on_moto(history: tuple[int, int, list[Step]]) -> None:
         nonlocal played
-        play(World(moto_table()), history)
+        play(World(moto_stores), history)
         played += 1
 
     on_moto()
