@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import socket
 import sys
 import time
@@ -14,11 +13,13 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
 
+from .admin_api import admin_route
 from .config import GROUPS
 from .contracts import CONNECT_IMPORTS
-from .emulator import ApiError, dumps
+from .errors import ApiError
 from .odata import ODataError
 from .query import QUERY_PREFIX, NotFoundError
+from .responses import ODATA_JSON, Response, json_response, odata_error
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -27,10 +28,6 @@ TOKEN_PATH = "/identity/1.0/connect/token"  # noqa: S105 - a URL path
 CONNECT_PREFIX = "/commerce/connect/4.0/"
 JOB_PREFIXES = ("/commerce/connect/4.0/Job/", "/commerce/connect/4.0/api/Job/")  # both seen in the wild
 ADMIN_PREFIX = "/_admin/"
-JSON = "application/json; charset=utf-8"
-ODATA_JSON = "application/json; odata.metadata=minimal; odata.streaming=true"
-
-Response = tuple[int, bytes, dict[str, str]]
 
 
 def group_of(path: str) -> str:
@@ -71,16 +68,6 @@ def read_chunked(rfile: BinaryIO, limit: int) -> bytes:
             raise ApiError(400, {"error": "truncated chunk"})
         parts.append(data)
         rfile.readline(3)  # CRLF after the chunk data
-
-
-def json_response(
-    status: int, body: Any, headers: dict[str, str] | None = None, content_type: str = JSON
-) -> Response:
-    return status, dumps(body), {"Content-Type": content_type, **(headers or {})}
-
-
-def odata_error(status: int, code: str, message: str) -> Response:
-    return json_response(status, {"error": {"code": code, "message": message}})
 
 
 def _int_param(params: dict[str, str], name: str) -> int:
@@ -256,7 +243,7 @@ class Handler(BaseHTTPRequestHandler):
         emu = self.server.emulator
         params = dict(parse_qsl(query, keep_blank_values=True))
         if group == "admin":
-            return self._admin(method, path[len(ADMIN_PREFIX) :].strip("/"), params, body)
+            return admin_route(emu, method, path[len(ADMIN_PREFIX) :].strip("/"), params, body)
         if group == "token":
             if method != "POST":
                 raise ApiError(405, {"error": "method_not_allowed"})
@@ -333,73 +320,3 @@ class Handler(BaseHTTPRequestHandler):
         except NotFoundError as exc:
             return odata_error(404, "NotFound", str(exc))
         return json_response(200, result, content_type=ODATA_JSON)
-
-    # ---------------------------------------------------------------- admin
-    def _admin(self, method: str, route: str, params: dict[str, str], body: bytes) -> Response:
-        emu = self.server.emulator
-        data: Any = orjson.loads(body) if body.strip() else {}
-        parts = route.split("/")
-        try:
-            if route == "reset" and method == "POST":
-                emu.reset(**(data or {}))
-                return json_response(200, {"ok": True})
-            if route == "config":
-                if method == "POST":
-                    emu.configure(**data)
-                return json_response(200, dataclasses.asdict(emu.config))
-            if route == "seed" and method == "POST":
-                emit = bool(data.pop("emit_events", False))
-                return json_response(200, emu.seed(data, emit_events=emit))
-            if route == "catalog" and method == "GET":
-                if "kind" in params:
-                    return json_response(200, emu.catalog_rows(params["kind"]))
-                return json_response(200, emu.catalog_snapshot())
-            if route == "jobs" and method == "GET":
-                return json_response(200, emu.jobs())
-            if parts[0] == "jobs" and len(parts) >= 2:
-                job_id = int(parts[1])
-                if len(parts) == 2 and method == "GET":
-                    return json_response(200, emu.job(job_id))
-                if len(parts) == 3 and parts[2] == "status" and method == "POST":
-                    status = data.get("StatusId", data.get("status"))
-                    return json_response(200, emu.force_job_status(job_id, int(status)))
-            if route == "requests" and method == "GET":
-                return json_response(200, emu.requests(params.get("group")))
-            if route == "tokens" and method == "GET":
-                return json_response(
-                    200, {"TokenRequests": emu.token_request_count, "TokensIssued": emu.tokens_issued}
-                )
-            if route == "faults" and method == "POST":
-                emu.set_faults(data.get("faults"), data.get("seed"), data.get("job_failure_rate"))
-                for spec in data.get("fail_next", []):
-                    emu.fail_next(
-                        spec["group"],
-                        int(spec.get("n", 1)),
-                        spec.get("status", 503),
-                        int(spec.get("retry_after", 1)),
-                    )
-                return json_response(200, {"ok": True})
-            if route == "subscriptions":
-                if method == "GET":
-                    return json_response(200, emu.subscriptions())
-                if method == "POST":
-                    return json_response(
-                        200, emu.subscribe(data["EventType"], data["Url"], data.get("Headers"))
-                    )
-                if method == "DELETE":
-                    return json_response(200, {"removed": emu.unsubscribe(params.get("event_type"))})
-            if route == "deliveries" and method == "GET":
-                return json_response(200, emu.deliveries(params.get("event_type")))
-            if route == "events" and method == "GET":
-                return json_response(200, emu.emitted_events(params.get("event_type")))
-            if route == "mutate" and method == "POST":
-                row = emu.mutate(data["kind"], data["key"], data.get("set"), bool(data.get("delete", False)))
-                return json_response(200, {"row": row})
-            if route == "clock" and method == "POST":
-                now = emu.set_clock(
-                    offset_seconds=data.get("offset_seconds"), advance_seconds=data.get("advance_seconds")
-                )
-                return json_response(200, {"now": now})
-        except (KeyError, ValueError, TypeError) as exc:
-            return json_response(400, {"error": f"{type(exc).__name__}: {exc}"})
-        raise ApiError(404, {"error": "unknown admin route", "route": route, "method": method})
