@@ -37,6 +37,8 @@ ATTRIBUTE_NAMES = ("event_type", "entity", "entity_key")
 #: Longest attribute value kept; longer ones are cut (attributes are for filtering and display,
 #: the envelope body is authoritative). SQS counts attribute names and values in the message size.
 MAX_ATTRIBUTE_CHARS = 256
+#: The event queue's ``MaximumMessageSize`` (set explicitly in the template): 256 KiB.
+DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024
 
 
 class InvalidEnvelope(ValueError):  # noqa: N818 - public name, reads as "an invalid envelope"
@@ -122,6 +124,7 @@ def attributes_size(attributes: Mapping[str, str]) -> int:
 
 __all__ = [
     "ATTRIBUTE_NAMES",
+    "DEFAULT_MAX_MESSAGE_BYTES",
     "MAX_ATTRIBUTE_CHARS",
     "InvalidEnvelope",
     "QueueEnvelope",

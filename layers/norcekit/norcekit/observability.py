@@ -61,6 +61,8 @@ class MetricName(StrEnum):
     WEBHOOKS_RECEIVED = "WebhooksReceived"
     WEBHOOKS_REJECTED = "WebhooksRejected"
     WEBHOOKS_UNAUTHORIZED = "WebhooksUnauthorized"
+    WEBHOOKS_UNKNOWN_TYPE = "WebhooksUnknownType"
+    EVENTS_CLAIM_CHECKED = "EventsClaimChecked"
     EVENTS_ENQUEUED = "EventsEnqueued"
     EVENTS_PROCESSED = "EventsProcessed"
     EVENTS_COALESCED = "EventsCoalesced"

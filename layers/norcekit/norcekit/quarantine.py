@@ -6,15 +6,19 @@ envelopes for inspection and replay::
     {"version": 1, "kind": "webhook", "reason": "...", "received_at": "...Z",
      "metadata": {...}, "payload_encoding": "json" | "text" | "base64", "payload": ...}
 
-Keys are ``<prefix><kind>/<yyyy>/<mm>/<dd>/<HHMMSSffffff>-<uuid>.json`` (time-sortable within a
-kind); a replayed item moves to ``<replayed_prefix><kind>/...``. Metadata must not carry secrets:
-pass request headers through :func:`scrub_headers` first.
+Keys are ``<prefix><kind>/<yyyy>/<mm>/<dd>/<HHMMSSffffff>-<uuid>.json``, or, for a payload stored
+under a content key (webhooks: a hash of event type and body), ``<prefix><kind>/<content key>.json``
+written only when absent, so Norce's retries of one payload store it once. Listing is newest first
+by the time each object was written; a replayed item moves to ``<replayed_prefix><kind>/...``.
+Metadata must not carry secrets: pass request headers through :func:`scrub_headers` first.
 """
 
 from __future__ import annotations
 
 import base64
 import builtins
+import os
+import re
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
@@ -25,12 +29,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import orjson
 from pydantic import AwareDatetime, BaseModel
 
-from norcekit.settings import SettingsError
-
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
-
-    from norcekit.settings import Settings
 
 #: ``norce_item``: an item Norce rejected inside a Succeeded job (``norcekit.jobs.failed_items``).
 QuarantineKind = Literal["webhook", "import_record", "norce_item"]
@@ -38,6 +38,7 @@ KINDS: tuple[QuarantineKind, ...] = ("webhook", "import_record", "norce_item")
 PayloadEncoding = Literal["json", "text", "base64"]
 ENVELOPE_VERSION = 1
 MASK = "***"
+_CONTENT_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 _SENSITIVE_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-amz-security-token"}
@@ -100,6 +101,7 @@ class QuarantineStore(Protocol):
         payload: bytes | str | Mapping[str, Any] | list[Any],
         *,
         metadata: Mapping[str, Any] | None = None,
+        content_key: str | None = None,
     ) -> str: ...
 
     def list(
@@ -142,13 +144,16 @@ class _EnvelopeStore(ABC):
         payload: bytes | str | Mapping[str, Any] | list[Any],
         *,
         metadata: Mapping[str, Any] | None = None,
+        content_key: str | None = None,
     ) -> str:
-        """Store one envelope; returns its key."""
+        """Store one envelope; returns its key. With ``content_key`` the item is stored under that key
+        once: a second put of the same key keeps the first item and returns its key."""
         if kind not in KINDS:
             raise ValueError(f"unknown quarantine kind {kind!r}")
+        if content_key is not None and not _CONTENT_KEY.fullmatch(content_key):
+            raise ValueError(f"content key must be 1-128 characters of [A-Za-z0-9_-]: {content_key!r}")
         received = self._now().astimezone(UTC)
         encoding, body = encode_payload(payload)
-        key = f"{self.prefix}{kind}/{received:%Y/%m/%d/%H%M%S%f}-{uuid.uuid4().hex}.json"
         envelope = {
             "version": ENVELOPE_VERSION,
             "kind": kind,
@@ -158,19 +163,25 @@ class _EnvelopeStore(ABC):
             "payload_encoding": encoding,
             "payload": body,
         }
-        self._write(key, orjson.dumps(envelope, default=str))
+        data = orjson.dumps(envelope, default=str)
+        if content_key is not None:
+            key = f"{self.prefix}{kind}/{content_key}.json"
+            self._write_if_absent(key, data)
+            return key
+        key = f"{self.prefix}{kind}/{received:%Y/%m/%d/%H%M%S%f}-{uuid.uuid4().hex}.json"
+        self._write(key, data)
         return key
 
     def list(
         self, kind: QuarantineKind | None = None, limit: int = 100, *, replayed: bool = False
     ) -> builtins.list[QuarantineItem]:
-        """Newest first."""
+        """Newest first (by the time each item was written)."""
         base = self.replayed_prefix if replayed else self.prefix
         kinds = [kind] if kind else list(KINDS)
-        keys = [k for name in kinds for k in self._keys(f"{base}{name}/") if k.endswith(".json")]
-        # Order by the "<yyyy>/<mm>/<dd>/<time>-<uuid>" tail, i.e. by arrival, across kinds.
-        keys.sort(key=lambda k: k.split("/", maxsplit=base.count("/") + 1)[-1], reverse=True)
-        return [self.get(key) for key in keys[:limit]]
+        keys = [k for name in kinds for k in self._keys(f"{base}{name}/") if k[0].endswith(".json")]
+        # S3 times have 1 s resolution: ties go by the "<yyyy>/<mm>/<dd>/<time>-<uuid>" key tail.
+        keys.sort(key=lambda k: (k[1], k[0].split("/", maxsplit=base.count("/") + 1)[-1]), reverse=True)
+        return [self.get(key) for key, _ in keys[:limit]]
 
     def get(self, key: str) -> QuarantineItem:
         self._check_key(key)
@@ -205,7 +216,12 @@ class _EnvelopeStore(ABC):
     def _remove(self, key: str) -> None: ...
 
     @abstractmethod
-    def _keys(self, prefix: str) -> builtins.list[str]: ...
+    def _write_if_absent(self, key: str, body: bytes) -> bool:
+        """Write unless ``key`` exists; ``False`` when it did (the first write wins)."""
+
+    @abstractmethod
+    def _keys(self, prefix: str) -> builtins.list[tuple[str, float]]:
+        """Keys under ``prefix`` with the time each was written (epoch seconds)."""
 
 
 class S3QuarantineStore(_EnvelopeStore):
@@ -233,6 +249,23 @@ class S3QuarantineStore(_EnvelopeStore):
     def _write(self, key: str, body: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
 
+    def _write_if_absent(self, key: str, body: bytes) -> bool:
+        from botocore.exceptions import ClientError  # noqa: PLC0415 - botocore with the first client
+
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", IfNoneMatch="*"
+            )
+        except ClientError as exc:
+            # 412: stored already; 409: a concurrent put of the same key is in flight (same content).
+            if exc.response.get("Error", {}).get("Code") in (
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+            ):
+                return False
+            raise
+        return True
+
     def _read(self, key: str) -> bytes:
         try:
             return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
@@ -242,10 +275,14 @@ class S3QuarantineStore(_EnvelopeStore):
     def _remove(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
 
-    def _keys(self, prefix: str) -> builtins.list[str]:
-        keys: builtins.list[str] = []
+    def _keys(self, prefix: str) -> builtins.list[tuple[str, float]]:
+        keys: builtins.list[tuple[str, float]] = []
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
-            keys.extend(obj["Key"] for obj in page.get("Contents", []) if "Key" in obj)
+            keys.extend(
+                (obj["Key"], obj["LastModified"].timestamp() if "LastModified" in obj else 0.0)
+                for obj in page.get("Contents", [])
+                if "Key" in obj
+            )
         return keys
 
 
@@ -273,6 +310,19 @@ class LocalQuarantineStore(_EnvelopeStore):
         tmp.write_bytes(body)
         tmp.replace(path)  # atomic: a reader never sees half an envelope
 
+    def _write_if_absent(self, key: str, body: bytes) -> bool:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(body)
+        try:
+            os.link(tmp, path)  # atomic and fails when the key exists: the first write wins
+        except FileExistsError:
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
+        return True
+
     def _read(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
@@ -282,14 +332,12 @@ class LocalQuarantineStore(_EnvelopeStore):
     def _remove(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def _keys(self, prefix: str) -> builtins.list[str]:
+    def _keys(self, prefix: str) -> builtins.list[tuple[str, float]]:
         root = self._path(prefix.rstrip("/"))
         if not root.is_dir():
             return []
-        return [path.relative_to(self.folder).as_posix() for path in root.rglob("*.json")]
+        return [
+            (path.relative_to(self.folder).as_posix(), path.stat().st_mtime_ns / 1e9)
+            for path in root.rglob("*.json")
+        ]
 
-
-def quarantine_store_from_settings(settings: Settings) -> QuarantineStore:
-    if not settings.quarantine_bucket:
-        raise SettingsError("QUARANTINE_BUCKET: required but not set")
-    return S3QuarantineStore(settings.quarantine_bucket)

@@ -38,7 +38,7 @@ def test_config_parses_targets_routes_lookups_and_defaults() -> None:
     assert cfg.ttl_for("Orders") == 0 and cfg.ttl_for("Products") == 60 and cfg.ttl_for("Core") == 3600
     specs = entity_specs(cfg)
     assert specs["sku"].select == ("PartNo", "Name")
-    assert specs["sku"].expand == "PriceLists,OnHands"  # kept from the default
+    assert specs["sku"].expand == "PriceLists"  # kept from the default
     assert specs["supplier_sku"].entity_set == "Products/Other"
 
 
@@ -106,7 +106,12 @@ def test_committed_openapi_document_is_current() -> None:
 def test_openapi_documents_every_status_and_the_secret_header() -> None:
     document = json.loads(render())
     operation = document["paths"]["/events/{EventType}"]["post"]
-    assert sorted(operation["responses"]) == ["200", "400", "401", "404", "413", "503"]
+    # The receiver contract: 401 unauthenticated, 2xx once stored (queued or quarantined), 5xx
+    # only when nothing could store it. No 4xx for an authentic payload: Norce would retry it.
+    assert sorted(operation["responses"]) == ["200", "202", "401", "503"]
+    assert "quarantine" in operation["responses"]["202"]["description"]
+    assert "Neither the queue nor the quarantine" in operation["responses"]["503"]["description"]
+    assert "2xx once the payload is stored" in document["info"]["description"]
     assert document["components"]["securitySchemes"]["norceWebhookSecret"] == {
         "type": "apiKey",
         "in": "header",

@@ -13,7 +13,9 @@ from norcekit.events.processor import EventProcessor
 from norcekit.events.targets.base import DeliveryResult, TargetDocument
 from norcekit.events.targets.s3 import object_key
 
-ORDER = {"Id": 9001, "ClientOrderRef": "WEB-10001", "Items": []}
+ORDER = {"Id": 9001, "QuotationId": 10001, "Items": []}
+BASE = {"ClientId": 1, "ApplicationId": 2, "Source": "WEB"}
+STATUS = {**BASE, "OrderNo": "E-1"}
 
 
 class FakeQuery:
@@ -56,7 +58,7 @@ def run(tables: dict[str, list[dict[str, Any]]], *records: dict[str, Any]) -> li
 
 def test_order_found_by_client_order_ref_is_keyed_by_its_id() -> None:
     [doc] = run(
-        {"Orders/Orders": [ORDER]}, record("m1", "OrderReceivedEvent", {"ClientOrderRef": "WEB-10001"})
+        {"Orders/Orders": [ORDER]}, record("m1", "OrderReceivedEvent", {**BASE, "ClientOrderRef": "10001"})
     )
     assert (doc.key, doc.status) == ("9001", "current")
 
@@ -64,8 +66,8 @@ def test_order_found_by_client_order_ref_is_keyed_by_its_id() -> None:
 def test_events_naming_one_order_by_ref_and_by_id_make_one_document() -> None:
     docs = run(
         {"Orders/Orders": [ORDER]},
-        record("m1", "OrderReceivedEvent", {"ClientOrderRef": "WEB-10001"}),
-        record("m2", "OrderConfirmedEvent", {"OrderId": 9001, "ClientOrderRef": "WEB-10001"}),
+        record("m1", "OrderReceivedEvent", {**BASE, "ClientOrderRef": "10001"}),
+        record("m2", "OrderConfirmedEvent", {**STATUS, "OrderId": 9001, "ClientOrderRef": "10001"}),
     )
     [doc] = docs
     assert doc.key == "9001"
@@ -75,14 +77,14 @@ def test_events_naming_one_order_by_ref_and_by_id_make_one_document() -> None:
 def test_order_id_and_a_ref_with_the_same_text_get_different_keys_and_objects() -> None:
     docs = run(
         {"Orders/Orders": []},  # neither found: delivered as not_found
-        record("m1", "OrderConfirmedEvent", {"OrderId": 123, "ClientOrderRef": "X9"}),
-        record("m2", "OrderReceivedEvent", {"ClientOrderRef": "123"}),
+        record("m1", "OrderConfirmedEvent", {**STATUS, "OrderId": 123, "ClientOrderRef": "X9"}),
+        record("m2", "OrderReceivedEvent", {**BASE, "ClientOrderRef": "123"}),
     )
-    assert sorted(d.key for d in docs) == ["123", "ClientOrderRef:123"]
+    assert sorted(d.key for d in docs) == ["123", "QuotationId:123"]
     assert {d.status for d in docs} == {"not_found"}
     assert sorted(object_key("norce/", d) for d in docs) == [
         "norce/order/123.json",
-        "norce/order/ClientOrderRef:123.json",
+        "norce/order/QuotationId:123.json",
     ]
 
 
@@ -91,12 +93,16 @@ def test_entities_keyed_by_their_primary_key_keep_the_event_key() -> None:
         {
             "Products/ProductSkus": [{"PartNo": "P/1"}],
             "Customers/Customers": [{"Id": 501}],
-            "Products/SupplierProducts": [{"Id": 1, "SupplierId": 7, "SupplierPartNo": "SUP-100"}],
+            "Products/SupplierProductSkus": [{"SupplierId": 7, "PartNo": "SUP-100"}],
         },
         record("m1", "SkuChangedNotification", {"ClientId": 1, "PartNo": "P/1", "EntityChanged": "x"}),
         record("m2", "CustomerChangedNotification", {"ClientId": 1, "CustomerId": 501, "EntityChanged": "x"}),
         record("m3", "CompanyChangedNotification", {"ClientId": 1, "CompanyId": 77, "EntityChanged": "x"}),
-        record("m4", "SupplierSkuChangedNotification", {"ClientId": 1, "SupplierId": 7, "PartNo": "SUP-100"}),
+        record(
+            "m4",
+            "SupplierSkuChangedNotification",
+            {"ClientId": 1, "SupplierId": 7, "PartNo": "SUP-100", "EntityChanged": "tSupplierProductSku"},
+        ),
     )
     assert sorted((d.entity, d.key, d.status) for d in docs) == [
         ("company", "77", "not_found"),

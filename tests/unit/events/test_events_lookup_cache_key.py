@@ -28,6 +28,7 @@ class ShapingQuery:
         select: Sequence[str] | None = None,
         expand: str | None = None,
         deadline: Any = None,
+        unfit: Any = None,
     ) -> dict[Any, dict[str, Any]]:
         self.calls += 1
         row = {
@@ -70,14 +71,14 @@ def test_related_without_the_expand_is_not_served_the_expanded_row_and_vice_vers
 
 def test_related_with_the_same_shape_as_current_is_served_from_the_cache() -> None:
     lookups, query = make(select=["PartNo", "Name"])
-    lookups.current([EntityKey("sku", "PartNo", "A")])  # default expand PriceLists,OnHands
+    lookups.current([EntityKey("sku", "PartNo", "A")])  # default expand PriceLists
 
     row = lookups.related(
         "Products/ProductSkus",
         "A",
         key_field="PartNo",
         select=["Name", "PartNo"],
-        expand="PriceLists,OnHands",
+        expand="PriceLists",
     )
 
     assert row == {"PartNo": "A", "Name": "Sku A", "PriceLists": [{"Id": 1}]}

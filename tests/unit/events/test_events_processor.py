@@ -87,8 +87,8 @@ def query() -> FakeQuery:
             "Products/ProductSkus": dict(SKUS),
             "Customers/Customers": {501: {"Id": 501, "Code": "C501"}},
             "Customers/Companies": {77: {"Id": 77, "Code": "CO77"}},
-            "Orders/Orders": {9001: {"Id": 9001, "ClientOrderRef": "WEB-10001", "Items": [{"PartNo": "P1"}]}},
-            "Products/SupplierProducts": {1: {"Id": 1, "SupplierId": 7, "SupplierPartNo": "SUP-100"}},
+            "Orders/Orders": {9001: {"Id": 9001, "QuotationId": 10001, "Items": [{"PartNo": "P1"}]}},
+            "Products/SupplierProductSkus": {1: {"SupplierId": 7, "PartNo": "SUP-100"}},
         }
     )
 
@@ -124,7 +124,7 @@ def test_hundred_events_for_ten_skus_cost_one_query_call_and_ten_documents(query
         "PartNo",
         [f"P{i}" for i in range(10)],
     )
-    assert kwargs["expand"] == "PriceLists,OnHands"
+    assert kwargs["expand"] == "PriceLists"
     assert len(target.calls) == 1
     assert sorted(d.key for d in target.docs) == [f"P{i}" for i in range(10)]
 
@@ -213,7 +213,7 @@ def test_every_entity_kind_is_looked_up_where_it_lives(query: FakeQuery) -> None
     assert docs["company"].data == {"Id": 77, "Code": "CO77"}
     assert docs["order"].data["Items"] == [{"PartNo": "P1"}]
     assert docs["supplier_sku"].key == "7:SUP-100"
-    assert docs["supplier_sku"].data == {"Id": 1, "SupplierId": 7, "SupplierPartNo": "SUP-100"}
+    assert docs["supplier_sku"].data == {"SupplierId": 7, "PartNo": "SUP-100"}
     # Invoices have no Query set: the payload itself is the document.
     assert docs["invoice"].data == {
         "ClientId": 1234,
@@ -223,17 +223,19 @@ def test_every_entity_kind_is_looked_up_where_it_lives(query: FakeQuery) -> None
     }
     called = {c[0]: c for c in query.calls}
     assert called["Orders/Orders"][3]["expand"] == "Items"
-    assert called["Products/SupplierProducts"][3]["filter"] == "SupplierId eq 7"
+    assert called["Products/SupplierProductSkus"][3]["filter"] == "SupplierId eq 7"
 
 
-def test_order_received_without_order_id_is_looked_up_by_client_order_ref(query: FakeQuery) -> None:
+def test_order_received_without_order_id_is_looked_up_by_its_basket_id(query: FakeQuery) -> None:
     target = FakeTarget("t")
     processor = make(query, config(), {"t": target})
-    event = record(0, "OrderReceivedEvent", {"ClientId": 1, "ClientOrderRef": "WEB-10001"})
+    payload = {"ClientId": 1, "ApplicationId": 2, "ClientOrderRef": "10001", "Source": "WEB"}
+    event = record(0, "OrderReceivedEvent", payload)
 
     processor.handle({"Records": [event]})
 
-    assert query.calls[0][:3] == ("Orders/Orders", "ClientOrderRef", ["WEB-10001"])
+    # Orders/Orders has no ClientOrderRef: the basket id is the order's QuotationId (int32).
+    assert query.calls[0][:3] == ("Orders/Orders", "QuotationId", [10001])
     assert target.docs[0].data["Id"] == 9001
 
 
@@ -279,7 +281,7 @@ def test_job_unknown_is_retried_a_few_receives_then_acknowledged(query: FakeQuer
 def test_keyless_price_notification_is_delivered_as_its_payload(query: FakeQuery) -> None:
     target = FakeTarget("t")
     processor = make(query, config(), {"t": target})
-    event = record(0, "SkuPriceChangedNotification", {"ClientId": 1, "PricelistId": 3})
+    event = record(0, "SkuStockChangedNotification", {"ClientId": 1, "PricelistId": 3})
 
     assert processor.handle({"Records": [event]}) == {"batchItemFailures": []}
     [doc] = target.docs

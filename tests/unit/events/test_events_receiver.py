@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from norcekit.events.claims import MemoryClaimStore
+from norcekit.events.coalesce import parse_message
 from norcekit.events.receiver import (
     SecretsManagerSecrets,
     SecretsUnavailable,
@@ -149,11 +151,13 @@ def test_wrong_secret_costs_exactly_one_forced_reread(parts: dict[str, Any]) -> 
     assert parts["secrets"].fetches == [False, True]
 
 
-def test_invalid_payload_is_400_with_field_errors_and_quarantined(parts: dict[str, Any]) -> None:
+def test_invalid_payload_is_202_with_field_errors_and_quarantined(parts: dict[str, Any]) -> None:
     status, body = invoke(parts, sample("bad-body-invalid-payload"))
 
-    assert status == 400
+    assert status == 202
     assert body == {
+        "status": "quarantined",
+        "reason": "invalid_payload",
         "message": "Invalid SkuChangedNotification payload",
         "errors": [{"field": "PartNo", "error": "Field required"}],
     }
@@ -169,37 +173,81 @@ def test_invalid_payload_is_400_with_field_errors_and_quarantined(parts: dict[st
     assert parts["metrics"].names == ["WebhooksReceived", "WebhooksRejected"]
 
 
-def test_body_that_is_not_json_is_400_and_kept_as_text(parts: dict[str, Any]) -> None:
+def test_norce_retries_of_one_invalid_payload_are_quarantined_once(parts: dict[str, Any]) -> None:
+    answers = [invoke(parts, sample("bad-body-invalid-payload"))[0] for _ in range(3)]
+    assert answers == [202, 202, 202]
+    assert len(parts["store"].list()) == 1
+    other = sample("bad-body-invalid-payload")
+    other["body"] = json.dumps({"ClientId": 1, "EntityChanged": "tClientProductSku"})
+    assert invoke(parts, other)[0] == 202
+    assert len(parts["store"].list()) == 2  # a different body is a different item
+
+
+def test_body_that_is_not_json_is_202_and_kept_as_text(parts: dict[str, Any]) -> None:
     status, body = invoke(parts, sample("bad-body-not-json"))
-    assert status == 400
-    assert body["message"].startswith("Body is not JSON")
+    assert status == 202
+    assert body["reason"] == "invalid_json"
     [item] = parts["store"].list()
     assert (item.payload_encoding, item.payload) == ("text", "PartNo=100011")
 
 
-def test_json_that_is_not_an_object_is_400(parts: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"ClientId": 1, "PartNo": "A", "EntityChanged": "t", "X": NaN}',
+        '{"ClientId": 1, "PartNo": "A", "EntityChanged": "t", "X": Infinity}',
+        '{"ClientId": 1, "PartNo": "A", "EntityChanged": "t", "X": 1e999}',
+        '{"ClientId": 1, "PartNo": "A", "EntityChanged": "t", "X": 9223372036854775808}',
+        '{"ClientId": 1, "PartNo": "A", "EntityChanged": "t", "X": 18446744073709551616}',
+        '{"ClientId": 1, "PartNo": "A", "EntityChanged": "t", "X": ' + "7" * 5000 + "}",
+        '{"ClientId": 1, "PartNo": "A", "EntityChanged": "t", "X": ' + "[" * 40 + "]" * 40 + "}",
+        "[" * 10_000 + "]" * 10_000,
+        '{"a":' * 10_000 + "1" + "}" * 10_000,
+    ],
+)
+def test_strictly_invalid_json_is_quarantined_never_queued_or_5xx(parts: dict[str, Any], raw: str) -> None:
+    event = sample("SkuChangedNotification")
+    event["body"] = raw
+    parts["receiver"].max_body_bytes = 1_000_000
+    status, body = invoke(parts, event)
+    assert status == 202 and body["reason"] == "invalid_json", body
+    assert parts["queue"].sent == []
+    [item] = parts["store"].list()
+    assert item.payload_bytes() == raw.encode()
+
+
+def test_the_largest_64_bit_integers_are_still_accepted(parts: dict[str, Any]) -> None:
+    event = sample("SkuChangedNotification")
+    payload = {**json.loads(event["body"]), "Big": 2**63 - 1, "Small": -(2**63)}
+    event["body"] = json.dumps(payload)
+    assert invoke(parts, event)[0] == 200
+    assert parts["queue"].sent[0][0]["body"] == payload
+
+
+def test_json_that_is_not_an_object_is_quarantined(parts: dict[str, Any]) -> None:
     event = sample("SkuChangedNotification")
     event["body"] = "[1, 2]"
     status, body = invoke(parts, event)
-    assert status == 400
+    assert status == 202
     assert body["message"] == "Body must be a JSON object"
 
 
-def test_unknown_event_type_is_404_and_quarantined(parts: dict[str, Any]) -> None:
+def test_unknown_event_type_is_quarantined_and_counted(parts: dict[str, Any]) -> None:
     status, body = invoke(parts, sample("unknown-event-type"))
-    assert status == 404
+    assert status == 202
     assert "ProductChangedNotification" in body["message"]
     [item] = parts["store"].list()
     assert item.metadata["reason_code"] == "unknown_event_type"
     assert item.metadata["event_type"] == "ProductChangedNotification"
+    assert "WebhooksUnknownType" in parts["metrics"].names
 
 
-def test_body_over_the_limit_is_413_and_quarantined_whole(parts: dict[str, Any]) -> None:
+def test_body_over_the_limit_is_quarantined_whole(parts: dict[str, Any]) -> None:
     event = sample("SkuChangedNotification")
     big = {**json.loads(event["body"]), "Padding": "x" * 4000}
     event["body"] = json.dumps(big)
     status, _body = invoke(parts, event)
-    assert status == 413
+    assert status == 202
     [item] = parts["store"].list()
     assert item.metadata["reason_code"] == "too_large"
     assert item.payload_bytes() == event["body"].encode()
@@ -211,30 +259,66 @@ def test_base64_body_is_decoded(parts: dict[str, Any]) -> None:
     assert parts["queue"].sent[0][0]["body"]["PartNo"] == "100011"
 
 
-def test_non_utf8_body_is_400_and_kept_as_base64(parts: dict[str, Any]) -> None:
+def test_non_utf8_body_is_quarantined_as_base64(parts: dict[str, Any]) -> None:
     event = sample("base64-not-utf8")
     assert event["isBase64Encoded"] is True
     status, _body = invoke(parts, event)
-    assert status == 400
+    assert status == 202
     [item] = parts["store"].list()
     assert item.payload_encoding == "base64"
     assert item.payload_bytes() == base64.b64decode(event["body"])
 
 
-def test_queue_down_is_503_so_norce_retries(parts: dict[str, Any]) -> None:
+def test_queue_refusing_a_valid_event_quarantines_it_for_replay(parts: dict[str, Any]) -> None:
     parts["queue"].fail = True
-    status, _body = invoke(parts, sample("SkuChangedNotification"))
-    assert status == 503
+    status, body = invoke(parts, sample("SkuChangedNotification"))
+    assert (status, body["reason"]) == (202, "enqueue_failed")
     assert "EventsEnqueued" not in parts["metrics"].names
+    [item] = parts["store"].list()
+    assert json.loads(item.payload_bytes())["PartNo"] == "100011"
 
 
-def test_quarantine_down_is_503_not_4xx(parts: dict[str, Any]) -> None:
+def test_queue_and_quarantine_both_down_is_503_so_norce_retries(parts: dict[str, Any]) -> None:
+    class Broken:
+        def put(self, *args: Any, **kwargs: Any) -> str:
+            raise ConnectionError("s3 down")
+
+    parts["queue"].fail = True
+    parts["receiver"].quarantine = Broken()
+    assert invoke(parts, sample("SkuChangedNotification"))[0] == 503
+
+
+def test_quarantine_down_is_503_for_an_invalid_payload(parts: dict[str, Any]) -> None:
     class Broken:
         def put(self, *args: Any, **kwargs: Any) -> str:
             raise ConnectionError("s3 down")
 
     parts["receiver"].quarantine = Broken()
     assert invoke(parts, sample("bad-body-invalid-payload"))[0] == 503
+
+
+def test_payload_beyond_the_queue_limit_goes_through_the_claim_store(parts: dict[str, Any]) -> None:
+    claims = MemoryClaimStore()
+    receiver = parts["receiver"]
+    receiver.claims, receiver.max_message_bytes, receiver.max_body_bytes = claims, 1024, 1_000_000
+    event = sample("SkuChangedNotification")
+    payload = {**json.loads(event["body"]), "Description": "å" * 3000}
+    event["body"] = json.dumps(payload, ensure_ascii=False)
+    assert invoke(parts, event)[0] == 200
+    [(envelope, _attributes)] = parts["queue"].sent
+    assert "body" not in envelope and envelope["body_ref"] in claims.objects
+    queued = parse_message("m-1", json.dumps(envelope), claims=claims)
+    assert queued.event.model_dump(mode="json")["Description"] == "å" * 3000
+    assert "EventsClaimChecked" in parts["metrics"].names
+
+
+def test_oversized_envelope_without_a_claim_store_is_quarantined(parts: dict[str, Any]) -> None:
+    receiver = parts["receiver"]
+    receiver.max_message_bytes, receiver.max_body_bytes = 1024, 1_000_000
+    event = sample("SkuChangedNotification")
+    event["body"] = json.dumps({**json.loads(event["body"]), "Description": "x" * 3000})
+    status, body = invoke(parts, event)
+    assert (status, body["reason"]) == (202, "enqueue_failed")
 
 
 def test_secrets_unreadable_is_503_not_401(parts: dict[str, Any]) -> None:

@@ -123,7 +123,14 @@ DOC_EVENTS: dict[str, tuple[dict[str, Any], str, str]] = {
         "sku",
         "TS-100-M",
     ),
-    "TranslationRequestedNotification": ({**BASE, "PartNo": "TS-100-M"}, "translation", "TS-100-M"),
+    "TranslationRequestedNotification": (
+        {**BASE, "PartNo": "TS-100-M", "EntityChanged": "tClientProductSkuCulture"},
+        "translation",
+        "TS-100-M",
+    ),
+    # Accepted by Norce's compatibility kit; payloads unpublished (keys used when present).
+    "SkuStockChangedNotification": ({**BASE, "PartNo": "TS-100-M"}, "sku", "TS-100-M"),
+    "ExternalOrderReceivedEvent": ({**BASE, "ClientOrderRef": "EXT-9"}, "order", "EXT-9"),
     "SupplierSkuChangedNotification": (
         {**BASE, "SupplierId": 12, "PartNo": "S-1", "EntityChanged": "tSupplierProductSku"},
         "supplier_sku",
@@ -141,17 +148,21 @@ DOC_EVENTS: dict[str, tuple[dict[str, Any], str, str]] = {
     ),
     "JobCompletedEvent": ({**BASE, "JobId": 4711, "StatusId": 3}, "job", "4711"),
 }
+EXPORT_DELIVERED = {**BASE, "ExportId": 3}
 
 REQUIRED = {
     "CustomerChangedNotification": ["ClientId", "CustomerId", "EntityChanged"],
     "CompanyChangedNotification": ["ClientId", "CompanyId", "EntityChanged"],
     "SkuChangedNotification": ["ClientId", "PartNo", "EntityChanged"],
     "JobCompletedEvent": ["ClientId", "JobId", "StatusId"],
+    "SkuPriceChangedNotification": ["ClientId", "PartNo", "PricelistId", "PriceSaleValue"],
+    "OrderConfirmedEvent": ["ClientId", "ApplicationId", "OrderId", "OrderNo", "ClientOrderRef", "Source"],
+    "SupplierSkuChangedNotification": ["ClientId", "SupplierId", "PartNo", "EntityChanged"],
 }
 
 
 def test_registry_has_exactly_the_documented_event_types() -> None:
-    assert set(EVENT_MODELS) == set(DOC_EVENTS)
+    assert set(EVENT_MODELS) == set(DOC_EVENTS) | {"ExportDeliveredEvent"}
     for name, model in EVENT_MODELS.items():
         assert model.event_type == name == model.__name__
 
@@ -218,29 +229,45 @@ def test_body_must_be_a_json_object() -> None:
 
 
 def test_numbers_for_text_fields_are_accepted() -> None:
-    event = parse_event("OrderReceivedEvent", {"ClientOrderRef": 100045})
+    event = parse_event("OrderReceivedEvent", {**BASE, "ClientOrderRef": 100045, "Source": "WEB"})
     assert event.entity_key() == "100045"
 
 
 def test_order_id_wins_over_client_order_ref_even_as_an_undeclared_extra() -> None:
-    event = parse_event("OrderPaymentReceivedEvent", {"ClientOrderRef": "W-1", "OrderId": 77})
-    assert event.entity_key() == "77"
+    payload = {**DOC_EVENTS["OrderPaymentReceivedEvent"][0], "ClientOrderRef": "W-1", "OrderId": 77}
+    assert parse_event("OrderPaymentReceivedEvent", payload).entity_key() == "77"
+
+
+def test_quantity_break_is_a_decimal_and_stays_a_json_number() -> None:
+    payload = {**DOC_EVENTS["SkuPriceChangedNotification"][0], "QuantityBreak": 2.5}
+    event = parse_event("SkuPriceChangedNotification", payload)
+    assert str(event.QuantityBreak) == "2.5"  # type: ignore[attr-defined]
+    assert event.model_dump(mode="json")["QuantityBreak"] == 2.5
+
+
+@pytest.mark.parametrize(
+    ("event_type", "field", "value"),
+    [
+        ("JobCompletedEvent", "JobId", 2**31),  # int32
+        ("OrderConfirmedEvent", "OrderId", 2**63),  # int64
+        ("InvoiceCaptureCompletedEvent", "State", "Pending"),  # Captured | Error
+    ],
+)
+def test_documented_field_types_are_enforced(event_type: str, field: str, value: object) -> None:
+    payload = {**DOC_EVENTS[event_type][0], field: value}
+    with pytest.raises(ValidationError, match=field):
+        parse_event(event_type, payload)
 
 
 def test_key_falls_back_to_a_stable_body_hash() -> None:
-    a = parse_event(
-        "TranslationRequestedNotification", b'{"ClientId": 1, "VariantId": 5, "Culture": "sv-SE"}'
-    )
-    b = parse_event(
-        "TranslationRequestedNotification", b'{"Culture": "sv-SE", "VariantId": 5, "ClientId": 1}'
-    )
-    c = parse_event(
-        "TranslationRequestedNotification", b'{"ClientId": 1, "VariantId": 6, "Culture": "sv-SE"}'
-    )
+    a = parse_event("ExportDeliveredEvent", b'{"ClientId": 1, "VariantId": 5, "Culture": "sv-SE"}')
+    b = parse_event("ExportDeliveredEvent", b'{"Culture": "sv-SE", "VariantId": 5, "ClientId": 1}')
+    c = parse_event("ExportDeliveredEvent", b'{"ClientId": 1, "VariantId": 6, "Culture": "sv-SE"}')
     assert a.entity_key().startswith("sha256:")
     assert a.entity_key() == b.entity_key() != c.entity_key()
-    # Same for a documented event whose key field was left out.
-    assert parse_event("SupplierSkuChangedNotification", {"PartNo": "S-1"}).entity_key().startswith("sha256:")
+    # Same for the payloads Norce does not publish.
+    assert parse_event("ExportDeliveredEvent", EXPORT_DELIVERED).entity_key().startswith("sha256:")
+    assert parse_event("SkuStockChangedNotification", {"ClientId": 1}).entity_key().startswith("sha256:")
 
 
 def test_every_model_is_a_norce_event_with_a_known_entity() -> None:
@@ -254,6 +281,7 @@ def test_every_model_is_a_norce_event_with_a_known_entity() -> None:
         "invoice",
         "subscription",
         "translation",
+        "export",
     }
     for model in EVENT_MODELS.values():
         assert issubclass(model, NorceEvent)

@@ -16,6 +16,7 @@ import orjson
 from pydantic import ValidationError
 
 from norcekit.envelope import InvalidEnvelope, QueueEnvelope
+from norcekit.events.claims import ClaimNotFoundError, ClaimStore
 from norcekit.events.lookups import EntityKey, EntitySpec, InvalidKey, UnknownKey, key_for
 from norcekit.norce.events import NorceEvent, UnknownEventType, parse_event
 
@@ -39,16 +40,29 @@ class QueuedEvent:
         return self.event.model_dump(mode="json", exclude_none=True)
 
 
-def parse_message(message_id: str, body: str, receive_count: int = 1) -> QueuedEvent:
-    """A queued :class:`~norcekit.envelope.QueueEnvelope` → :class:`QueuedEvent`."""
+def parse_message(
+    message_id: str, body: str, receive_count: int = 1, *, claims: ClaimStore | None = None
+) -> QueuedEvent:
+    """A queued :class:`~norcekit.envelope.QueueEnvelope` → :class:`QueuedEvent`; a claim-checked
+    payload is read from ``claims`` (a store error other than "not found" propagates: retry)."""
     try:
         envelope = QueueEnvelope.from_message(body)
     except InvalidEnvelope as exc:
         raise PoisonMessage(str(exc)) from None
-    if envelope.body is None:
-        raise PoisonMessage("envelope carries no inline body")
+    payload = envelope.body
+    if envelope.body_ref is not None:
+        if claims is None:
+            raise PoisonMessage("claim-checked payload but no claim store is configured")
+        try:
+            payload = orjson.loads(claims.get(envelope.body_ref))
+        except ClaimNotFoundError:
+            raise PoisonMessage(f"claim-checked payload {envelope.body_ref} is gone") from None
+        except orjson.JSONDecodeError:
+            raise PoisonMessage(f"claim-checked payload {envelope.body_ref} is not JSON") from None
+        if not isinstance(payload, dict):
+            raise PoisonMessage("claim-checked payload is not a JSON object")
     try:
-        event = parse_event(envelope.event_type, envelope.body)
+        event = parse_event(envelope.event_type, payload or {})
     except UnknownEventType as exc:
         raise PoisonMessage(str(exc)) from None
     except ValidationError as exc:

@@ -41,31 +41,43 @@ class EntitySpec:
     expand: str | None = None
     #: (payload field, Query field) within which keys are unique (supplier SKUs: per supplier).
     scope: tuple[str, str] | None = None
+    #: Query key fields typed integer in the schema: event text is converted ("10001" -> 10001); a
+    #: value that is not an integer cannot name a row by that field.
+    int_keys: frozenset[str] = frozenset()
 
 
-_ORDER_KEYS = (("OrderId", "Id"), ("ClientOrderRef", "ClientOrderRef"))
+#: Orders/Orders has no ClientOrderRef; an event's ClientOrderRef is the basket id, the order's
+#: ``QuotationId`` (int32). The order id (``Id``) is a 64-bit id.
+_ORDER_KEYS = (("OrderId", "Id"), ("ClientOrderRef", "QuotationId"))
 
-# Entity names are those of norcekit.norce.events (each payload model's ``entity`` ClassVar).
+# Entity names are those of norcekit.norce.events (each payload model's ``entity`` ClassVar). Sets,
+# keys, key types and expand names follow the published Query 2.0 schema; each is configurable
+# per entity (``events.lookups``) and per target (``events.targets.<name>.lookups``).
 DEFAULT_ENTITIES: dict[str, EntitySpec] = {
     spec.entity: spec
     for spec in (
-        # Sku*Notification: the SKU with its prices and on-hand.
-        EntitySpec("sku", "Products/ProductSkus", (("PartNo", "PartNo"),), expand="PriceLists,OnHands"),
-        EntitySpec("customer", "Customers/Customers", (("CustomerId", "Id"),)),
-        EntitySpec("company", "Customers/Companies", (("CompanyId", "Id"),)),
+        # Sku*Notification: the SKU with its prices (PriceLists is the documented expand; the 2.0
+        # name of client on-hand is not published: add it via configuration once known).
+        EntitySpec("sku", "Products/ProductSkus", (("PartNo", "PartNo"),), expand="PriceLists"),
+        EntitySpec("customer", "Customers/Customers", (("CustomerId", "Id"),), int_keys=frozenset({"Id"})),
+        # The 2.0 company set name is not published (known gap): configurable.
+        EntitySpec("company", "Customers/Companies", (("CompanyId", "Id"),), int_keys=frozenset({"Id"})),
         # OrderReceived/PaymentReceived carry only ClientOrderRef; the others also OrderId.
-        EntitySpec("order", "Orders/Orders", _ORDER_KEYS, expand="Items"),
-        # Norce documents no supplier entity set (norce-api.md §4): configurable via events.lookups.
+        EntitySpec(
+            "order", "Orders/Orders", _ORDER_KEYS, expand="Items", int_keys=frozenset({"Id", "QuotationId"})
+        ),
+        # Supplier PartNo is the supplier's part number, unique per supplier.
         EntitySpec(
             "supplier_sku",
-            "Products/SupplierProducts",
-            (("PartNo", "SupplierPartNo"),),
+            "Products/SupplierProductSkus",
+            (("PartNo", "PartNo"),),
             scope=("SupplierId", "SupplierId"),
         ),
         # Not looked up (no documented Query set): the event payload itself is the document.
         EntitySpec("invoice", None),
         EntitySpec("subscription", None),
         EntitySpec("translation", None),
+        EntitySpec("export", None),
         # Recorded in the job store (JobStore.record_status), never delivered to targets.
         EntitySpec("job", None),
     )
@@ -119,6 +131,16 @@ def _key_value(entity: str, payload_field: str, value: Any) -> str | int:
     return value
 
 
+def _typed(value: str | int, is_int: bool) -> str | int | None:
+    """The value as the Query key type; ``None`` when text cannot be that integer."""
+    if not is_int or isinstance(value, int):
+        return value
+    text = value.strip()
+    if text.lstrip("-").isdigit() and len(text) <= 20:
+        return int(text)
+    return None
+
+
 def key_for(spec: EntitySpec, payload: Mapping[str, Any]) -> EntityKey:
     """The Query key an event names, from its validated payload (PascalCase fields).
 
@@ -134,9 +156,10 @@ def key_for(spec: EntitySpec, payload: Mapping[str, Any]) -> EntityKey:
     for payload_field, query_field in spec.keys:
         value = payload.get(payload_field)
         if value not in (None, ""):
-            return EntityKey(
-                spec.entity, query_field, _key_value(spec.entity, payload_field, value), scope_field, scope
-            )
+            typed = _typed(_key_value(spec.entity, payload_field, value), query_field in spec.int_keys)
+            if typed is None:  # e.g. an external order's non-numeric ClientOrderRef
+                continue
+            return EntityKey(spec.entity, query_field, typed, scope_field, scope)
     names = " or ".join(f for f, _ in spec.keys) or "a key field"
     raise UnknownKey(f"{spec.entity}: {names} is missing")
 
@@ -174,10 +197,16 @@ class Lookups:
         self.specs = dict(specs)
 
     def current(
-        self, keys: Iterable[EntityKey], *, deadline: Deadline | None = None
+        self,
+        keys: Iterable[EntityKey],
+        *,
+        deadline: Deadline | None = None,
+        unusable: set[EntityKey] | None = None,
     ) -> dict[EntityKey, dict[str, Any] | None]:
         """Current row per key (``None``: Query no longer has it), one ``get_many`` per entity set,
-        key field and scope. Raises what the Query client raises when Norce stays unavailable."""
+        key field and scope. A key no request can carry (too long for a URL) is left out of the
+        result and added to ``unusable``. Raises what the Query client raises when Norce stays
+        unavailable."""
         groups: dict[tuple[str, str, str | None, Any], list[EntityKey]] = defaultdict(list)
         for key in keys:
             spec = self.specs[key.entity]
@@ -192,6 +221,7 @@ class Lookups:
                 from norcekit.norce.query import odata_literal  # noqa: PLC0415 - keeps httpx off the import path of lookups
 
                 scope_filter = f"{scope_field} eq {odata_literal(scope)}"
+            unfit: set[str | int] = set()
             rows = self.query.get_many(
                 entity_set,
                 key_field,
@@ -200,10 +230,15 @@ class Lookups:
                 select=list(spec.select) if spec.select else None,
                 expand=spec.expand,
                 deadline=deadline,
+                unfit=unfit,
             )
             # Payload keys and row keys may differ in type (CustomerId 42 vs "42" in a message).
             by_text = {str(k): row for k, row in rows.items()}
             for key in group:
+                if key.value in unfit:
+                    if unusable is not None:
+                        unusable.add(key)
+                    continue
                 row = by_text.get(str(key.value))
                 result[key] = row
                 self.cache.put(

@@ -35,7 +35,12 @@ def openapi_document(secret_header: str | None = None) -> dict[str, Any]:
             description=(
                 "Receives Norce Commerce Event webhooks. Configure each event type in Norce Admin "
                 "(Integrations → Events) with Url `<api>/events/<EventType>` and a static header "
-                f"`{header}: <secret>`. Norce retries any non-2xx for about 22 hours."
+                f"`{header}: <secret>`. Norce retries any non-2xx for about 22 hours, so the answer "
+                "says whether the payload is stored, not whether it is good: 401 when the secret is "
+                "missing or wrong (nothing is kept); 2xx once the payload is stored — 200 queued when "
+                "valid, 202 quarantined when not (unknown event type, not strict JSON, invalid, too "
+                "large, or the queue refused it; one copy per event type and body, however often Norce "
+                "retries); 503 only when neither the queue nor the quarantine accepted it."
             ),
             security_schemes={SECURITY_SCHEME: APIKey(name=header, in_=APIKeyIn.header)},
         )

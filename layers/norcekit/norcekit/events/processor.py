@@ -28,17 +28,19 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from norcekit.deadline import Deadline
+from norcekit.events.claims import ClaimStore
 from norcekit.events.coalesce import Groups, QueuedEvent, group_events, parse_message
 from norcekit.events.config import EventsConfig
 from norcekit.events.lookups import (
     DEFAULT_ENTITIES,
+    EntityKey,
     EntitySpec,
     Lookups,
     MappingContext,
@@ -47,9 +49,6 @@ from norcekit.events.lookups import (
 )
 from norcekit.events.targets.base import DeliveryResult, Target, TargetDocument
 from norcekit.observability import MetricName, MetricsSink, NoMetrics
-
-if TYPE_CHECKING:
-    from norcekit.settings import Settings
 
 
 class JobStatusSink(Protocol):
@@ -107,6 +106,7 @@ class EventProcessor:
         metrics: MetricsSink | None = None,
         specs: Mapping[str, EntitySpec] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        claims: ClaimStore | None = None,
     ) -> None:
         self.config = config
         self.lookups = lookups
@@ -115,6 +115,8 @@ class EventProcessor:
         self.metrics: MetricsSink = metrics or NoMetrics()
         self.specs = dict(specs or (lookups.specs if lookups else DEFAULT_ENTITIES))
         self._now = clock
+        #: Where claim-checked payloads are read from (envelopes with ``body_ref``).
+        self.claims = claims
 
     # --- Lambda entry ---------------------------------------------------------------------------
 
@@ -148,7 +150,9 @@ class EventProcessor:
         for record in records:
             try:
                 receive_count = int(record.attributes.approximate_receive_count or 1)
-                parsed.append(parse_message(record.message_id, record.body, receive_count))
+                parsed.append(
+                    parse_message(record.message_id, record.body, receive_count, claims=self.claims)
+                )
             except Exception as exc:  # PoisonMessage, or a record we did not foresee: it alone fails
                 self._poison(outcome, record.message_id, str(exc))
         self.metrics.add_metric(name=EVENTS_RECEIVED, unit="Count", value=len(parsed))
@@ -169,6 +173,10 @@ class EventProcessor:
         logger.warning("poison message", extra={"sqs_message_id": message_id, "reason": reason})
         outcome.failures[message_id] = f"poison: {reason}"
         self.metrics.add_metric(name=EVENTS_POISON, unit="Count", value=1)
+
+    def _poison_all(self, outcome: BatchOutcome, events: Sequence[QueuedEvent], reason: str) -> None:
+        for queued in events:
+            self._poison(outcome, queued.message_id, reason)
 
     def _record_jobs(self, events: list[QueuedEvent], outcome: BatchOutcome) -> None:
         """JobCompletedEvent → the job record (idempotent; a terminal status is sticky)."""
@@ -206,8 +214,9 @@ class EventProcessor:
         for entity, keys in by_entity.items():
             if self.lookups is None:
                 raise RuntimeError("a Query look-up is needed but no Lookups was configured")
+            unusable: set[EntityKey] = set()
             try:
-                rows = self.lookups.current(keys, deadline=deadline)
+                rows = self.lookups.current(keys, deadline=deadline, unusable=unusable)
             except Exception as exc:  # Norce unavailable after retries: these records retry via SQS
                 logger.warning("look-up failed", extra={"entity": entity, "error": type(exc).__name__})
                 self.metrics.add_metric(name=LOOKUP_FAILURES, unit="Count", value=1)
@@ -215,6 +224,11 @@ class EventProcessor:
                     outcome.fail(groups.looked_up[key], f"look-up {entity}: {type(exc).__name__}")
                 continue
             for key in keys:
+                if key in unusable:  # fails alone; its batch neighbours go on
+                    self._poison_all(
+                        outcome, groups.looked_up[key], f"{entity}: key too long for a Query URL"
+                    )
+                    continue
                 events = list(groups.looked_up[key])
                 row = rows.get(key)
                 doc_key = document_key(self.specs[entity], key, row)
@@ -308,36 +322,3 @@ class EventProcessor:
 class _Pending:
     doc: TargetDocument
     events: list[QueuedEvent]
-
-
-def build_processor(settings: Settings, *, metrics: MetricsSink | None = None) -> EventProcessor:
-    """The processor wired from settings: Query client (token shared via DynamoDB), job store,
-    the configured targets, and a per-container look-up cache."""
-    from norcekit.events.cache import TtlCache  # noqa: PLC0415 - keep module import light
-    from norcekit.events.config import DEFAULT_CACHE_TTL_S, load_events_config  # noqa: PLC0415
-    from norcekit.events.lookups import entity_specs  # noqa: PLC0415
-    from norcekit.events.targets import build_targets  # noqa: PLC0415
-    from norcekit.jobs import build_job_tracker  # noqa: PLC0415
-    from norcekit.norce.auth import token_cache_key  # noqa: PLC0415
-    from norcekit.norce.factory import build_norce_clients, resolve_credentials  # noqa: PLC0415
-    from norcekit.state.table import StateTable  # noqa: PLC0415
-    from norcekit.state.token_store import DynamoTokenStore  # noqa: PLC0415
-
-    config = load_events_config(settings)
-    specs = entity_specs(config)
-    table = StateTable.from_settings(settings) if settings.table_name else None
-    token_store = None
-    if table is not None:
-        client_id, _ = resolve_credentials(settings)
-        token_store = DynamoTokenStore(table, token_cache_key(settings.token_url, client_id))
-    clients = build_norce_clients(settings, token_store=token_store)
-    namespaces = set(DEFAULT_CACHE_TTL_S) | set(config.cache_ttl_s)
-    cache = TtlCache({ns: config.ttl_for(ns) for ns in namespaces})
-    return EventProcessor(
-        config,
-        lookups=Lookups(clients.query, cache, specs),
-        targets=build_targets(config),
-        jobs=build_job_tracker(settings, table=table, clients=clients) if table is not None else None,
-        metrics=metrics,
-        specs=specs,
-    )

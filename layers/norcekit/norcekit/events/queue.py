@@ -1,12 +1,18 @@
-"""The event queue the receiver writes to (SQS in AWS, in-memory fakes in tests)."""
+"""The event queue the receiver and quarantine replay write to (SQS in AWS, in-memory fakes in tests)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
+import orjson
+
+from norcekit.envelope import DEFAULT_MAX_MESSAGE_BYTES, QueueEnvelope, attributes_size
+
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+
+    from norcekit.events.claims import ClaimStore
 
 
 class EventQueue(Protocol):
@@ -39,3 +45,28 @@ class SqsEventQueue:
             },
         )
         return response["MessageId"]
+
+
+class EnvelopeTooLargeError(ValueError):
+    """The envelope does not fit the queue and no claim store is configured."""
+
+
+def send_envelope(
+    queue: EventQueue,
+    envelope: QueueEnvelope,
+    attributes: Mapping[str, str],
+    *,
+    claims: ClaimStore | None,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+) -> tuple[str, bool]:
+    """Queue ``envelope`` inline, or its body through the claim store when the message (body plus
+    attributes) would exceed ``max_message_bytes``. Returns (message id, claim-checked)."""
+    message = envelope.to_message()
+    claim_checked = False
+    if len(message.encode()) + attributes_size(attributes) > max_message_bytes:
+        if claims is None or envelope.body is None:
+            raise EnvelopeTooLargeError(f"envelope exceeds {max_message_bytes} bytes")
+        ref = claims.put(orjson.dumps(envelope.body))
+        message = envelope.with_body_ref(ref).to_message()
+        claim_checked = True
+    return queue.send(message, attributes), claim_checked

@@ -1,45 +1,47 @@
-"""The webhook receiver: authenticate, validate, enqueue — fast, and without losing anything.
+"""The webhook receiver: authenticate, validate, store — fast, and without losing anything.
 
-``POST /events/{EventType}`` (the route names the type: Norce payloads don't, DESIGN rule 8):
+``POST /events/{EventType}`` (the route names the type: Norce payloads don't, DESIGN rule 8).
+Norce retries any non-2xx for about 22 hours, so the answer says only whether the payload is
+*stored*, never whether it is good (DESIGN rule 9):
 
-1. **Auth first.** The static secret header configured in Norce Admin is compared in constant time
-   with every accepted secret (a JSON list in Secrets Manager, so old and new overlap during a
-   rotation). On a miss the list is re-read, bypassing the cache (a rotation inside the cache
-   window), at most once per ``secret_refresh_interval_s`` per container: wrong guesses must not
-   cost a GetSecretValue each, and a new secret is accepted at most that long after it is added.
-   Missing/wrong → ``401 {"message": "Unauthorized"}``, also when Secrets Manager fails after a
-   list was read once (the last list read decides, so a wrong header looks like a missing one);
-   503 only when no list has been read since the container started. Nothing of the request is kept,
-   queued or echoed, and nothing else (size, type, body) is looked at, so an unauthenticated
-   caller learns nothing.
-2. Authenticated but unusable (body too large → 413, unknown type → 404, not JSON / not an object /
-   fails the payload model → 400 naming the problem): the payload is quarantined (kind
-   ``webhook``, headers scrubbed of secrets, non-UTF-8 bodies base64) for inspection and
-   ``norcekit quarantine replay`` (DESIGN rule 9). A 4xx stops Norce's retries, which could never
-   succeed.
-3. Valid → one SQS message ``{"event_type", "body", "received_at"}`` with message attributes
-   ``event_type``, ``entity``, ``entity_key``; ``200 {"status": "queued", "message_id"}`` only once
-   SQS has accepted it. SQS (or the quarantine, or Secrets Manager) failing → 503: Norce retries
-   any non-2xx for ~22 h.
+1. **Auth first** (:mod:`norcekit.events.webhook_auth`). Missing/wrong secret → ``401
+   {"message": "Unauthorized"}``; nothing of the request is kept, queued or echoed, and nothing
+   else (size, type, body) is looked at. 503 only when no secret list could ever be read.
+2. **Valid** (:mod:`norcekit.events.validation`: known type, strict JSON, payload model) → one
+   queue envelope (:mod:`norcekit.envelope`), compact UTF-8, bounded attributes; a payload too large
+   for the queue goes to the claim store and the envelope points at it. ``200 {"status":
+   "queued", "message_id"}`` once SQS accepted it.
+3. **Authentic but unusable** (unknown type, malformed, invalid, too large) — or valid but the queue
+   refused it — → quarantined under a hash of event type and body (Norce's retries store it
+   once), ``202 {"status": "quarantined", ...}``. ``norcekit quarantine replay`` queues it later.
+4. **5xx only when neither store accepted the payload**: Norce retries, nothing is lost.
 
 No Query call and no httpx here: this module is on the Lambda's cold-start path.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
-from norcekit.envelope import QueueEnvelope, message_attributes
-from norcekit.events.queue import EventQueue, SqsEventQueue
-from norcekit.events.validation import Accepted, Rejected, RejectReason, validate_webhook
+from norcekit.envelope import DEFAULT_MAX_MESSAGE_BYTES, QueueEnvelope, message_attributes
+from norcekit.events.claims import ClaimStore
+from norcekit.events.queue import EventQueue, SqsEventQueue, send_envelope
+from norcekit.events.validation import (
+    DEFAULT_MAX_BODY_BYTES,
+    Accepted,
+    Rejected,
+    RejectReason,
+    validate_webhook,
+)
 from norcekit.events.webhook_api import (
     SECURITY_SCHEME,
     UNAUTHORIZED,
     UNAVAILABLE,
+    QuarantinedResponse,
     QueuedResponse,
     ReceiverResponse,
     build_resolver,
@@ -57,10 +59,7 @@ from norcekit.events.webhook_auth import (
     parse_secret_list,
 )
 from norcekit.observability import MetricName, MetricsSink, NoMetrics
-from norcekit.quarantine import QuarantineStore, quarantine_store_from_settings, scrub_headers
-
-if TYPE_CHECKING:
-    from norcekit.settings import Settings
+from norcekit.quarantine import QuarantineStore, scrub_headers
 
 __all__ = [
     "DEFAULT_SECRET_HEADER",
@@ -80,6 +79,7 @@ __all__ = [
     "parse_secret_list",
     "request_body",
     "validate_webhook",
+    "webhook_content_key",
 ]
 
 logger = Logger(service="norcekit", child=True)
@@ -88,6 +88,8 @@ WEBHOOKS_RECEIVED = MetricName.WEBHOOKS_RECEIVED.value
 WEBHOOKS_UNAUTHORIZED = MetricName.WEBHOOKS_UNAUTHORIZED.value
 WEBHOOKS_REJECTED = MetricName.WEBHOOKS_REJECTED.value
 EVENTS_ENQUEUED = MetricName.EVENTS_ENQUEUED.value
+WEBHOOKS_UNKNOWN_TYPE = MetricName.WEBHOOKS_UNKNOWN_TYPE.value
+EVENTS_CLAIM_CHECKED = MetricName.EVENTS_CLAIM_CHECKED.value
 
 
 class WebhookReceiver:
@@ -98,11 +100,13 @@ class WebhookReceiver:
         queue: EventQueue,
         quarantine: QuarantineStore,
         secret_header: str = DEFAULT_SECRET_HEADER,
-        max_body_bytes: int = 256 * 1024,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         metrics: MetricsSink | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         secret_refresh_interval_s: float = SECRET_REFRESH_INTERVAL_S,
         monotonic: Callable[[], float] | None = None,
+        claims: ClaimStore | None = None,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     ) -> None:
         self.auth = WebhookAuthenticator(
             secrets,
@@ -116,6 +120,9 @@ class WebhookReceiver:
         self.max_body_bytes = max_body_bytes
         self.metrics: MetricsSink = metrics or NoMetrics()
         self._now = clock
+        self.claims = claims
+        #: The queue's MaximumMessageSize: larger envelopes go through the claim store.
+        self.max_message_bytes = max_message_bytes
 
     @property
     def secret_source(self) -> SecretSource:
@@ -128,19 +135,6 @@ class WebhookReceiver:
     @property
     def secret_refresh_interval_s(self) -> float:
         return self.auth.refresh_interval_s
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, metrics: MetricsSink | None = None) -> WebhookReceiver:
-        settings.require("webhook_secrets_arn", "event_queue_url", "quarantine_bucket")
-        assert settings.webhook_secrets_arn and settings.event_queue_url
-        return cls(
-            secrets=SecretsManagerSecrets(settings.webhook_secrets_arn),
-            queue=SqsEventQueue(settings.event_queue_url),
-            quarantine=quarantine_store_from_settings(settings),
-            secret_header=settings.webhook_secret_header,
-            max_body_bytes=settings.webhook_max_body_bytes,
-            metrics=metrics,
-        )
 
     def authenticate(self, headers: Mapping[str, str] | None) -> bool:
         return self.auth.authenticate(headers)
@@ -158,44 +152,69 @@ class WebhookReceiver:
 
         verdict = validate_webhook(event_type, body, max_body_bytes=self.max_body_bytes)
         if isinstance(verdict, Rejected):
-            return self._reject(event_type, headers, body, verdict)
-
-        event = verdict.event
-        envelope = QueueEnvelope.inline(event.event_type, verdict.payload, received_at=self._now())
-        attributes = message_attributes(event.event_type, event.entity, event.entity_key())
+            if verdict.reason == "unknown_event_type":
+                self.metrics.add_metric(name=WEBHOOKS_UNKNOWN_TYPE, unit="Count", value=1)
+            return self._quarantine(event_type, headers, body, verdict)
         try:
-            message_id = self.queue.send(envelope.to_message(), attributes)
+            message_id = self._enqueue(verdict)
         except Exception as exc:
+            # The queue refused it (down, or a permanent refusal): keep it where replay finds it.
             logger.error(
-                "enqueue failed", extra={"event_type": event.event_type, "error": type(exc).__name__}
+                "enqueue failed", extra={"event_type": verdict.event.event_type, "error": type(exc).__name__}
             )
-            return UNAVAILABLE
+            refusal = Rejected("enqueue_failed", f"Queue refused the event ({type(exc).__name__})")
+            return self._quarantine(event_type, headers, body, refusal)
         self.metrics.add_metric(name=EVENTS_ENQUEUED, unit="Count", value=1)
+        return ReceiverResponse(200, QueuedResponse(message_id=message_id).model_dump())
+
+    def _enqueue(self, accepted: Accepted) -> str:
+        event = accepted.event
+        envelope = QueueEnvelope.inline(event.event_type, accepted.payload, received_at=self._now())
+        attributes = message_attributes(event.event_type, event.entity, event.entity_key())
+        message_id, claim_checked = send_envelope(
+            self.queue, envelope, attributes, claims=self.claims, max_message_bytes=self.max_message_bytes
+        )
+        if claim_checked:
+            self.metrics.add_metric(name=EVENTS_CLAIM_CHECKED, unit="Count", value=1)
         logger.info(
             "event queued",
             extra={"event_type": event.event_type, "entity": event.entity, "sqs_message_id": message_id},
         )
-        return ReceiverResponse(200, QueuedResponse(message_id=message_id).model_dump())
+        return message_id
 
-    def _reject(
+    def _quarantine(
         self, event_type: str, headers: Mapping[str, str] | None, body: bytes, rejected: Rejected
     ) -> ReceiverResponse:
         metadata = {
             "event_type": event_type[:200],
-            "status": rejected.status,
             "reason_code": rejected.reason,
-            "errors": rejected.body.get("errors", []),
+            "errors": rejected.errors[:50],
             "headers": scrub_headers(headers, [self.secret_header]),
         }
         try:
-            key = self.quarantine.put("webhook", rejected.body["message"], body, metadata=metadata)
+            key = self.quarantine.put(
+                "webhook",
+                rejected.message,
+                body,
+                metadata=metadata,
+                content_key=webhook_content_key(event_type, body),
+            )
         except Exception as exc:
-            # Not kept → not answered 4xx: Norce retries and the payload is not lost.
+            # Stored nowhere → 5xx: Norce retries and the payload is not lost.
             logger.error("quarantine failed", extra={"reason": rejected.reason, "error": type(exc).__name__})
             return UNAVAILABLE
         self.metrics.add_metric(name=WEBHOOKS_REJECTED, unit="Count", value=1)
         logger.warning(
-            "webhook rejected",
+            "webhook quarantined",
             extra={"event_type": event_type[:200], "reason": rejected.reason, "quarantine_key": key},
         )
-        return ReceiverResponse(rejected.status, rejected.body)
+        answer = QuarantinedResponse(reason=rejected.reason, message=rejected.message, errors=rejected.errors)
+        return ReceiverResponse(202, answer.model_dump())
+
+
+def webhook_content_key(event_type: str, body: bytes) -> str:
+    """Quarantine key of a webhook: the same event type and body (a Norce retry) give the same key."""
+    digest = hashlib.sha256(event_type.encode("utf-8", "surrogatepass"))
+    digest.update(b"\n")
+    digest.update(body)
+    return digest.hexdigest()

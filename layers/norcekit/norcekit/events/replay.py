@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from norcekit.envelope import QueueEnvelope, message_attributes
-from norcekit.events.queue import EventQueue
-from norcekit.events.validation import Accepted, validate_webhook
+from norcekit.envelope import DEFAULT_MAX_MESSAGE_BYTES, QueueEnvelope, message_attributes
+from norcekit.events.claims import ClaimStore
+from norcekit.events.queue import EventQueue, send_envelope
+from norcekit.events.validation import DEFAULT_MAX_BODY_BYTES, Accepted, validate_webhook
 from norcekit.quarantine import QuarantineStore
 
 
@@ -30,7 +31,13 @@ class ReplayResult:
 
 
 def replay_one(
-    store: QuarantineStore, queue: EventQueue, key: str, *, max_body_bytes: int = 256 * 1024
+    store: QuarantineStore,
+    queue: EventQueue,
+    key: str,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    claims: ClaimStore | None = None,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
 ) -> ReplayResult:
     item = store.get(key)
     if item.kind != "webhook":
@@ -47,7 +54,9 @@ def replay_one(
     )
     attributes = message_attributes(event.event_type, event.entity, event.entity_key())
     try:
-        message_id = queue.send(envelope.to_message(), attributes)
+        message_id, _ = send_envelope(
+            queue, envelope, attributes, claims=claims, max_message_bytes=max_message_bytes
+        )
     except Exception as exc:
         return ReplayResult(key, "error", f"enqueue failed: {type(exc).__name__}")
     replayed_key = store.mark_replayed(key)
@@ -60,9 +69,21 @@ def replay(
     keys: Iterable[str] | None = None,
     *,
     limit: int = 1000,
-    max_body_bytes: int = 256 * 1024,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    claims: ClaimStore | None = None,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
 ) -> list[ReplayResult]:
     """Replay ``keys``, or every pending webhook item (oldest first) when ``keys`` is None."""
     if keys is None:
         keys = [item.key for item in reversed(store.list("webhook", limit=limit))]
-    return [replay_one(store, queue, key, max_body_bytes=max_body_bytes) for key in keys]
+    return [
+        replay_one(
+            store,
+            queue,
+            key,
+            max_body_bytes=max_body_bytes,
+            claims=claims,
+            max_message_bytes=max_message_bytes,
+        )
+        for key in keys
+    ]

@@ -27,18 +27,24 @@ class QueuedResponse(BaseModel):
     message_id: str = Field(description="SQS message id of the queued event.")
 
 
-class ErrorResponse(BaseModel):
-    message: str
-
-
 class FieldError(BaseModel):
     field: str = Field(description="Dotted path of the offending property ('' = the body).")
     error: str
 
 
-class ValidationErrorResponse(BaseModel):
+class QuarantinedResponse(BaseModel):
+    status: Literal["quarantined"] = "quarantined"
+    reason: str = Field(
+        description=(
+            "too_large | unknown_event_type | invalid_json | not_an_object | invalid_payload | enqueue_failed"
+        )
+    )
     message: str
     errors: list[FieldError] = Field(default_factory=list)
+
+
+class ErrorResponse(BaseModel):
+    message: str
 
 
 @dataclass(frozen=True)
@@ -52,27 +58,27 @@ UNAVAILABLE = ReceiverResponse(503, {"message": "Service unavailable, retry late
 
 RESPONSES: dict[int, Any] = {
     200: {
-        "description": "Queued: Norce may forget the event.",
+        "description": "Authentic and valid: queued. Norce may forget the event.",
         "content": {"application/json": {"model": QueuedResponse}},
     },
-    400: {
-        "description": "Body is not JSON, not an object, or fails the event's payload model (quarantined).",
-        "content": {"application/json": {"model": ValidationErrorResponse}},
+    202: {
+        "description": (
+            "Authentic but not queueable (unknown event type, not strict JSON, not an object, fails the"
+            " payload model, larger than WEBHOOK_MAX_BODY_BYTES, or the queue refused it): kept in the"
+            " quarantine, once per event type and body, for inspection and `norcekit quarantine replay`."
+            " A 2xx, because Norce's retries could not fix it."
+        ),
+        "content": {"application/json": {"model": QuarantinedResponse}},
     },
     401: {
         "description": "Secret header missing or wrong. Nothing is kept.",
         "content": {"application/json": {"model": ErrorResponse}},
     },
-    404: {
-        "description": "Unknown event type (quarantined).",
-        "content": {"application/json": {"model": ErrorResponse}},
-    },
-    413: {
-        "description": "Body larger than WEBHOOK_MAX_BODY_BYTES (quarantined).",
-        "content": {"application/json": {"model": ErrorResponse}},
-    },
     503: {
-        "description": "Queue (or quarantine/secrets) unavailable: retry later.",
+        "description": (
+            "Neither the queue nor the quarantine accepted the payload (or no webhook secret could be"
+            " read yet): Norce retries."
+        ),
         "content": {"application/json": {"model": ErrorResponse}},
     },
 }
@@ -97,7 +103,8 @@ def build_resolver(receiver: Callable[[], WebhookReceiver]) -> APIGatewayRestRes
         summary="Receive a Norce Commerce event (webhook)",
         description=(
             "Norce posts the event payload; the path names the event type "
-            f"({', '.join(sorted(EVENT_MODELS))}). Answered after the event is durably queued."
+            f"({', '.join(sorted(EVENT_MODELS))}). Answered once the payload is stored: queued (200) or"
+            " quarantined (202)."
         ),
         operation_id="receiveNorceEvent",
         tags=["webhooks"],

@@ -1,9 +1,12 @@
 """Norce Event (webhook) payload models.
 
 Norce posts flat PascalCase JSON without event type, id or timestamp; the receiver learns the
-type from its route. Payloads are hints to re-read state, so the models are tolerant: unknown
-properties are kept (``extra="allow"``), only the properties Norce documents as required are
-required, and numbers sent for text properties are accepted as text. ``entity_key()`` names the
+type from its route. Field names, required fields and types follow Norce's event reference
+(int32/int64 ranges enforced, ``QuantityBreak`` a decimal); unknown properties are kept
+(``extra="allow"``) and numbers sent for text properties are accepted as text. The three types
+Norce's event compatibility kit accepts beyond the reference (ExportDeliveredEvent,
+ExternalOrderReceivedEvent, SkuStockChangedNotification) have no published payload: their models
+require nothing and keep everything. ``entity_key()`` names the
 thing that changed, for coalescing and look-ups. Imports stay light (pydantic + stdlib): the
 webhook receiver loads this module on cold start.
 """
@@ -12,14 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, ClassVar
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 __all__ = [
     "EVENT_MODELS",
     "CompanyChangedNotification",
     "CustomerChangedNotification",
+    "ExportDeliveredEvent",
+    "ExternalOrderReceivedEvent",
     "InvoiceCaptureCompletedEvent",
     "JobCompletedEvent",
     "NorceEvent",
@@ -33,6 +39,7 @@ __all__ = [
     "SkuChangedNotification",
     "SkuOnHandBreakPointNotification",
     "SkuPriceChangedNotification",
+    "SkuStockChangedNotification",
     "SubscriptionFailedEvent",
     "SupplierSkuChangedNotification",
     "SupplierSkuOnHandChangedNotification",
@@ -40,6 +47,15 @@ __all__ = [
     "TranslationRequestedNotification",
     "UnknownEventType",
     "parse_event",
+]
+
+
+#: Norce's documented integer widths.
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+#: A documented "double" that is a quantity or amount: exact, and a plain JSON number again on output.
+DecimalNumber = Annotated[
+    Decimal, Field(allow_inf_nan=False), PlainSerializer(float, return_type=float, when_used="json")
 ]
 
 
@@ -59,8 +75,8 @@ class NorceEvent(BaseModel):
     event_type: ClassVar[str] = ""
     entity: ClassVar[str] = ""
 
-    ClientId: int | None = None
-    ApplicationId: int | None = None
+    ClientId: Int32 | None = None
+    ApplicationId: Int32 | None = None
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -102,8 +118,8 @@ class CustomerChangedNotification(NorceEvent):
 
     entity: ClassVar[str] = "customer"
 
-    ClientId: int
-    CustomerId: int
+    ClientId: Int32
+    CustomerId: Int32
     EntityChanged: str
 
     def entity_key(self) -> str:
@@ -113,8 +129,8 @@ class CustomerChangedNotification(NorceEvent):
 class CompanyChangedNotification(NorceEvent):
     entity: ClassVar[str] = "company"
 
-    ClientId: int
-    CompanyId: int
+    ClientId: Int32
+    CompanyId: Int32
     EntityChanged: str
 
     def entity_key(self) -> str:
@@ -129,19 +145,22 @@ class _OrderEvent(NorceEvent):
 
     entity: ClassVar[str] = "order"
 
-    ClientOrderRef: str | None = None
+    ClientId: Int32
+    ApplicationId: Int32
+    ClientOrderRef: str
 
     def entity_key(self) -> str:
         return self._key_or_hash("OrderId", "ClientOrderRef")
 
 
 class _OrderStatusEvent(_OrderEvent):
-    OrderId: int | None = None
-    OrderNo: str | None = None
+    OrderId: Int64
+    OrderNo: str
     CellPhone: str | None = None
     FirstName: str | None = None
     LastName: str | None = None
-    Source: str | None = None
+    Source: str
+    """'WEB' for orders placed in Norce's checkout."""
 
 
 class OrderReceivedEvent(_OrderEvent):
@@ -149,7 +168,7 @@ class OrderReceivedEvent(_OrderEvent):
     CellPhone: str | None = None
     FirstName: str | None = None
     LastName: str | None = None
-    Source: str | None = None
+    Source: str
     """'WEB' for orders placed in Norce."""
 
 
@@ -170,16 +189,24 @@ class OrderPartlyDeliveredEvent(_OrderStatusEvent):
 
 
 class OrderReadyForPickupEvent(_OrderStatusEvent):
-    pass
+    DropPointCode: str | None = None
 
 
 class OrderPaymentReceivedEvent(_OrderEvent):
-    ErpOrderNo: str | None = None
-    PaymentCode: str | None = None
+    ErpOrderNo: str
+    PaymentCode: str
     PaymentMethodCode: str | None = None
     PaymentRef: str | None = None
-    Amount: float | None = None
+    Amount: DecimalNumber | None = None
     CurrencyCode: str | None = None
+
+
+class ExternalOrderReceivedEvent(_OrderEvent):
+    """Accepted by Norce's compatibility kit, payload unpublished: nothing required, all kept."""
+
+    ClientId: Int32 | None = None  # type: ignore[assignment]
+    ApplicationId: Int32 | None = None  # type: ignore[assignment]
+    ClientOrderRef: str | None = None  # type: ignore[assignment]
 
 
 class InvoiceCaptureCompletedEvent(NorceEvent):
@@ -187,8 +214,10 @@ class InvoiceCaptureCompletedEvent(NorceEvent):
 
     entity: ClassVar[str] = "invoice"
 
-    CapturedInvoiceId: int | None = None
-    State: str | None = None
+    ClientId: Int32
+    ApplicationId: Int32
+    CapturedInvoiceId: Int32
+    State: Literal["Captured", "Error"]
 
     def entity_key(self) -> str:
         return self._key_or_hash("CapturedInvoiceId")
@@ -197,10 +226,12 @@ class InvoiceCaptureCompletedEvent(NorceEvent):
 class SubscriptionFailedEvent(NorceEvent):
     entity: ClassVar[str] = "subscription"
 
-    SubscriptionId: int | None = None
-    RecurringOrderId: int | None = None
-    RecurringOrderScheduleId: int | None = None
-    BasketId: int | None = None
+    ClientId: Int32
+    ApplicationId: Int32
+    SubscriptionId: Int32 | None = None
+    RecurringOrderId: Int32 | None = None
+    RecurringOrderScheduleId: Int32 | None = None
+    BasketId: Int32 | None = None
     Email: str | None = None
     CellPhone: str | None = None
     FirstName: str | None = None
@@ -217,7 +248,7 @@ class SubscriptionFailedEvent(NorceEvent):
 class SkuChangedNotification(NorceEvent):
     entity: ClassVar[str] = "sku"
 
-    ClientId: int
+    ClientId: Int32
     PartNo: str
     EntityChanged: str
 
@@ -226,28 +257,45 @@ class SkuChangedNotification(NorceEvent):
 
 
 class SkuPriceChangedNotification(NorceEvent):
+    """``PricelistId`` with a lower-case "l", as Norce spells it; ``QuantityBreak`` is a double in
+    the event (an int in Query and Connect), kept exact as a decimal."""
+
     entity: ClassVar[str] = "sku"
 
-    PartNo: str | None = None
-    PricelistId: int | None = None
+    ClientId: Int32
+    PartNo: str
+    PricelistId: Int32
     PricelistCode: str | None = None
-    PriceSaleValue: float | None = None
-    QuantityBreak: int | None = None
+    PriceSaleValue: DecimalNumber
+    QuantityBreak: DecimalNumber | None = None
 
     def entity_key(self) -> str:
-        return self._key_or_hash("PartNo")
+        return self.PartNo
 
 
 class SkuOnHandBreakPointNotification(NorceEvent):
     entity: ClassVar[str] = "sku"
 
-    PartNo: str | None = None
-    WarehouseId: int | None = None
+    ClientId: Int32
+    PartNo: str
+    WarehouseId: Int32
     WarehouseCode: str | None = None
-    LocationId: int | None = None
+    LocationId: Int32
     LocationCode: str | None = None
-    OnHandValue: float | None = None
-    MinimumValue: float | None = None
+    OnHandValue: DecimalNumber
+    MinimumValue: DecimalNumber
+
+    def entity_key(self) -> str:
+        return self.PartNo
+
+
+class SkuStockChangedNotification(NorceEvent):
+    """Accepted by Norce's compatibility kit, payload unpublished: keyed by PartNo when present
+    (the SKU is re-read), else by a hash of the body (the payload itself is delivered)."""
+
+    entity: ClassVar[str] = "sku"
+
+    PartNo: str | None = None
 
     def entity_key(self) -> str:
         return self._key_or_hash("PartNo")
@@ -262,10 +310,12 @@ class TranslationRequestedNotification(NorceEvent):
 
     entity: ClassVar[str] = "translation"
 
-    PartNo: str | None = None
+    ClientId: Int32
+    PartNo: str
+    EntityChanged: str
 
     def entity_key(self) -> str:
-        return self._key_or_hash("PartNo")
+        return self.PartNo
 
 
 # --- Supplier ------------------------------------------------------------------------------------
@@ -276,26 +326,27 @@ class _SupplierSkuEvent(NorceEvent):
 
     entity: ClassVar[str] = "supplier_sku"
 
-    SupplierId: int | None = None
-    PartNo: str | None = None
-    EntityChanged: str | None = None
+    ClientId: Int32
+    SupplierId: Int32
+    PartNo: str
+    EntityChanged: str
 
     def entity_key(self) -> str:
-        if self.SupplierId is None or not self.PartNo:
-            return self._body_hash()
         return f"{self.SupplierId}:{self.PartNo}"
 
 
 class SupplierSkuChangedNotification(_SupplierSkuEvent):
-    pass
+    """``EntityChanged`` is tSupplierProductSku or tSupplierProductSkuClient."""
 
 
 class SupplierSkuOnHandChangedNotification(_SupplierSkuEvent):
-    pass
+    """``EntityChanged`` is tSupplierProductSkuOnHand."""
 
 
 class SupplierSkuPriceChangedNotification(_SupplierSkuEvent):
-    pass
+    """Only the key fields are published; the rest is kept as extras."""
+
+    EntityChanged: str | None = None  # type: ignore[assignment]
 
 
 # --- System --------------------------------------------------------------------------------------
@@ -306,12 +357,19 @@ class JobCompletedEvent(NorceEvent):
 
     entity: ClassVar[str] = "job"
 
-    ClientId: int
-    JobId: int
-    StatusId: int
+    ClientId: Int32
+    JobId: Int32
+    StatusId: Int32
 
     def entity_key(self) -> str:
         return str(self.JobId)
+
+
+class ExportDeliveredEvent(NorceEvent):
+    """Accepted by Norce's compatibility kit, payload unpublished: not looked up, the payload itself
+    is delivered (keyed by a hash of the body)."""
+
+    entity: ClassVar[str] = "export"
 
 
 EVENT_MODELS: dict[str, type[NorceEvent]] = {
@@ -327,15 +385,18 @@ EVENT_MODELS: dict[str, type[NorceEvent]] = {
         OrderReadyForPickupEvent,
         OrderPaymentReceivedEvent,
         OrderReceivedEvent,
+        ExternalOrderReceivedEvent,
         SubscriptionFailedEvent,
         SkuChangedNotification,
         SkuPriceChangedNotification,
         SkuOnHandBreakPointNotification,
+        SkuStockChangedNotification,
         TranslationRequestedNotification,
         SupplierSkuChangedNotification,
         SupplierSkuOnHandChangedNotification,
         SupplierSkuPriceChangedNotification,
         JobCompletedEvent,
+        ExportDeliveredEvent,
     )
 }
 """Exact Norce event type name -> payload model."""

@@ -4,7 +4,12 @@
   clamps ``$top`` at 500 silently).
 - :meth:`QueryClient.keyset` pages big sets by key (``$orderby=Key``, ``Key gt last``), which Norce
   serves reliably where deep ``$skip`` and heavy ``$expand`` time out.
-- :meth:`QueryClient.get_many` looks up many keys in as few calls as the URL length allows.
+- :meth:`QueryClient.get_many` looks up many keys in as few calls as the URL length allows, with
+  one key filter for events and imports alike: ``Key in (...)`` (OData 4.01) or ``Key eq a or Key
+  eq b`` chains (OData 4.0). Whether Norce's server accepts ``in`` is not published, so
+  ``key_filter="auto"`` (the default) tries ``in`` once, falls back to ``or`` chains on a 400 and
+  remembers the answer for the client's life. A key too long for any URL fails alone: it is left
+  out (and reported through ``unfit``), its neighbours are still looked up.
 Every call is an idempotent GET, retried on 429/5xx/transport errors by :class:`NorceHttp`.
 """
 
@@ -12,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -20,8 +25,7 @@ import orjson
 
 from norcekit.deadline import Deadline
 from norcekit.norce.auth import TokenProvider, authorized_request
-
-#: Norce serves at most this many rows per page.
+from norcekit.norce.errors import NorceHTTPError
 from norcekit.norce.http import NorceHttp
 
 #: Norce serves at most this many rows per page.
@@ -30,6 +34,8 @@ MAX_PAGE_SIZE = 500
 _SAFE_QUERY_CHARS = "$'(),:/@*"
 
 ODataValue = str | int | float | bool | datetime | date | None
+KeyFilterMode = Literal["in", "or", "auto"]
+KEY_FILTER_MODES: tuple[KeyFilterMode, ...] = ("in", "or", "auto")
 
 
 def odata_literal(value: ODataValue) -> str:
@@ -81,7 +87,10 @@ class QueryClient:
         query_base_url: str,
         application_id: int,
         max_url_length: int = 4000,
+        key_filter: KeyFilterMode = "auto",
     ) -> None:
+        if key_filter not in KEY_FILTER_MODES:
+            raise ValueError(f"key_filter must be one of {', '.join(KEY_FILTER_MODES)}, not {key_filter!r}")
         self.http = http
         self.tokens = tokens
         self.base_url = query_base_url.rstrip("/")
@@ -89,6 +98,9 @@ class QueryClient:
         self.max_url_length = max_url_length
         #: HTTP calls made (pages, gets), for metrics and benchmarks.
         self.calls = 0
+        self.key_filter: KeyFilterMode = key_filter
+        #: What ``auto`` learned: ``None`` until the first batched look-up with ``in`` answered.
+        self.in_supported: bool | None = {"in": True, "or": False}.get(key_filter)
 
     # --- public API -----------------------------------------------------------------------------
 
@@ -210,16 +222,21 @@ class QueryClient:
         filter: str | None = None,
         select: str | Sequence[str] | None = None,
         expand: str | None = None,
-        use_in: bool = True,
+        use_in: bool | None = None,
         deadline: Deadline | None = None,
+        unfit: set[str | int] | None = None,
     ) -> dict[str | int, dict[str, Any]]:
         """Rows for many keys, keyed by ``row[key_field]``; missing keys are simply absent.
 
-        Keys are packed into ``Key in ('a','b',…)`` filters (or ``Key eq 'a' or Key eq 'b'`` with
-        ``use_in=False``, for sets that do not support ``in``), as many per call as fit
-        ``max_url_length`` after URL encoding and at most 500. For unique keys: with several rows
-        per key the last one wins.
+        Keys are packed into ``Key in ('a','b',…)`` filters or ``Key eq 'a' or Key eq 'b'`` chains
+        (``use_in``; ``None``: the client's ``key_filter`` setting), as many per call as fit
+        ``max_url_length`` after URL encoding and at most 500. A key that alone makes the URL too
+        long is left out and added to ``unfit``. For unique keys: with several rows per key the
+        last one wins.
         """
+        probing = use_in is None and self.in_supported is None
+        if use_in is None:
+            use_in = self.in_supported is not False
         if select is not None:
             fields = select.split(",") if isinstance(select, str) else list(select)
             if key_field not in fields:
@@ -233,15 +250,39 @@ class QueryClient:
                 filter=self._key_filter(key_field, [], filter, use_in), select=select, expand=expand
             ),
         )
-        chunks = self._key_chunks(unique, key_field=key_field, fixed_len=len(empty), use_in=use_in)
+        skipped: set[str | int] = set() if unfit is None else unfit
+        chunks = self._key_chunks(
+            unique, key_field=key_field, fixed_len=len(empty), use_in=use_in, unfit=skipped
+        )
+        done: set[str | int] = set()
         for chunk in chunks:
-            for row in self.query(
-                entity_set,
-                filter=self._key_filter(key_field, chunk, filter, use_in),
-                select=select,
-                expand=expand,
-                deadline=deadline,
-            ):
+            try:
+                rows = list(
+                    self.query(
+                        entity_set,
+                        filter=self._key_filter(key_field, chunk, filter, use_in),
+                        select=select,
+                        expand=expand,
+                        deadline=deadline,
+                    )
+                )
+            except NorceHTTPError as exc:
+                if not (probing and use_in and exc.status == 400):
+                    raise
+                # The server does not take OData 4.01 `in`: or-chains from now on, this batch included.
+                self.in_supported = False
+                rest = [v for v in unique if v not in done and v not in skipped]
+                found.update(
+                    self.get_many(
+                        entity_set, key_field, rest, filter=filter, select=select, expand=expand,
+                        use_in=False, deadline=deadline, unfit=skipped,
+                    )
+                )  # fmt: skip
+                return found
+            if probing and use_in:
+                self.in_supported, probing = True, False
+            done.update(chunk)
+            for row in rows:
                 found[row[key_field]] = row
         return found
 
@@ -257,11 +298,18 @@ class QueryClient:
         return f"({extra}) and ({keys})" if extra else keys
 
     def _key_chunks(
-        self, values: Sequence[str | int], *, key_field: str, fixed_len: int, use_in: bool
+        self,
+        values: Sequence[str | int],
+        *,
+        key_field: str,
+        fixed_len: int,
+        use_in: bool,
+        unfit: set[str | int],
     ) -> Iterator[list[str | int]]:
         """Greedy chunks whose whole request URL stays within ``max_url_length``.
 
-        URL length = ``fixed_len`` (the URL with an empty key list) + one encoded piece per key.
+        URL length = ``fixed_len`` (the URL with an empty key list) + one encoded piece per key. A
+        key that does not fit on its own goes to ``unfit``.
         """
         if not values:
             return
@@ -276,12 +324,12 @@ class QueryClient:
                 chunk, length = [], fixed_len
                 added = _encoded_len(piece)
             if not chunk and length + added > self.max_url_length:
-                raise ValueError(
-                    f"key {value!r} alone makes the URL longer than {self.max_url_length} characters"
-                )
+                unfit.add(value)
+                continue
             chunk.append(value)
             length += added
-        yield chunk
+        if chunk:
+            yield chunk
 
     def _params(
         self,
@@ -320,4 +368,4 @@ class QueryClient:
         )
 
 
-__all__ = ["MAX_PAGE_SIZE", "QueryClient", "odata_literal"]
+__all__ = ["KEY_FILTER_MODES", "MAX_PAGE_SIZE", "KeyFilterMode", "QueryClient", "odata_literal"]

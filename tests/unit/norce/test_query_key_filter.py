@@ -1,0 +1,113 @@
+"""Batched key look-ups: `in` vs `or` chains (auto-detected once), and keys too long for a URL."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+import respx
+from tests.unit.clients.clients_support import APP_ID, QUERY
+from tests.unit.clients.conftest import clock, http, router, token_route, tokens  # noqa: F401
+
+from norcekit.norce.auth import TokenProvider
+from norcekit.norce.http import NorceHttp
+from norcekit.norce.query import QueryClient
+
+SKUS = f"{QUERY}/Products/ProductSkus"
+ROWS = {p: {"PartNo": p} for p in ("A", "B", "C")}
+
+
+def odata_server(router: respx.MockRouter, *, accepts_in: bool) -> list[str]:  # noqa: F811
+    """A Query stand-in answering key filters; 400 for `in` when the server does not take it."""
+    filters: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        flt = parse_qs(urlsplit(str(request.url)).query)["$filter"][0]
+        filters.append(flt)
+        if " in (" in flt and not accepts_in:
+            return httpx.Response(400, json={"error": {"code": "BadRequest", "message": "Syntax error 'in'"}})
+        keys = re.findall(r"'([^']*)'", flt)
+        return httpx.Response(200, json={"value": [ROWS[k] for k in keys if k in ROWS]})
+
+    router.get(url__startswith=SKUS).mock(side_effect=answer)
+    return filters
+
+
+def client(http: NorceHttp, tokens: TokenProvider, mode: str) -> QueryClient:  # noqa: F811
+    return QueryClient(
+        http,
+        tokens,
+        query_base_url=QUERY,
+        application_id=APP_ID,
+        max_url_length=400,
+        key_filter=mode,  # type: ignore[arg-type]
+    )
+
+
+def test_auto_falls_back_to_or_chains_on_a_400_and_remembers(
+    http: NorceHttp,  # noqa: F811
+    tokens: TokenProvider,  # noqa: F811
+    router: respx.MockRouter,  # noqa: F811
+) -> None:
+    filters = odata_server(router, accepts_in=False)
+    query = client(http, tokens, "auto")
+
+    assert set(query.get_many("Products/ProductSkus", "PartNo", ["A", "B", "X"])) == {"A", "B"}
+    assert query.in_supported is False
+    assert set(query.get_many("Products/ProductSkus", "PartNo", ["C"])) == {"C"}
+    # One `in` probe, then only or-chains, also for the next batch.
+    assert filters == [
+        "PartNo in ('A','B','X')",
+        "PartNo eq 'A' or PartNo eq 'B' or PartNo eq 'X'",
+        "PartNo eq 'C'",
+    ]
+
+
+def test_auto_keeps_using_in_where_the_server_takes_it(
+    http: NorceHttp,  # noqa: F811
+    tokens: TokenProvider,  # noqa: F811
+    router: respx.MockRouter,  # noqa: F811
+) -> None:
+    filters = odata_server(router, accepts_in=True)
+    query = client(http, tokens, "auto")
+    query.get_many("Products/ProductSkus", "PartNo", ["A", "B"])
+    query.get_many("Products/ProductSkus", "PartNo", ["C"])
+    assert query.in_supported is True
+    assert filters == ["PartNo in ('A','B')", "PartNo in ('C')"]
+
+
+def test_or_mode_never_sends_in_and_in_mode_does_not_fall_back(
+    http: NorceHttp,  # noqa: F811
+    tokens: TokenProvider,  # noqa: F811
+    router: respx.MockRouter,  # noqa: F811
+) -> None:
+    filters = odata_server(router, accepts_in=False)
+    assert set(client(http, tokens, "or").get_many("Products/ProductSkus", "PartNo", ["A", "C"])) == {
+        "A",
+        "C",
+    }
+    assert filters == ["PartNo eq 'A' or PartNo eq 'C'"]
+    with pytest.raises(Exception, match="400"):
+        client(http, tokens, "in").get_many("Products/ProductSkus", "PartNo", ["A"])
+
+
+def test_a_key_too_long_fails_alone_and_its_neighbours_are_looked_up(
+    http: NorceHttp,  # noqa: F811
+    tokens: TokenProvider,  # noqa: F811
+    router: respx.MockRouter,  # noqa: F811
+) -> None:
+    odata_server(router, accepts_in=True)
+    unfit: set[str | int] = set()
+    long_key = "P" * 700
+    found = client(http, tokens, "in").get_many(
+        "Products/ProductSkus", "PartNo", ["A", long_key, "B"], unfit=unfit
+    )
+    assert set(found) == {"A", "B"}
+    assert unfit == {long_key}
+
+
+def test_unknown_key_filter_setting_is_refused(http: NorceHttp, tokens: TokenProvider) -> None:  # noqa: F811
+    with pytest.raises(ValueError, match="key_filter"):
+        client(http, tokens, "any")
