@@ -22,7 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-secret", default="local-secret")
     parser.add_argument("--token-ttl", type=int, default=3600)
     parser.add_argument(
-        "--token-rate-limit", type=float, default=None, help="token requests/minute (Norce: 3)"
+        "--token-rate-limit",
+        type=float,
+        default=EmulatorConfig.token_rate_limit_per_minute,
+        help="token requests/minute after a burst of 20 (default: Norce's 3; 0 turns the limit off)",
     )
     parser.add_argument("--application-id", type=int, default=1042)
     parser.add_argument("--event-retry-scale", type=float, default=1.0)
@@ -38,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         client_id=None if args.client_id == "*" else args.client_id,
         client_secret=args.client_secret,
         token_ttl_seconds=args.token_ttl,
-        token_rate_limit_per_minute=args.token_rate_limit,
+        token_rate_limit_per_minute=args.token_rate_limit or None,
         application_id=args.application_id,
         event_retry_scale=args.event_retry_scale,
         query_page_size=args.page_size,
