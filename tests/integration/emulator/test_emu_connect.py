@@ -181,14 +181,15 @@ def test_chunked_streamed_import_of_10k_items(
 def test_large_streamed_body_parses_in_linear_time(
     emulator: Emulator, emulator_http: httpx.Client, emulator_headers: dict[str, str]
 ) -> None:
-    # 100k items (~8 MB) in many small chunks: must be accepted quickly (no quadratic buffering).
+    # 100k items (~8 MB) in many small chunks: quadratic buffering would take many minutes. The bound
+    # is generous (a busy 2-core box); the speed itself is measured in tests/bench.
     emulator.set_job_processing(False)
     headers = {**emulator_headers, **connect_header(FullFile=False), "Content-Type": "application/json"}
     started = time.monotonic()
     resp = emulator_http.post(CONNECT + "Product/ImportOnhands", content=_stream(100_000), headers=headers)
     assert resp.status_code == 200
     assert resp.json()["ValidationSummary"]["NrOfItemsInTotal"] == 100_000
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 60
 
 
 @pytest.mark.parametrize("emulator_config", [{"job_delay": 0.15}])
