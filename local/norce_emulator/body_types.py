@@ -44,12 +44,20 @@ _NET_NAMES = {
     "TimeSpan": "System.TimeSpan",
 }  # fmt: skip
 
-#: Checks a value at a path and returns it as Norce would keep it (unknown properties dropped).
-Checker = Callable[[Any, str], Any]
+#: Checks a value and returns it as Norce would keep it (unknown properties dropped).
+Checker = Callable[[Any], Any]
 
 
 class BodyTypeError(ValueError):
     """A body value Json.NET could not convert to its contract type."""
+
+
+class _Refused(Exception):  # noqa: N818 - internal: becomes a BodyTypeError with the full path
+    """Raised where a value is refused; containers add their path segment while it propagates."""
+
+    def __init__(self, value: Any, type_name: str) -> None:
+        self.value, self.type_name = value, type_name
+        self.segments: list[str] = []
 
 
 @cache
@@ -64,10 +72,17 @@ def check_body(kind: str, items: list[Any]) -> list[Any]:
     """The items as Norce reads them (unknown properties dropped); :class:`BodyTypeError` for the
     first value its contract type refuses."""
     check = _class_checker(ROOT_CLASSES[kind])
-    return [check(item, f"[{index}]") for index, item in enumerate(items)]
+    kept: list[Any] = []
+    for index, item in enumerate(items):
+        try:
+            kept.append(check(item))
+        except _Refused as refused:
+            path = f"[{index}]" + "".join(reversed(refused.segments))
+            raise _error(refused.value, refused.type_name, path) from None
+    return kept
 
 
-def _refuse(value: Any, type_name: str, path: str) -> BodyTypeError:
+def _error(value: Any, type_name: str, path: str) -> BodyTypeError:
     shown = "{null}" if value is None else orjson.dumps(value).decode()[:80]
     net = _NET_NAMES.get(type_name, type_name)
     return BodyTypeError(f"Error converting value {shown} to type '{net}'. Path '{path}'.")
@@ -94,17 +109,28 @@ def _class_checker(full_name: str) -> Checker:
     for prop, type_name in properties.items():
         checks[prop] = _type_checker(type_name, namespace)
 
-    def check(value: Any, path: str) -> Any:
+    def check(value: Any) -> Any:
         if value is None:
             return None
-        if not isinstance(value, dict):
-            raise _refuse(value, full_name, path)
-        kept: dict[str, Any] = {}
+        if type(value) is not dict:
+            raise _Refused(value, full_name)
+        changed = False
         for prop, item in value.items():
             checker = checks.get(prop)
-            if checker is not None:  # unknown properties are ignored, as Json.NET does
-                kept[prop] = checker(item, f"{path}.{prop}")
-        return kept
+            if checker is None:
+                changed = True
+                continue
+            try:
+                if checker(item) is not item:
+                    changed = True
+            except _Refused as refused:
+                refused.segments.append(f".{prop}")
+                raise
+        if not changed:
+            return value
+        # Unknown properties are ignored, as Json.NET does: keep only the contract's (and clean
+        # nested objects the same way).
+        return {prop: checks[prop](item) for prop, item in value.items() if prop in checks}
 
     return check
 
@@ -116,36 +142,46 @@ def _type_checker(type_name: str, namespace: str) -> Checker:
     if generic is not None:
         inner = _type_checker(generic.group(1), namespace)
 
-        def check_list(value: Any, path: str) -> Any:
+        def check_list(value: Any) -> Any:
             if value is None:
                 return None
-            if not isinstance(value, list):
-                raise _refuse(value, base, path)
-            return [inner(item, f"{path}[{index}]") for index, item in enumerate(value)]
+            if type(value) is not list:
+                raise _Refused(value, base)
+            kept = []
+            changed = False
+            for index, item in enumerate(value):
+                try:
+                    result = inner(item)
+                except _Refused as refused:
+                    refused.segments.append(f"[{index}]")
+                    raise
+                changed = changed or result is not item
+                kept.append(result)
+            return kept if changed else value
 
         return check_list
     primitive = _primitive(base)
     if primitive is not None:
         accepts_null = nullable or base == "string"
 
-        def check_primitive(value: Any, path: str) -> Any:
+        def check_primitive(value: Any) -> Any:
             if value is None:
                 if not accepts_null:
-                    raise _refuse(value, base, path)
+                    raise _Refused(value, base)
                 return None
             if not primitive(value):
-                raise _refuse(value, base, path)
+                raise _Refused(value, base)
             return value
 
         return check_primitive
     full = _resolve(base, namespace)
     if full is None:
-        return lambda value, path: value  # a type the contracts file does not describe
+        return lambda value: value  # a type the contracts file does not describe
     if full in _contracts()["enums"]:
         return _enum_checker(full, nullable)
 
-    def check_class(value: Any, path: str) -> Any:
-        return _class_checker(full)(value, path)  # looked up late: classes refer to each other
+    def check_class(value: Any) -> Any:
+        return _class_checker(full)(value)  # looked up late: classes refer to each other
 
     return check_class
 
@@ -155,22 +191,22 @@ def _enum_checker(full_name: str, nullable: bool) -> Checker:
     values = set(members.values())
     names = {name.lower() for name in members}
 
-    def check(value: Any, path: str) -> Any:
+    def check(value: Any) -> Any:
         if value is None:
             if not nullable:
-                raise _refuse(value, full_name, path)
+                raise _Refused(value, full_name)
             return None
-        if _is_int(value) and value in values:
+        if type(value) is int and value in values:
             return value
         if isinstance(value, str) and (value.strip().lower() in names or _int_text(value) in values):
             return value
-        raise _refuse(value, full_name, path)
+        raise _Refused(value, full_name)
 
     return check
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return type(value) is int
 
 
 def _int_text(value: str) -> int | None:
@@ -179,7 +215,7 @@ def _int_text(value: str) -> int | None:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return type(value) is int or type(value) is float
 
 
 def _is_datetime(value: Any) -> bool:
@@ -204,8 +240,8 @@ def _is_guid(value: Any) -> bool:
 
 def _primitive(base: str) -> Callable[[Any], bool] | None:
     return {
-        "string": lambda v: isinstance(v, str),
-        "bool": lambda v: isinstance(v, bool),
+        "string": lambda v: type(v) is str,
+        "bool": lambda v: type(v) is bool,
         "int": _is_int,
         "long": _is_int,
         "short": _is_int,
