@@ -15,12 +15,16 @@ from norcekit.jobs import JobMonitor, JobTracker, MonitorOptions, Restarter, Res
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.jobs import JobDto, JobLogEntry, JobStatus
 from norcekit.observability import MetricName
-from norcekit.state.claims import FinishClaimStore
-from norcekit.state.jobs import JobRecord, JobStore
-from norcekit.state.locks import LeaseLocks
-from norcekit.state.runs import RunStore
-from norcekit.state.table import StateTable
-from norcekit.state.watermarks import Watermark, WatermarkStore
+from norcekit.state.jobs import JobRecord
+from norcekit.state.memory import (
+    MemoryFinishClaims,
+    MemoryJobStore,
+    MemoryLocks,
+    MemoryRunStore,
+    MemoryState,
+    MemoryWatermarkStore,
+)
+from norcekit.state.watermarks import Watermark
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -64,9 +68,14 @@ class Points:
 
 
 def make_monitor(
-    table: StateTable, service: SlowJobService, metrics: Points, *, concurrency: int = 4, interval: float = 0
+    memory: MemoryState,
+    service: SlowJobService,
+    metrics: Points,
+    *,
+    concurrency: int = 4,
+    interval: float = 0,
 ) -> JobMonitor:
-    job_store, runs, watermarks = JobStore(table), RunStore(table), WatermarkStore(table)
+    job_store, runs, watermarks = MemoryJobStore(memory), MemoryRunStore(memory), MemoryWatermarkStore(memory)
 
     def clock() -> datetime:
         return NOW
@@ -75,7 +84,7 @@ def make_monitor(
         jobs_client=service,
         job_store=job_store,
         run_store=runs,
-        locks=LeaseLocks(table),
+        locks=MemoryLocks(memory),
         policy=RestartPolicy(),
         clock=clock,
     )
@@ -83,7 +92,7 @@ def make_monitor(
         job_store=job_store,
         watermark_store=watermarks,
         restarter=restarter,
-        claims=FinishClaimStore(table, clock=clock),
+        claims=MemoryFinishClaims(memory, clock=clock),
         metrics=metrics,
         jobs_client=service,
         clock=clock,
@@ -101,8 +110,8 @@ def make_monitor(
     )
 
 
-def open_jobs(table: StateTable, count: int) -> list[int]:
-    store = JobStore(table)
+def open_jobs(memory: MemoryState, count: int) -> list[int]:
+    store = MemoryJobStore(memory)
     for job_id in range(1, count + 1):
         store.create(
             JobRecord(job_id=job_id, entity="products", mode="delta", submitted_at=NOW - timedelta(minutes=1))
@@ -110,17 +119,17 @@ def open_jobs(table: StateTable, count: int) -> list[int]:
     return list(range(1, count + 1))
 
 
-def test_polls_run_in_parallel_but_never_more_than_the_concurrency_setting(state_table: StateTable) -> None:
-    ids = open_jobs(state_table, 12)
+def test_polls_run_in_parallel_but_never_more_than_the_concurrency_setting(memory: MemoryState) -> None:
+    ids = open_jobs(memory, 12)
     service = SlowJobService(delay=0.05)
-    summary = make_monitor(state_table, service, Points(), concurrency=3).tick(Deadline.after(60))
+    summary = make_monitor(memory, service, Points(), concurrency=3).tick(Deadline.after(60))
 
     assert sorted(service.calls) == ids and summary.polled == 12
     assert service.max_in_flight == 3
 
 
-def test_polling_stops_when_the_deadline_is_near(state_table: StateTable) -> None:
-    open_jobs(state_table, 10)
+def test_polling_stops_when_the_deadline_is_near(memory: MemoryState) -> None:
+    open_jobs(memory, 10)
     elapsed = [0.0]
 
     def each_call_takes_300_ms() -> None:
@@ -129,16 +138,16 @@ def test_polling_stops_when_the_deadline_is_near(state_table: StateTable) -> Non
     service = SlowJobService(delay=0, on_call=each_call_takes_300_ms)
     deadline = Deadline(2.5, clock=lambda: elapsed[0])
     # POLL_MIN_REMAINING_S is 2 s: calls start with 2.5 s and 2.2 s left, not with 1.9 s.
-    summary = make_monitor(state_table, service, Points(), concurrency=1).tick(deadline)
+    summary = make_monitor(memory, service, Points(), concurrency=1).tick(deadline)
 
     assert summary.polled == 2 and len(service.calls) == 2
     assert summary.skipped_deadline == 8
 
 
-def test_a_job_polled_recently_is_skipped_until_the_interval_passes(state_table: StateTable) -> None:
-    open_jobs(state_table, 2)
+def test_a_job_polled_recently_is_skipped_until_the_interval_passes(memory: MemoryState) -> None:
+    open_jobs(memory, 2)
     service = SlowJobService(delay=0)
-    monitor = make_monitor(state_table, service, Points(), interval=3600)
+    monitor = make_monitor(memory, service, Points(), interval=3600)
 
     monitor.tick(Deadline.after(60))
     second = monitor.tick(Deadline.after(60))
@@ -148,15 +157,15 @@ def test_a_job_polled_recently_is_skipped_until_the_interval_passes(state_table:
 
 
 def test_watermark_lag_is_reported_per_enabled_entity_with_a_timestamp_watermark(
-    state_table: StateTable,
+    memory: MemoryState,
 ) -> None:
-    watermarks = WatermarkStore(state_table)
+    watermarks = MemoryWatermarkStore(memory)
     watermarks.commit("products", Watermark.timestamp(NOW - timedelta(minutes=15)), run_id="r1")
     watermarks.commit("onhand", Watermark.cursor(42), run_id="r2")  # a cursor has no age
     watermarks.commit("customers", Watermark.timestamp(NOW - timedelta(days=1)), run_id="r3")  # not enabled
     metrics = Points()
 
-    summary = make_monitor(state_table, SlowJobService(0), metrics).tick(Deadline.after(60))
+    summary = make_monitor(memory, SlowJobService(0), metrics).tick(Deadline.after(60))
 
     assert summary.watermark_lag_s == {"products": pytest.approx(900.0)}
     assert [(name, entity) for name, _, entity in metrics.points] == [("WatermarkLagSeconds", "products")]

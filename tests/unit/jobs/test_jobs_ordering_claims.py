@@ -13,12 +13,17 @@ from norcekit.jobs.completion import CommitResult, check_entity_order, commit_ru
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.jobs import JobDto, JobLogEntry, JobStatus
 from norcekit.observability import MetricName
-from norcekit.state.claims import FinishClaimStore
-from norcekit.state.jobs import JobRecord, JobStore
-from norcekit.state.locks import LeaseLocks
-from norcekit.state.runs import RunOutcome, RunRecord, RunStore
-from norcekit.state.table import StateTable
-from norcekit.state.watermarks import Watermark, WatermarkStore
+from norcekit.state.jobs import JobRecord
+from norcekit.state.memory import (
+    MemoryFinishClaims,
+    MemoryJobStore,
+    MemoryLocks,
+    MemoryRunStore,
+    MemoryState,
+    MemoryWatermarkStore,
+)
+from norcekit.state.runs import RunOutcome, RunRecord
+from norcekit.state.watermarks import Watermark
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -58,21 +63,21 @@ def points() -> Points:
 
 
 @pytest.fixture
-def tracker(state_table: StateTable, service: JobService, points: Points) -> JobTracker:
-    job_store = JobStore(state_table)
+def tracker(memory: MemoryState, service: JobService, points: Points) -> JobTracker:
+    job_store = MemoryJobStore(memory)
     restarter = Restarter(
         jobs_client=service,
         job_store=job_store,
-        run_store=RunStore(state_table),
-        locks=LeaseLocks(state_table),
+        run_store=MemoryRunStore(memory),
+        locks=MemoryLocks(memory),
         policy=RestartPolicy(),
         clock=lambda: NOW,
     )
     return JobTracker(
         job_store=job_store,
-        watermark_store=WatermarkStore(state_table),
+        watermark_store=MemoryWatermarkStore(memory),
         restarter=restarter,
-        claims=FinishClaimStore(state_table, clock=lambda: NOW),
+        claims=MemoryFinishClaims(memory, clock=lambda: NOW),
         metrics=points,
         jobs_client=service,
         clock=lambda: NOW,
@@ -119,9 +124,9 @@ def test_a_failure_seen_by_the_ordering_check_is_finished_even_when_newer_jobs_f
 
 
 def test_a_run_whose_jobs_end_before_it_is_marked_submitted_stays_pending(
-    tracker: JobTracker, state_table: StateTable
+    tracker: JobTracker, memory: MemoryState
 ) -> None:
-    runs, watermarks = RunStore(state_table), WatermarkStore(state_table)
+    runs, watermarks = MemoryRunStore(memory), MemoryWatermarkStore(memory)
     runs.create(
         RunRecord(
             run_id="runF",

@@ -10,10 +10,8 @@ from norcekit.deadline import Deadline
 from norcekit.jobs import EntityBusyError, Restarter, RestartPolicy, RestartResult
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.jobs import JobStatus
-from norcekit.state.jobs import JobRecord, JobStore
-from norcekit.state.locks import LeaseLock, LeaseLocks
-from norcekit.state.runs import RunStore
-from norcekit.state.table import StateTable
+from norcekit.state.jobs import JobRecord
+from norcekit.state.memory import MemoryJobStore, MemoryLocks, MemoryRunStore, MemoryState
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -21,8 +19,8 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 class ReenteringJobs:
     """Job/Restart that, while the first call is in flight, lets a second restarter try the same job."""
 
-    def __init__(self, table: StateTable) -> None:
-        self.table = table
+    def __init__(self, memory: MemoryState) -> None:
+        self.locks = MemoryLocks(memory)
         self.calls: list[int] = []
         self.second: Restarter | None = None
         self.second_outcome: object = None
@@ -36,26 +34,26 @@ class ReenteringJobs:
             except EntityBusyError as exc:
                 self.second_outcome = exc
             # The first restart is still calling Norce: no import run may take the entity now.
-            self.runner_could_lock = LeaseLock(self.table, "products", "products-delta-run", 960).acquire()
+            self.runner_could_lock = self.locks.lease("products", "products-delta-run", 960).acquire()
         return JobResponse.model_validate({"JobId": 100 + len(self.calls)})
 
 
-def test_a_second_restart_of_the_same_job_waits_while_the_first_calls_norce(state_table: StateTable) -> None:
-    job_store = JobStore(state_table)
+def test_a_second_restart_of_the_same_job_waits_while_the_first_calls_norce(memory: MemoryState) -> None:
+    job_store = MemoryJobStore(memory)
     job_store.create(
         JobRecord(
             job_id=1, entity="products", mode="delta", run_id=None, submitted_at=NOW - timedelta(hours=1)
         )
     )
     job_store.record_status(1, JobStatus.FAILED, source="poll", at=NOW)
-    jobs = ReenteringJobs(state_table)
+    jobs = ReenteringJobs(memory)
 
     def restarter() -> Restarter:
         return Restarter(
             jobs_client=jobs,
             job_store=job_store,
-            run_store=RunStore(state_table),
-            locks=LeaseLocks(state_table),
+            run_store=MemoryRunStore(memory),
+            locks=MemoryLocks(memory),
             policy=RestartPolicy(),
             clock=lambda: NOW,
         )
@@ -70,28 +68,26 @@ def test_a_second_restart_of_the_same_job_waits_while_the_first_calls_norce(stat
     assert jobs.runner_could_lock is False
     assert [r.new_job_id for r in job_store.get(1).restarts] == [101]
     # The lock is released once the restart is recorded.
-    assert LeaseLock(state_table, "products", "later-run", 960).acquire()
+    assert MemoryLocks(memory).lease("products", "later-run", 960).acquire()
 
 
 @pytest.mark.parametrize("trigger", ["auto", "manual"])
-def test_the_restart_lock_never_frees_a_lock_held_by_someone_else(
-    state_table: StateTable, trigger: str
-) -> None:
-    job_store = JobStore(state_table)
+def test_the_restart_lock_never_frees_a_lock_held_by_someone_else(memory: MemoryState, trigger: str) -> None:
+    job_store = MemoryJobStore(memory)
     job_store.create(
         JobRecord(
             job_id=1, entity="products", mode="delta", run_id=None, submitted_at=NOW - timedelta(hours=1)
         )
     )
     job_store.record_status(1, JobStatus.FAILED, source="poll", at=NOW)
-    holder = LeaseLock(state_table, "products", "products-delta-run", 960)
+    holder = MemoryLocks(memory).lease("products", "products-delta-run", 960)
     assert holder.acquire()
-    jobs = ReenteringJobs(state_table)
+    jobs = ReenteringJobs(memory)
     restarter = Restarter(
         jobs_client=jobs,
         job_store=job_store,
-        run_store=RunStore(state_table),
-        locks=LeaseLocks(state_table),
+        run_store=MemoryRunStore(memory),
+        locks=MemoryLocks(memory),
         policy=RestartPolicy(),
         clock=lambda: NOW,
     )
