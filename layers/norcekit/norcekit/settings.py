@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     http_backoff_base: float = Field(default=0.5, gt=0)
     http_backoff_max: float = Field(default=20.0, gt=0)
     query_max_url_length: int = Field(default=4000, ge=512)
+    # Batched key look-ups: OData 4.01 `in`, `or` chains, or `auto` (try `in` once, fall back on a 400).
+    query_key_filter: Literal["in", "or", "auto"] = "auto"
 
     # --- AWS resources --------------------------------------------------------------------------
     table_name: str | None = Field(
@@ -115,7 +117,10 @@ class Settings(BaseSettings):
     # --- Webhooks -------------------------------------------------------------------------------
     webhook_secret_header: str = Field(default="X-Norce-Webhook-Secret", min_length=1)
     webhook_secrets_arn: str | None = None
-    webhook_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # API Gateway's limit: no authentic payload up to 10 MB is quarantined for size.
+    webhook_max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # The event queue's MaximumMessageSize (template); larger envelopes go through the claim check.
+    event_queue_max_message_bytes: int = Field(default=256 * 1024, ge=1024, le=1024 * 1024)
 
     # --- Import runner (norcekit.imports.runner) -------------------------------------------------
     import_lock_lease_s: float = Field(

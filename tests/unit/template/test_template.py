@@ -264,9 +264,17 @@ def test_secrets_are_readable_only_by_the_functions_that_need_them(translated: d
 def test_webhook_receiver_can_only_queue_and_quarantine(translated: dict[str, Any]) -> None:
     actions = _role_actions(translated, "WebhookReceiverFunctionRole")
     assert actions["sqs:SendMessage"] == [get_att("EventQueue", "Arn")]
-    assert actions["s3:PutObject"] == [{"Fn::Sub": "${DataBucket.Arn}/quarantine/*"}]
+    assert actions["s3:PutObject"] == [
+        {"Fn::Sub": "${DataBucket.Arn}/quarantine/*"},
+        {"Fn::Sub": "${DataBucket.Arn}/claims/*"},  # claim check for payloads beyond the queue limit
+    ]
     assert not any(a.startswith("dynamodb:") for a in actions)
     assert set(actions) == {"sqs:SendMessage", "s3:PutObject", "secretsmanager:GetSecretValue"}
+
+
+def test_event_queue_size_limit_is_set_explicitly(template: dict[str, Any]) -> None:
+    queue = template["Resources"]["EventQueue"]["Properties"]
+    assert queue["MaximumMessageSize"] == 262144  # = EVENT_QUEUE_MAX_MESSAGE_BYTES' default
 
 
 def test_event_processor_may_read_and_write_target_documents(translated: dict[str, Any]) -> None:
@@ -275,7 +283,8 @@ def test_event_processor_may_read_and_write_target_documents(translated: dict[st
     actions = _role_actions(translated, "EventProcessorFunctionRole")
     targets = {"Fn::Sub": "${DataBucket.Arn}/targets/*"}
     assert targets in actions["s3:PutObject"]
-    assert actions["s3:GetObject"] == [targets, {"Fn::Sub": "${DataBucket.Arn}/config/*"}]
+    claims = {"Fn::Sub": "${DataBucket.Arn}/claims/*"}
+    assert actions["s3:GetObject"] == [targets, claims, {"Fn::Sub": "${DataBucket.Arn}/config/*"}]
     assert actions["s3:ListBucket"] == [get_att("DataBucket", "Arn")]
     assert actions["events:PutEvents"]
 

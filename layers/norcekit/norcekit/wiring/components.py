@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Metrics
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
+    from norcekit.events.claims import ClaimStore
     from norcekit.events.config import EventsConfig
     from norcekit.events.processor import EventProcessor
     from norcekit.events.receiver import WebhookReceiver
@@ -188,7 +189,15 @@ class Components:
             aws=self.aws,
             tracker=self.tracker if self.settings.table_name else None,
             metrics=self.metrics,
+            claims=self._claims(),
         )
+
+    def _claims(self) -> ClaimStore | None:
+        """Where the receiver put payloads too large for the queue (beside the quarantine)."""
+        from norcekit.events.claims import S3ClaimStore  # noqa: PLC0415 - cold start
+
+        bucket = self.settings.quarantine_bucket
+        return S3ClaimStore(bucket, client=self.aws.s3()) if bucket else None
 
     @cached_property
     def receiver(self) -> WebhookReceiver:

@@ -11,6 +11,7 @@ from norcekit.events.processor import EventProcessor
 from norcekit.events.targets import TargetAwsClients, build_targets
 
 if TYPE_CHECKING:
+    from norcekit.events.claims import ClaimStore
     from norcekit.jobs.tracker import JobTracker
     from norcekit.norce.factory import NorceClients
     from norcekit.observability import MetricsSink
@@ -23,6 +24,7 @@ def build_event_processor(
     aws: TargetAwsClients,
     tracker: JobTracker | None,
     metrics: MetricsSink | None = None,
+    claims: ClaimStore | None = None,
 ) -> EventProcessor:
     """Query look-ups with a per-container cache, the configured targets, and job events to
     ``tracker`` (``None`` when the process has no state table)."""
@@ -36,6 +38,7 @@ def build_event_processor(
         jobs=tracker,
         metrics=metrics,
         specs=specs,
+        claims=claims,
     )
 
 

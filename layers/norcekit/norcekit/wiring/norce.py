@@ -71,6 +71,7 @@ def build_norce_clients(
             query_base_url=settings.query_base_url,
             application_id=application_id,
             max_url_length=settings.query_max_url_length,
+            key_filter=settings.query_key_filter,
         ),
     )
 

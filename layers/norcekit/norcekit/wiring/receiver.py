@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from norcekit.events.claims import S3ClaimStore
 from norcekit.events.receiver import SecretsManagerSecrets, SqsEventQueue, WebhookReceiver
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ def build_webhook_receiver(
     settings: Settings, *, aws: AwsClients, quarantine: QuarantineStore, metrics: MetricsSink | None = None
 ) -> WebhookReceiver:
     settings.require("webhook_secrets_arn", "event_queue_url", "quarantine_bucket")
-    assert settings.webhook_secrets_arn and settings.event_queue_url
+    assert settings.webhook_secrets_arn and settings.event_queue_url and settings.quarantine_bucket
     return WebhookReceiver(
         secrets=SecretsManagerSecrets(settings.webhook_secrets_arn, provider=aws.secrets_provider()),
         queue=SqsEventQueue(settings.event_queue_url, client=aws.sqs()),
@@ -29,6 +30,9 @@ def build_webhook_receiver(
         secret_header=settings.webhook_secret_header,
         max_body_bytes=settings.webhook_max_body_bytes,
         metrics=metrics,
+        # Payloads too large for the queue: stored beside the quarantine, pointer on the queue.
+        claims=S3ClaimStore(settings.quarantine_bucket, client=aws.s3()),
+        max_message_bytes=settings.event_queue_max_message_bytes,
     )
 
 
