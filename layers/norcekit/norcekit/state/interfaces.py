@@ -5,18 +5,16 @@ storage technology: no DynamoDB key, condition or exception shape leaves ``state
 implementations keep the same contract (``tests/contracts/state_stores.py`` runs one behaviour suite
 against both):
 
-========================  ==================================  ====================================
-protocol                  DynamoDB (the state table)          in memory (:mod:`norcekit.state.memory`)
-========================  ==================================  ====================================
-:class:`JobRecords`       :class:`~.jobs.JobStore`            :class:`~.memory.MemoryJobStore`
-:class:`RunRecords`       :class:`~.runs.RunStore`            :class:`~.memory.MemoryRunStore`
-:class:`Watermarks`       :class:`~.watermarks.WatermarkStore` :class:`~.memory.MemoryWatermarkStore`
-:class:`Locks`/`Lease`    :class:`~.locks.LeaseLocks`         :class:`~.memory.MemoryLocks`
-:class:`FinishClaims`     :class:`~.claims.FinishClaimStore`  :class:`~.memory.MemoryFinishClaims`
-``norce.auth.TokenStore`` :class:`~.token_store.DynamoTokenStore` :class:`~.memory.MemoryTokenStore`
-========================  ==================================  ====================================
+* :class:`JobRecords` — :class:`~.jobs.JobStore` / :class:`~.memory.MemoryJobStore`
+* :class:`RunRecords` — :class:`~.runs.RunStore` / :class:`~.memory.MemoryRunStore`
+* :class:`Watermarks` — :class:`~.watermarks.WatermarkStore` / :class:`~.memory.MemoryWatermarkStore`
+* :class:`Locks` (hands out :class:`Lease` s) — :class:`~.locks.LeaseLocks` / :class:`~.memory.MemoryLocks`
+* :class:`FinishClaims` — :class:`~.claims.FinishClaimStore` / :class:`~.memory.MemoryFinishClaims`
+* ``norcekit.norce.auth.TokenStore`` — :class:`~.token_store.DynamoTokenStore` /
+  :class:`~.memory.MemoryTokenStore`
 
-Errors are domain errors: :class:`~.jobs.JobNotFoundError`, :class:`~.jobs.JobExistsError`,
+(DynamoDB on the state table / in memory.) Errors are domain errors:
+:class:`~.jobs.JobNotFoundError`, :class:`~.jobs.JobExistsError`,
 :class:`~.runs.RunNotFoundError`, :class:`~.runs.RunExistsError`,
 :class:`~.watermarks.WatermarkKindMismatchError`, :class:`~.locks.LockHeld`,
 :class:`~.locks.LockLostError`, :class:`~.claims.ClaimLostError`.
