@@ -47,6 +47,7 @@ def read_config_document(location: str | Path, *, s3_client: S3Client | None = N
 
     YAML, or JSON when the name ends in ``.json``. One reader for every loader (imports, events),
     so ``NORCEKIT_CONFIG`` means the same to each function; :class:`ConfigError` names the location.
+    An ``s3://`` location is read with ``s3_client``, the process's own (from ``norcekit.wiring``).
     """
     text = str(location)
     if text.startswith("s3://"):
@@ -68,12 +69,10 @@ def _read_s3(uri: str, s3_client: S3Client | None) -> str:
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     if not bucket or not key:
         raise ConfigError(f"{uri}: expected s3://<bucket>/<key>")
+    if s3_client is None:
+        raise ConfigError(f"{uri}: reading an s3:// configuration needs an S3 client (norcekit.wiring)")
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - only for S3 locations
 
-    if s3_client is None:
-        import boto3  # noqa: PLC0415
-
-        s3_client = boto3.client("s3")
     try:
         body = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as exc:

@@ -4,6 +4,7 @@ the import runner, the job monitor and the event processor read it through one r
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -33,6 +34,16 @@ events:
 BUCKET = "norcekit-config-test"
 
 
+def s3() -> Any:
+    """The S3 client a process gets from norcekit.wiring (moto here)."""
+    return boto3.client("s3", region_name="eu-north-1")
+
+
+def test_an_s3_location_needs_an_injected_client() -> None:
+    with pytest.raises(ConfigError, match="needs an S3 client"):
+        read_config_document("s3://bucket/config/norcekit.yaml")
+
+
 @pytest.fixture
 def config_bucket(quarantine_bucket: str) -> str:
     """A bucket holding the configuration as YAML and as JSON (moto)."""
@@ -44,31 +55,32 @@ def config_bucket(quarantine_bucket: str) -> str:
 
 
 def test_import_config_is_read_from_s3(config_bucket: str) -> None:
-    config = load_config(f"s3://{config_bucket}/config/norcekit.yaml", environ={"ARCHIVE_BUCKET": "arch"})
+    config = load_config(
+        f"s3://{config_bucket}/config/norcekit.yaml", environ={"ARCHIVE_BUCKET": "arch"}, s3_client=s3()
+    )
     assert config.enabled_entities() == ["price_lists"]
     assert config.events["targets"]["archive"]["bucket"] == "arch"
 
 
 def test_norcekit_config_s3_uri_reaches_both_loaders(config_bucket: str) -> None:
     settings = load_settings(norcekit_config=f"s3://{config_bucket}/config/norcekit.yaml")
-    assert load_config(settings=settings, environ={"ARCHIVE_BUCKET": "arch"}).enabled_entities() == [
-        "price_lists"
-    ]
-    events = load_events_config(settings, environ={"ARCHIVE_BUCKET": "arch"})
+    config = load_config(settings=settings, environ={"ARCHIVE_BUCKET": "arch"}, s3_client=s3())
+    assert config.enabled_entities() == ["price_lists"]
+    events = load_events_config(settings, environ={"ARCHIVE_BUCKET": "arch"}, s3_client=s3())
     assert events.targets_for({"SkuChangedNotification"}) == ["archive"]
 
 
 def test_missing_s3_object_names_the_location(config_bucket: str) -> None:
     uri = f"s3://{config_bucket}/config/nope.yaml"
     with pytest.raises(ConfigError, match=rf"cannot read configuration file {uri}: NoSuchKey"):
-        read_config_document(uri)
+        read_config_document(uri, s3_client=s3())
     with pytest.raises(SettingsError, match=r"NORCEKIT_CONFIG: cannot read configuration file .*nope.yaml"):
-        load_events_config(load_settings(norcekit_config=uri))
+        load_events_config(load_settings(norcekit_config=uri), s3_client=s3())
 
 
 def test_invalid_json_in_s3_names_the_line(config_bucket: str) -> None:
     with pytest.raises(ConfigError, match=r"broken.json: invalid JSON at line 2"):
-        read_config_document(f"s3://{config_bucket}/config/broken.json")
+        read_config_document(f"s3://{config_bucket}/config/broken.json", s3_client=s3())
 
 
 def test_s3_uri_without_a_key_is_refused_before_any_call() -> None:

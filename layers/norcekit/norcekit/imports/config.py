@@ -278,6 +278,7 @@ def load_config(
     *,
     settings: Settings | None = None,
     environ: Mapping[str, str] | None = None,
+    s3_client: S3Client | None = None,
 ) -> IntegrationConfig:
     """Read, substitute ``${VAR}`` and validate; :class:`ConfigError` lists every problem by path.
 
@@ -294,7 +295,10 @@ def load_config(
                 "NORCEKIT_CONFIG: not set (path or s3:// URI of the integration configuration file)"
             )
         source = settings.norcekit_config
-    raw = read_config_document(source) if isinstance(source, str | Path) else dict(source)
+    if isinstance(source, str | Path):
+        raw = read_config_document(source, s3_client=s3_client)
+    else:
+        raw = dict(source)
     data = substitute_env(raw, os.environ if environ is None else environ)
     try:
         return IntegrationConfig.model_validate(data)
