@@ -54,9 +54,10 @@ Endpoints (one base URL, paths as Norce documents them)
 * Query ``GET /commerce/query/2.0/{Namespace}/{EntitySet}`` (needs ``applicationId`` or ``application-id``):
   ``Products/Products``, ``Products/ProductSkus`` (key ``('PartNo')``; expand ``PriceLists``, ``OnHands``),
   ``Products/ProductSkuPriceLists``, ``Products/ProductSkuOnhands`` (the emulator's name for on-hand rows),
-  ``Products/SupplierProducts``, ``Application/ClientPriceLists``, ``Customers/Customers``,
-  ``Customers/Companies`` (expand ``Addresses``), ``Orders/Orders`` (expand ``Items``, ``Payer``, ``Buyer``,
-  ``ShipTo``, ``Infos``; seeded via admin only). ``$filter`` (eq ne gt ge lt le, and/or/not, ``in (...)``,
+  ``Products/SupplierProductSkus`` (keys PartNo + SupplierId), ``Application/ClientPriceLists``,
+  ``Customers/Customers``, ``Customers/Companies`` (expand ``Addresses``), ``Orders/Orders`` (expand
+  ``Items``, ``Payer``, ``Buyer``, ``ShipTo``, ``Infos``; seeded via admin only). ``$filter`` (eq ne gt ge
+  lt le, and/or/not, ``in (...)`` only with the ``query_supports_in`` setting, default off,
   parentheses, contains/startswith/endswith/tolower/toupper, quoted strings with '' escape, numbers,
   true/false/null, unquoted datetimes), ``$select``, ``$expand`` one level (nested $filter/$select/$orderby/
   $top honoured, other nested options ignored), ``$orderby``, ``$top``, ``$skip``, ``$count``. Request targets

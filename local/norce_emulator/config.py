@@ -96,6 +96,8 @@ class EmulatorConfig:
     query_page_size: int = 500  # server page size when no $top is given
     query_max_top: int = 500  # $top above this is silently clamped (no nextLink), as seen in production
     max_url_length: int = 8192  # longer request targets -> 414
+    # OData 4.01 `in` in $filter: Norce never shows it (facts sheet §2), so off unless switched on.
+    query_supports_in: bool = False
 
     # --- events ---
     event_retry_scale: float = 1.0  # multiply Norce's retry schedule (e.g. 0.001 in tests)

@@ -218,6 +218,7 @@ class Emulator(TokenIssuer, JobWorker):
                 base_url=base_url,
                 page_size=self.config.query_page_size,
                 max_top=self.config.query_max_top,
+                supports_in=self.config.query_supports_in,
             )
 
     # ================================================================ admin: catalog

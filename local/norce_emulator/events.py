@@ -36,6 +36,10 @@ EVENT_TYPES = (
     "SupplierSkuOnHandChangedNotification",
     "SupplierSkuPriceChangedNotification",
     "JobCompletedEvent",
+    # Accepted by Norce's event compatibility kit (payloads unpublished).
+    "ExportDeliveredEvent",
+    "ExternalOrderReceivedEvent",
+    "SkuStockChangedNotification",
 )
 
 

@@ -20,6 +20,12 @@ T0 = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 @pytest.fixture
+def emulator_config() -> dict[str, Any]:
+    # These tests exercise the OData subset including 4.01 `in` (off by default, as for Norce).
+    return {"query_supports_in": True}
+
+
+@pytest.fixture
 def seeded(emulator: Emulator) -> Emulator:
     emulator.seed(
         price_lists=[{"Code": "B2C"}, {"Code": "B2B"}],
