@@ -12,9 +12,12 @@ Two layers:
   from ``docs/openapi/webhook.json`` and sends them to the local webhook front serving the real
   ``functions/webhook_receiver`` handler on moto (Secrets Manager, SQS, S3 quarantine).
 
-Invariants: no 5xx except 503 when the queue is down; a request without the right secret is 401 and
-leaves no trace (queue, quarantine); an authenticated 200 is exactly one queued message carrying the
-payload; an authenticated 4xx is exactly one quarantined copy of the raw body (secret scrubbed).
+Invariants (the receiver contract): no 5xx except 503 when neither the queue nor the quarantine
+accepted the payload; a request without the right secret is 401 and leaves no trace (queue,
+quarantine); an authenticated 200 is exactly one queued message carrying the payload; an
+authenticated 202 is the raw body in the quarantine under its content key, stored once however
+often it is sent (secret scrubbed); a body that is not strict JSON (NaN, Infinity, integers beyond
+64 bits, nesting 10,000 deep) is never queued and never a 5xx.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import boto3
 import pytest
@@ -42,7 +46,13 @@ from schemathesis.checks import (
 from tests.fixtures.aws import REGION, SqsQueues
 from tests.reliability.conftest import REPO_ROOT
 
-from norcekit.events.receiver import DEFAULT_SECRET_HEADER, StaticSecrets, WebhookReceiver, build_resolver
+from norcekit.events.receiver import (
+    DEFAULT_SECRET_HEADER,
+    StaticSecrets,
+    WebhookReceiver,
+    build_resolver,
+    webhook_content_key,
+)
 from norcekit.norce.events import EVENT_MODELS
 from norcekit.settings import reset_settings_cache
 from norcekit_local.handlers import FakeLambdaContext, load_handler
@@ -76,13 +86,27 @@ class MemoryQueue:
 
 @dataclass
 class MemoryQuarantine:
-    items: list[dict[str, Any]] = field(default_factory=list)
+    """S3 with a conditional put: an item stored under a content key is stored once."""
 
-    def put(self, kind: str, reason: str, payload: Any, *, metadata: Mapping[str, Any] | None = None) -> str:
-        self.items.append(
-            {"kind": kind, "reason": reason, "payload": payload, "metadata": dict(metadata or {})}
+    down: bool = False
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def put(
+        self,
+        kind: str,
+        reason: str,
+        payload: Any,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        content_key: str | None = None,
+    ) -> str:
+        if self.down:
+            raise ConnectionError("S3 unavailable (induced)")
+        key = f"quarantine/{kind}/{content_key or len(self.items)}.json"
+        self.items.setdefault(
+            key, {"kind": kind, "reason": reason, "payload": payload, "metadata": dict(metadata or {})}
         )
-        return f"quarantine/{kind}/{len(self.items)}"
+        return key
 
     def __getattr__(self, name: str) -> Any:  # list/get/delete are not used by the receiver
         raise AttributeError(name)
@@ -161,7 +185,11 @@ content_types = st.sampled_from(
 
 @st.composite
 def bodies(draw: st.DrawFn, event_type: str) -> bytes:
-    kind = draw(st.sampled_from(["valid", "valid", "json", "bytes", "encoded", "large", "empty", "array"]))
+    kind = draw(
+        st.sampled_from(["valid", "valid", "json", "bytes", "encoded", "large", "empty", "array", "hostile"])
+    )
+    if kind == "hostile":  # authentic but not strict JSON: must be quarantined, never queued or 5xx
+        return draw(st.sampled_from(HOSTILE_BODIES))
     if kind in ("valid", "encoded", "large") and event_type in EVENT_MODELS:
         document: Any = draw(PAYLOADS[event_type])
     else:
@@ -183,6 +211,17 @@ def bodies(draw: st.DrawFn, event_type: str) -> bytes:
     return text.encode()
 
 
+HOSTILE_BODIES = [
+    b'{"ClientId": 1, "PartNo": "A", "EntityChanged": "t", "V": NaN}',
+    b'{"ClientId": 1, "PartNo": "A", "EntityChanged": "t", "V": -Infinity}',
+    b'{"ClientId": 1, "PartNo": "A", "EntityChanged": "t", "V": 1e999}',
+    b'{"ClientId": 1, "PartNo": "A", "EntityChanged": "t", "V": 18446744073709551616}',
+    b'{"ClientId": 1, "PartNo": "A", "V": ' + b"9" * 5000 + b"}",
+    b"[" * 10_000 + b"]" * 10_000,
+    b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
+]
+
+
 @dataclass(frozen=True)
 class WebhookInput:
     event_type: str
@@ -190,6 +229,7 @@ class WebhookInput:
     body: bytes
     base64: bool
     queue_down: bool
+    quarantine_down: bool = False
 
     @property
     def authentic(self) -> bool:
@@ -220,6 +260,7 @@ def webhook_inputs(draw: st.DrawFn, *, authentic: bool | None = None) -> Webhook
         body=body,
         base64=draw(st.booleans()),
         queue_down=draw(st.sampled_from([False] * 9 + [True])),
+        quarantine_down=draw(st.sampled_from([False] * 9 + [True])),
     )
 
 
@@ -247,16 +288,17 @@ class Harness:
             max_body_bytes=MAX_BODY,
         )
         self.app = build_resolver(lambda: self.receiver)
+        self.sent: dict[str, int] = {}  # content key -> times an authentic 202 named it
 
     def check(self, case: WebhookInput) -> None:
-        self.queue.down = case.queue_down
-        queued, quarantined = len(self.queue.messages), len(self.quarantine.items)
+        self.queue.down, self.quarantine.down = case.queue_down, case.quarantine_down
+        queued, quarantined = len(self.queue.messages), dict(self.quarantine.items)
         result = self.app.resolve(api_gateway_event(case), FakeLambdaContext("webhook_receiver"))
         status = int(result["statusCode"])
         self.statuses[status] = self.statuses.get(status, 0) + 1
         answer = json.loads(result["body"])
         new_messages = self.queue.messages[queued:]
-        new_quarantine = self.quarantine.items[quarantined:]
+        new_quarantine = {k: v for k, v in self.quarantine.items.items() if k not in quarantined}
         assert SECRET not in result["body"] and OLD_SECRET not in result["body"]
         if not case.authentic:
             assert (status, answer) == (401, {"message": "Unauthorized"})
@@ -269,16 +311,22 @@ class Harness:
             assert envelope["body"] == json.loads(case.body)
             assert answer == {"status": "queued", "message_id": f"msg-{len(self.queue.messages)}"}
             assert not new_quarantine
-        elif status in (400, 404, 413):
-            [item] = new_quarantine
+            assert case.body not in HOSTILE_BODIES
+        elif status == 202:
+            key = f"quarantine/webhook/{webhook_content_key(case.event_type, case.body)}.json"
+            item = self.quarantine.items[key]  # stored now, or by an earlier send of the same body
+            assert set(new_quarantine) <= {key}
             assert item["kind"] == "webhook" and item["payload"] == case.body
-            assert item["metadata"]["status"] == status
+            assert answer["status"] == "quarantined" and answer["reason"] == item["metadata"]["reason_code"]
             assert SECRET not in json.dumps(item["metadata"]) and OLD_SECRET not in json.dumps(
                 item["metadata"]
             )
             assert not new_messages
+            if answer["reason"] == "enqueue_failed":
+                assert case.queue_down
+            self.sent[key] = self.sent.get(key, 0) + 1
         elif status == 503:
-            assert case.queue_down, "5xx without an induced SQS failure"
+            assert case.quarantine_down, "5xx although the quarantine could store the payload"
             assert not new_messages and not new_quarantine  # Norce retries: nothing half-kept
         else:
             raise AssertionError(f"unexpected status {status}: {answer}")
@@ -301,8 +349,28 @@ def test_generated_webhooks_are_queued_quarantined_or_refused_without_a_trace(
     total = sum(harness.statuses.values())
     assert total >= IN_PROCESS_EXAMPLES[population]
     if population == "authentic":  # the generator reaches every branch, not just 401s
-        assert {200, 400, 404, 413, 503} <= set(harness.statuses), harness.statuses
-    figures.update({"inputs": total, "statuses": dict(sorted(harness.statuses.items()))})
+        assert {200, 202, 503} <= set(harness.statuses), harness.statuses
+    # Norce's retries: a body sent again is answered 202 again and still stored once.
+    assert len(harness.quarantine.items) <= sum(harness.sent.values())
+    figures.update(
+        {
+            "inputs": total,
+            "statuses": dict(sorted(harness.statuses.items())),
+            "quarantined_items": len(harness.quarantine.items),
+            "quarantine_answers": sum(harness.sent.values()),
+        }
+    )
+
+
+def test_retries_of_hostile_bodies_are_quarantined_once_and_never_5xx(quiet_logs: None) -> None:
+    harness = Harness()
+    for body in HOSTILE_BODIES:
+        case = WebhookInput("SkuChangedNotification", [(DEFAULT_SECRET_HEADER, SECRET)], body, False, False)
+        for _ in range(3):  # Norce retries a non-2xx; a 2xx must not create a second copy either
+            harness.check(case)
+    assert harness.statuses == {202: 3 * len(HOSTILE_BODIES)}
+    assert len(harness.quarantine.items) == len(HOSTILE_BODIES)
+    assert harness.queue.messages == []
 
 
 @pytest.fixture
@@ -353,7 +421,7 @@ def test_openapi_generated_requests_against_the_webhook_front(
     schema = schemathesis.openapi.from_path(OPENAPI)
     [operation] = [result.ok() for result in schema.get_all_operations()]
     statuses: dict[str, dict[int, int]] = {}
-    expected = {"queued": 0, "quarantined": 0}
+    expected: dict[str, Any] = {"queued": 0, "quarantined": set()}
     checks = [
         not_a_server_error,
         status_code_conformance,
@@ -380,13 +448,18 @@ def test_openapi_generated_requests_against_the_webhook_front(
             if not authenticate:
                 assert status == 401, response.text
             expected["queued"] += authenticate and status == 200
-            expected["quarantined"] += authenticate and status != 200
+            if authenticate and status == 202:
+                request = response.request
+                event_type = unquote(urlsplit(request.url).path).rsplit("/events/", 1)[1]
+                body = request.body or b""
+                body = body.encode() if isinstance(body, str) else body
+                expected["quarantined"].add(webhook_content_key(event_type, body))
 
         call()
     total = sum(sum(seen.values()) for seen in statuses.values())
     assert statuses["positive"].get(200), statuses  # valid payloads do get through
-    # Every authenticated 200 is one message, every authenticated rejection one quarantined copy,
-    # and the unauthenticated requests (half of them) left nothing at all.
+    # Every authenticated 200 is one message, every distinct quarantined body one copy, and the
+    # unauthenticated requests (half of them) left nothing at all.
     assert _queued(sqs_queues.queue_url) == expected["queued"]
-    assert _quarantined(quarantine_bucket) == expected["quarantined"]
+    assert _quarantined(quarantine_bucket) == len(expected["quarantined"])
     figures.update({"inputs": total, "statuses": statuses})

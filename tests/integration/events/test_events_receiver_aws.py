@@ -73,17 +73,18 @@ def test_unauthorized_keeps_nothing(handler: Any, sqs_queues: Any, quarantine_bu
 @pytest.mark.parametrize(
     ("name", "status", "reason_code"),
     [
-        ("bad-body-invalid-payload", 400, "invalid_payload"),
-        ("bad-body-not-json", 400, "invalid_json"),
-        ("unknown-event-type", 404, "unknown_event_type"),
+        ("bad-body-invalid-payload", 202, "invalid_payload"),
+        ("bad-body-not-json", 202, "invalid_json"),
+        ("unknown-event-type", 202, "unknown_event_type"),
     ],
 )
 def test_rejected_payloads_are_quarantined_in_s3(
     handler: Any, sqs_queues: Any, quarantine_bucket: str, name: str, status: int, reason_code: str
 ) -> None:
-    result = handler(sample(name), FakeLambdaContext())
+    # Norce retries: three sends of one payload, three 2xx, one quarantined copy.
+    results = [handler(sample(name), FakeLambdaContext()) for _ in range(3)]
 
-    assert result["statusCode"] == status
+    assert [r["statusCode"] for r in results] == [status] * 3
     assert queued(sqs_queues.queue_url) == []
     [item] = S3QuarantineStore(quarantine_bucket).list("webhook")
     assert item.metadata["reason_code"] == reason_code
@@ -92,7 +93,7 @@ def test_rejected_payloads_are_quarantined_in_s3(
     assert item.payload_bytes() == sample(name)["body"].encode()
 
 
-def test_oversized_body_is_413_and_quarantined(
+def test_oversized_body_is_quarantined(
     handler: Any, sqs_queues: Any, quarantine_bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WEBHOOK_MAX_BODY_BYTES", "1024")
@@ -101,7 +102,7 @@ def test_oversized_body_is_413_and_quarantined(
     event = sample("SkuChangedNotification")
     event["body"] = json.dumps({**json.loads(event["body"]), "Padding": "x" * 2000})
 
-    assert fresh(event, FakeLambdaContext())["statusCode"] == 413
+    assert fresh(event, FakeLambdaContext())["statusCode"] == 202
     [item] = S3QuarantineStore(quarantine_bucket).list("webhook")
     assert item.metadata["reason_code"] == "too_large"
 
@@ -112,13 +113,36 @@ def test_base64_encoded_body(handler: Any, sqs_queues: Any) -> None:
     assert json.loads(message["Body"])["body"]["PartNo"] == "100011"
 
 
-def test_queue_unavailable_is_503(handler: Any, sqs_queues: Any, quarantine_bucket: str) -> None:
+def test_queue_refusing_the_event_quarantines_it(
+    handler: Any, sqs_queues: Any, quarantine_bucket: str
+) -> None:
     boto3.client("sqs", region_name=REGION).delete_queue(QueueUrl=sqs_queues.queue_url)
 
     result = handler(sample("SkuChangedNotification"), FakeLambdaContext())
 
-    assert result["statusCode"] == 503
-    assert bucket_keys(quarantine_bucket) == []
+    assert result["statusCode"] == 202
+    [item] = S3QuarantineStore(quarantine_bucket).list("webhook")
+    assert item.metadata["reason_code"] == "enqueue_failed"
+
+
+def test_payload_beyond_the_queue_limit_is_claim_checked_in_s3(
+    handler: Any, sqs_queues: Any, quarantine_bucket: str
+) -> None:
+    event = sample("SkuChangedNotification")
+    payload = {**json.loads(event["body"]), "Description": "ö" * 200_000}  # 400 KB of UTF-8
+    event["body"] = json.dumps(payload, ensure_ascii=False)
+
+    assert handler(event, FakeLambdaContext())["statusCode"] == 200
+    [message] = queued(sqs_queues.queue_url)
+    envelope = json.loads(message["Body"])
+    assert "body" not in envelope and envelope["body_ref"].startswith(f"s3://{quarantine_bucket}/claims/")
+    assert len(message["Body"]) < 1024
+    stored = (
+        boto3.client("s3", region_name=REGION)
+        .get_object(Bucket=quarantine_bucket, Key=envelope["body_ref"].split("/", 3)[3])["Body"]
+        .read()
+    )
+    assert json.loads(stored) == payload
 
 
 def test_rotation_is_picked_up_with_one_forced_fetch(
