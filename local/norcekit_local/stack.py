@@ -113,15 +113,19 @@ class LocalStack:
         self.services: list[Service] = list(services)
         self.moto = MotoServer(port=moto_port, region=region)
         self.tenant = norce
-        self._emulator = None if norce is not None else Emulator(
-            EmulatorConfig(
-                host=LOOPBACK,
-                port=norce_port,
-                client_id=LOCAL_NORCE_CLIENT_ID,
-                client_secret=LOCAL_NORCE_CLIENT_SECRET,
-                application_id=LOCAL_APPLICATION_ID,
-            ),
-            **dict(emulator_overrides or {}),
+        self._emulator = (
+            None
+            if norce is not None
+            else Emulator(
+                EmulatorConfig(
+                    host=LOOPBACK,
+                    port=norce_port,
+                    client_id=LOCAL_NORCE_CLIENT_ID,
+                    client_secret=LOCAL_NORCE_CLIENT_SECRET,
+                    application_id=LOCAL_APPLICATION_ID,
+                ),
+                **dict(emulator_overrides or {}),
+            )
         )
         self.resources: LocalResources | None = None
         #: Variables services add for the others (e.g. the sink's URL, named in the local config).
