@@ -11,6 +11,7 @@ import boto3
 import httpx
 import pytest
 import respx
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from moto import mock_aws
 
 from norcekit.deadline import Deadline
@@ -25,6 +26,11 @@ def settings(**overrides: object) -> Settings:
     values: dict[str, object] = {"norce_base_url": BASE, "norce_application_id": 1042}
     values.update(overrides)
     return load_settings(**values)
+
+
+def provider() -> SecretsProvider:
+    """The provider a process gets from norcekit.wiring (on moto here)."""
+    return SecretsProvider(boto3_client=boto3.client("secretsmanager", region_name="eu-north-1"))
 
 
 @pytest.fixture
@@ -62,7 +68,8 @@ def test_clients_use_the_configured_urls_and_credentials() -> None:
 
 
 def test_credentials_from_secrets_manager(secret_arn: str) -> None:
-    client_id, client_secret = resolve_credentials(settings(norce_credentials_secret_arn=secret_arn))
+    found = settings(norce_credentials_secret_arn=secret_arn)
+    client_id, client_secret = resolve_credentials(found, secrets=provider())
     assert client_id == "from-secret"
     assert client_secret.get_secret_value() == "secret-from-sm"
 
@@ -70,7 +77,7 @@ def test_credentials_from_secrets_manager(secret_arn: str) -> None:
 def test_direct_credentials_win_over_the_secret(secret_arn: str) -> None:
     client_id, _ = resolve_credentials(
         settings(norce_client_id="direct", norce_client_secret="x", norce_credentials_secret_arn=secret_arn)
-    )
+    )  # no provider needed: nothing is read
     assert client_id == "direct"
 
 
@@ -79,7 +86,7 @@ def test_secret_with_the_wrong_shape_is_a_settings_error() -> None:
         client = boto3.client("secretsmanager", region_name="eu-north-1")
         arn = client.create_secret(Name="bad", SecretString=json.dumps({"id": "x"}))["ARN"]
         with pytest.raises(SettingsError, match="NORCE_CREDENTIALS_SECRET_ARN"):
-            resolve_credentials(settings(norce_credentials_secret_arn=arn))
+            resolve_credentials(settings(norce_credentials_secret_arn=arn), secrets=provider())
 
 
 def test_missing_secret_is_a_settings_error() -> None:
@@ -87,8 +94,14 @@ def test_missing_secret_is_a_settings_error() -> None:
         resolve_credentials(
             settings(
                 norce_credentials_secret_arn="arn:aws:secretsmanager:eu-north-1:123456789012:secret:gone"
-            )
+            ),
+            secrets=provider(),
         )
+
+
+def test_reading_the_secret_needs_the_processs_provider() -> None:
+    with pytest.raises(SettingsError, match="no Secrets Manager provider given"):
+        resolve_credentials(settings(norce_credentials_secret_arn="arn:aws:secretsmanager:x"))
 
 
 def test_missing_credentials_name_the_variables() -> None:

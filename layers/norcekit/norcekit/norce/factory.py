@@ -52,8 +52,8 @@ def resolve_credentials(
 ) -> tuple[str, SecretStr]:
     """(client_id, client_secret) from settings, or from the configured Secrets Manager secret.
 
-    ``secrets`` is the process's provider (:meth:`norcekit.wiring.AwsClients.secrets_provider`);
-    without one, Powertools' default provider is used.
+    ``secrets`` is the process's provider (:meth:`norcekit.wiring.AwsClients.secrets_provider`),
+    required when the secret is read: this module never builds an AWS client of its own.
     """
     if settings.norce_client_id and settings.norce_client_secret:
         return settings.norce_client_id, settings.norce_client_secret
@@ -62,13 +62,12 @@ def resolve_credentials(
         raise SettingsError(
             "NORCE_CLIENT_ID + NORCE_CLIENT_SECRET (or NORCE_CREDENTIALS_SECRET_ARN): required"
         )
+    if secrets is None:
+        raise SettingsError("NORCE_CREDENTIALS_SECRET_ARN: no Secrets Manager provider given (wiring)")
     from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - boto3 only when a secret is read
 
     try:
-        if secrets is None:
-            secret: Any = parameters.get_secret(arn, transform="json", max_age=SECRET_MAX_AGE_S)
-        else:
-            secret = secrets.get(arn, transform="json", max_age=SECRET_MAX_AGE_S)
+        secret: Any = secrets.get(arn, transform="json", max_age=SECRET_MAX_AGE_S)
     except parameters.exceptions.TransformParameterError:
         raise SettingsError("NORCE_CREDENTIALS_SECRET_ARN: the secret is not JSON") from None
     except parameters.exceptions.GetParameterError as exc:
