@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from tests.fixtures.aws import MAX_RECEIVE_COUNT
+from tests.fixtures.emulator import import_and_wait, product
 from tests.integration.events.conftest import REGION, query_requests, write_config
 
 from norcekit.events.dlq import peek, redrive
@@ -196,12 +197,17 @@ def test_job_completed_event_updates_the_job_record(
     state_table: Any,
     sqs_queues: Any,
     emulator: Any,
+    emulator_http: Any,
+    emulator_headers: dict[str, str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     write_config(tmp_path / "norcekit.json", {}, monkeypatch)
+    # A job Norce really ran: the event is acted on only as Job/Get reports it.
+    job_id = int(import_and_wait(emulator, emulator_http, emulator_headers, "Product/ImportProducts",
+                                 [product("P1", "S1")], FullFile=False)["JobId"])  # fmt: skip
     store = JobStore(state_table)
-    store.create(JobRecord(job_id=4711, entity="products", mode="delta", submitted_at=datetime.now(UTC)))
+    store.create(JobRecord(job_id=job_id, entity="products", mode="delta", submitted_at=datetime.now(UTC)))
     consumer = SqsConsumer(
         sqs_queues.queue_url,
         sqs=boto3.client("sqs", region_name=REGION),
@@ -210,12 +216,13 @@ def test_job_completed_event_updates_the_job_record(
     )
     before = len(query_requests(emulator))
     send_events(
-        sqs_queues.queue_url, [("JobCompletedEvent", {"ClientId": 1234, "JobId": 4711, "StatusId": 2})] * 2
+        sqs_queues.queue_url, [("JobCompletedEvent", {"ClientId": 1234, "JobId": job_id, "StatusId": 3})] * 2
     )
 
     consumer.drain()
 
-    record = store.get(4711)
+    record = store.get(job_id)
+    # The events said Failed (forged or wrong); Job/Get says Succeeded, and that is what is recorded.
     assert record.status is JobStatus.SUCCEEDED
     assert [h.source for h in record.status_history][-1] == "event"
     assert len(query_requests(emulator)) == before

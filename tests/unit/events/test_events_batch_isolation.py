@@ -54,6 +54,7 @@ def test_order_with_an_unusable_order_id_fails_alone(order_id: Any) -> None:
         lookups=Lookups(query, TtlCache({}), DEFAULT_ENTITIES),  # type: ignore[arg-type]
         targets={"t": target},
         jobs=jobs,
+        confirm_job=lambda job_id: 2,  # Job/Get agrees: succeeded
     )
     batch = {
         "Records": [

@@ -57,6 +57,10 @@ class FakeTarget:
         return [d for call in self.calls for d in call]
 
 
+#: Job/Get as Norce answers it: job id -> StatusId.
+JOB_GET: dict[int, int] = {4711: 2, 5: 2}
+
+
 class FakeJobs:
     def __init__(self, known: set[int]) -> None:
         self.known = known
@@ -97,7 +101,13 @@ def make(
     query: FakeQuery, config: EventsConfig, targets: dict[str, FakeTarget], jobs: Any = None
 ) -> EventProcessor:
     lookups = Lookups(query, TtlCache({"Products": 60}), DEFAULT_ENTITIES)  # type: ignore[arg-type]
-    return EventProcessor(config, lookups=lookups, targets=targets, jobs=jobs)  # type: ignore[arg-type]
+    return EventProcessor(
+        config,
+        lookups=lookups,
+        targets=targets,  # type: ignore[arg-type]
+        jobs=jobs,
+        confirm_job=JOB_GET.__getitem__,
+    )
 
 
 def config(routes: dict[str, list[str]] | None = None) -> EventsConfig:
@@ -265,6 +275,34 @@ def test_job_completed_is_recorded_without_any_query_call(query: FakeQuery) -> N
     assert processor.handle(sample) == {"batchItemFailures": []}
     assert jobs.recorded == [(4711, 2, "event")]
     assert query.calls == [] and target.docs == []
+
+
+def test_forged_job_completion_is_recorded_as_job_get_reports_it(query: FakeQuery) -> None:
+    jobs = FakeJobs({6})
+    processor = make(query, config(), {"t": FakeTarget("t")}, jobs)
+    JOB_GET[6] = 1  # still running in Norce, whatever the event claims
+    body = {"ClientId": 1, "JobId": 6, "StatusId": 2}
+    assert processor.handle({"Records": [record(0, "JobCompletedEvent", body)]}) == {"batchItemFailures": []}
+    assert jobs.recorded == [(6, 1, "event")]  # not terminal: no watermark commit, no superseding
+
+
+def test_job_get_unavailable_retries_the_event(query: FakeQuery) -> None:
+    jobs = FakeJobs({7})
+    processor = make(query, config(), {"t": FakeTarget("t")}, jobs)
+    body = {"ClientId": 1, "JobId": 7, "StatusId": 3}  # JOB_GET has no 7: the lookup raises
+    assert processor.handle({"Records": [record(0, "JobCompletedEvent", body)]}) == {
+        "batchItemFailures": [{"itemIdentifier": "m-0"}]
+    }
+    assert jobs.recorded == []
+
+
+def test_without_job_get_a_terminal_status_is_not_acted_on(query: FakeQuery) -> None:
+    jobs = FakeJobs({4711})
+    lookups = Lookups(query, TtlCache({}), DEFAULT_ENTITIES)  # type: ignore[arg-type]
+    processor = EventProcessor(config(), lookups=lookups, targets={}, jobs=jobs)  # type: ignore[arg-type]
+    body = {"ClientId": 1, "JobId": 4711, "StatusId": 2}
+    assert processor.handle({"Records": [record(0, "JobCompletedEvent", body)]}) == {"batchItemFailures": []}
+    assert jobs.recorded == []
 
 
 def test_job_unknown_is_retried_a_few_receives_then_acknowledged(query: FakeQuery) -> None:

@@ -75,6 +75,8 @@ JOB_EVENTS_UNKNOWN = MetricName.JOB_EVENTS_UNKNOWN_JOB.value
 #: A JobCompletedEvent for a job we don't know yet is retried this many receives (the import
 #: runner may not have stored it yet), then acknowledged with a warning: not our job.
 UNKNOWN_JOB_RECEIVES = 3
+#: Succeeded, Failed, Validation failed (JobDto StatusId).
+TERMINAL_JOB_STATUSES = frozenset({2, 3, 4})
 
 
 class RecordFailedError(Exception):
@@ -107,6 +109,7 @@ class EventProcessor:
         specs: Mapping[str, EntitySpec] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         claims: ClaimStore | None = None,
+        confirm_job: Callable[[int], int] | None = None,
     ) -> None:
         self.config = config
         self.lookups = lookups
@@ -117,6 +120,9 @@ class EventProcessor:
         self._now = clock
         #: Where claim-checked payloads are read from (envelopes with ``body_ref``).
         self.claims = claims
+        #: ``Job/Get``'s StatusId for a job id: a JobCompletedEvent's terminal status is acted on
+        #: only as Job/Get reports it (anyone holding the webhook secret can post an event).
+        self.confirm_job = confirm_job
 
     # --- Lambda entry ---------------------------------------------------------------------------
 
@@ -189,8 +195,12 @@ class EventProcessor:
 
         for queued in events:
             payload = queued.payload
+            job_id, reported = int(payload["JobId"]), int(payload["StatusId"])
             try:
-                self.jobs.on_status(int(payload["JobId"]), int(payload["StatusId"]), "event")
+                status = self._confirmed_status(job_id, reported)
+                if status is None:
+                    continue
+                self.jobs.on_status(job_id, status, "event")
                 self.metrics.add_metric(name=JOB_EVENTS_RECORDED, unit="Count", value=1)
             except JobNotFoundError:
                 if queued.receive_count < UNKNOWN_JOB_RECEIVES:
@@ -204,6 +214,22 @@ class EventProcessor:
             except Exception as exc:  # DynamoDB unavailable: retry later via SQS
                 logger.exception("recording job status failed", extra={"job_id": payload.get("JobId")})
                 outcome.fail([queued], f"job store: {type(exc).__name__}")
+
+    def _confirmed_status(self, job_id: int, reported: int) -> int | None:
+        """The status to record: a terminal one only as ``Job/Get`` reports it (``None``: nothing
+        to record, the job monitor's poll will find the end). Raises when Job/Get fails (retry)."""
+        if reported not in TERMINAL_JOB_STATUSES:
+            return reported
+        if self.confirm_job is None:
+            logger.warning("JobCompletedEvent not confirmed: no Job/Get configured", extra={"job_id": job_id})
+            return None
+        confirmed = self.confirm_job(job_id)
+        if confirmed != reported:
+            logger.warning(
+                "JobCompletedEvent status not confirmed by Job/Get",
+                extra={"job_id": job_id, "event_status": reported, "job_get_status": confirmed},
+            )
+        return confirmed
 
     def _look_up(self, groups: Groups, outcome: BatchOutcome, deadline: Deadline) -> list[_Pending]:
         by_entity: dict[str, list[Any]] = defaultdict(list)

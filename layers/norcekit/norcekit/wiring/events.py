@@ -39,6 +39,8 @@ def build_event_processor(
         metrics=metrics,
         specs=specs,
         claims=claims,
+        # A JobCompletedEvent is acted on only as Job/Get reports the job.
+        confirm_job=lambda job_id: int(clients.jobs.get(job_id).StatusId),
     )
 
 
