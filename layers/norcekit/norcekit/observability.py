@@ -63,6 +63,7 @@ class MetricName(StrEnum):
     WEBHOOKS_UNAUTHORIZED = "WebhooksUnauthorized"
     WEBHOOKS_UNKNOWN_TYPE = "WebhooksUnknownType"
     EVENTS_CLAIM_CHECKED = "EventsClaimChecked"
+    DELIVERIES_STALE = "DeliveriesStale"
     EVENTS_ENQUEUED = "EventsEnqueued"
     EVENTS_PROCESSED = "EventsProcessed"
     EVENTS_COALESCED = "EventsCoalesced"

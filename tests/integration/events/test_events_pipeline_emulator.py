@@ -154,8 +154,10 @@ def test_target_down_briefly_is_retried_and_delivered(
 
 
 def test_target_down_longer_fails_the_record_and_the_redelivery_succeeds(
-    pipeline: SqsConsumer, emulator: Any, sqs_queues: Any, sink: HttpSink
+    state_table: Any, pipeline: SqsConsumer, emulator: Any, sqs_queues: Any, sink: HttpSink
 ) -> None:
+    # With the state table, the delivery ledger remembers what was sent: the redelivery re-reads an
+    # unchanged SKU and sends it under the same version and Idempotency-Key.
     emulator.seed(skus=[{"PartNo": "A", "Status": 1}])
     sink.fail_next(3, status=503)
     send_events(sqs_queues.queue_url, [sku_event("A")])
@@ -163,8 +165,8 @@ def test_target_down_longer_fails_the_record_and_the_redelivery_succeeds(
     pipeline.drain()
 
     assert pipeline.stats.failed == 1 and pipeline.stats.succeeded == 1
-    keys = {r.headers["Idempotency-Key"] for r in sink.received}
-    assert len(keys) == 1  # the redelivery carried the same Idempotency-Key
+    keys = {(r.headers["Idempotency-Key"], r.headers["Norcekit-Version"]) for r in sink.received}
+    assert len(keys) == 1  # the redelivery carried the same Idempotency-Key and version
     assert [d["key"] for d in sink.accepted_docs()] == ["A"]
 
 

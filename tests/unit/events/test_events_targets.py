@@ -38,22 +38,39 @@ def doc(
 # --- idempotency key ---------------------------------------------------------------------------------
 
 
-def test_idempotency_key_depends_on_state_not_on_key_order_or_time() -> None:
+def test_content_hash_depends_on_state_not_on_key_order_or_time() -> None:
     a = TargetDocument.build(
         "sku", "1", ["A"], {"x": 1, "y": [1, 2]}, fetched_at=datetime(2026, 1, 1, tzinfo=UTC)
     )
     b = TargetDocument.build("sku", "1", ["B"], {"y": [1, 2], "x": 1})
-    assert a.idempotency_key == b.idempotency_key
-    assert idempotency_key("sku", "1", {"x": 2}) != a.idempotency_key
-    assert idempotency_key("sku", "2", {"x": 1, "y": [1, 2]}) != a.idempotency_key
+    assert a.content_hash == b.content_hash
+    assert idempotency_key("sku", "1", {"x": 2}) != a.content_hash
+    assert idempotency_key("sku", "2", {"x": 1, "y": [1, 2]}) != a.content_hash
     assert idempotency_key("sku", "1", None) != idempotency_key("customer", "1", None)
+
+
+def test_a_to_b_to_a_gives_three_idempotency_keys_and_rising_versions() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    reads = [
+        TargetDocument.build(
+            "sku", "1", ["SkuPriceChangedNotification"], {"Price": price}, fetched_at=t0 + delta
+        )
+        for price, delta in ((100, timedelta(0)), (90, timedelta(seconds=1)), (100, timedelta(seconds=2)))
+    ]
+    assert len({d.idempotency_key for d in reads}) == 3
+    assert reads[0].content_hash == reads[2].content_hash  # same state, different delivered version
+    assert reads[0].version < reads[1].version < reads[2].version
+    assert reads[0].with_data({"Price": 100}).idempotency_key == reads[0].idempotency_key
 
 
 def test_not_found_document_shape() -> None:
     gone = TargetDocument.build("sku", "X", ["SkuChangedNotification"], None)
     body = json.loads(gone.to_json())
     assert body["status"] == "not_found" and body["data"] is None
-    assert set(body) == {"entity", "key", "event_types", "status", "data", "fetched_at", "idempotency_key"}
+    assert set(body) == {
+        "entity", "key", "event_types", "status", "data", "fetched_at", "version", "content_hash",
+        "idempotency_key",
+    }  # fmt: skip
 
 
 # --- HTTP --------------------------------------------------------------------------------------------
@@ -98,16 +115,19 @@ def test_http_4xx_is_permanent_and_not_retried() -> None:
 
 
 @respx.mock
-def test_http_idempotency_key_is_stable_across_redelivery() -> None:
+def test_http_idempotency_key_is_per_delivered_version_with_a_version_header() -> None:
     route = respx.post(URL).mock(return_value=httpx.Response(200))
     target = http_target()
-    target.deliver([doc(at=datetime(2026, 1, 1, tzinfo=UTC))])
-    target.deliver([doc(at=datetime(2026, 1, 2, tzinfo=UTC))])  # redelivered later, same state
-    target.deliver([doc(data={"PartNo": "100011", "Name": "changed"})])
+    first = doc(at=datetime(2026, 1, 1, tzinfo=UTC))
+    target.deliver([first])
+    target.deliver([first])  # the same delivery retried: same key
+    target.deliver([doc(at=datetime(2026, 1, 2, tzinfo=UTC))])  # a later read: a new version
     keys = [call.request.headers["Idempotency-Key"] for call in route.calls]
+    versions = [int(call.request.headers["Norcekit-Version"]) for call in route.calls]
     assert keys[0] == keys[1] != keys[2]
+    assert versions[0] == versions[1] < versions[2]
     body = json.loads(route.calls[0].request.content)
-    assert body["key"] == "100011" and body["idempotency_key"] == keys[0]
+    assert body["key"] == "100011" and body["idempotency_key"] == keys[0] and body["version"] == versions[0]
 
 
 @respx.mock

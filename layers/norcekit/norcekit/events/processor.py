@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -50,6 +50,9 @@ from norcekit.events.lookups import (
 from norcekit.events.targets.base import DeliveryResult, Target, TargetDocument
 from norcekit.observability import MetricName, MetricsSink, NoMetrics
 
+if TYPE_CHECKING:
+    from norcekit.state.deliveries import DeliveryLedger
+
 
 class JobStatusSink(Protocol):
     """Where JobCompletedEvent statuses go: the job tracker (:meth:`JobTracker.on_status`), which
@@ -69,6 +72,7 @@ DOCUMENTS_DELIVERED = MetricName.TARGET_DELIVERIES.value
 DELIVERY_FAILURES = MetricName.TARGET_FAILURES.value
 EVENTS_POISON = MetricName.EVENTS_POISON.value
 LOOKUP_FAILURES = MetricName.LOOKUP_FAILURES.value
+DELIVERIES_STALE = MetricName.DELIVERIES_STALE.value
 JOB_EVENTS_RECORDED = MetricName.JOB_EVENTS_RECORDED.value
 JOB_EVENTS_UNKNOWN = MetricName.JOB_EVENTS_UNKNOWN_JOB.value
 
@@ -110,6 +114,7 @@ class EventProcessor:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         claims: ClaimStore | None = None,
         confirm_job: Callable[[int], int] | None = None,
+        ledger: DeliveryLedger | None = None,
     ) -> None:
         self.config = config
         self.lookups = lookups
@@ -123,6 +128,8 @@ class EventProcessor:
         #: ``Job/Get``'s StatusId for a job id: a JobCompletedEvent's terminal status is acted on
         #: only as Job/Get reports it (anyone holding the webhook secret can post an event).
         self.confirm_job = confirm_job
+        #: Last delivered version per target and key (``None``: targets' own checks only).
+        self.ledger = ledger
 
     # --- Lambda entry ---------------------------------------------------------------------------
 
@@ -300,8 +307,18 @@ class EventProcessor:
                     logger.exception("mapping failed", extra={"entity": item.doc.entity, "key": item.doc.key})
                     outcome.fail(item.events, f"mapping for {target_name}: {type(exc).__name__}: {exc}")
                     continue
-                if mapped is not None:
-                    per_target[target_name].append((mapped, item))
+                if mapped is None:
+                    continue
+                if self.ledger is not None:
+                    version = self.ledger.advance(
+                        target_name, mapped.entity, mapped.key, mapped.version, mapped.content_hash
+                    )
+                    if version is None:
+                        # A newer read of this key was already sent to this target: never go backwards.
+                        self.metrics.add_metric(name=DELIVERIES_STALE, unit="Count", value=1)
+                        continue
+                    mapped = mapped.with_version(version)
+                per_target[target_name].append((mapped, item))
         for target_name, items in per_target.items():
             target = self.targets[target_name]
             docs = [doc for doc, _ in items]

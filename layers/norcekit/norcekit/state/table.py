@@ -117,6 +117,10 @@ class Keys:
         return {"PK": f"JOB#{job_id}", "SK": "FINISH"}
 
     @staticmethod
+    def delivery(target: str, entity: str, key: str) -> Item:
+        return {"PK": f"DELIVERY#{target}#{entity}#{key}", "SK": "LAST"}
+
+    @staticmethod
     def full_counts(entity: str) -> Item:
         return {"PK": f"FULLCOUNTS#{entity}", "SK": "FULLCOUNTS"}
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from norcekit.jobs.tracker import JobTracker
     from norcekit.norce.factory import NorceClients
     from norcekit.quarantine import S3QuarantineStore
+    from norcekit.state.deliveries import DeliveryLedger
     from norcekit.state.table import StateTable
 
 
@@ -190,7 +191,16 @@ class Components:
             tracker=self.tracker if self.settings.table_name else None,
             metrics=self.metrics,
             claims=self._claims(),
+            ledger=self._delivery_ledger(),
         )
+
+    def _delivery_ledger(self) -> DeliveryLedger | None:
+        """Last delivered version per target and key (needs the state table)."""
+        if not self.settings.table_name:
+            return None
+        from norcekit.state.deliveries import DynamoDeliveryLedger  # noqa: PLC0415 - cold start
+
+        return DynamoDeliveryLedger(self.table)
 
     def _claims(self) -> ClaimStore | None:
         """Where the receiver put payloads too large for the queue (beside the quarantine)."""

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from norcekit.jobs.tracker import JobTracker
     from norcekit.norce.factory import NorceClients
     from norcekit.observability import MetricsSink
+    from norcekit.state.deliveries import DeliveryLedger
 
 
 def build_event_processor(
@@ -25,6 +26,7 @@ def build_event_processor(
     tracker: JobTracker | None,
     metrics: MetricsSink | None = None,
     claims: ClaimStore | None = None,
+    ledger: DeliveryLedger | None = None,
 ) -> EventProcessor:
     """Query look-ups with a per-container cache, the configured targets, and job events to
     ``tracker`` (``None`` when the process has no state table)."""
@@ -39,6 +41,7 @@ def build_event_processor(
         metrics=metrics,
         specs=specs,
         claims=claims,
+        ledger=ledger,
         # A JobCompletedEvent is acted on only as Job/Get reports the job.
         confirm_job=lambda job_id: int(clients.jobs.get(job_id).StatusId),
     )

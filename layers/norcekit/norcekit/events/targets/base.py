@@ -37,6 +37,17 @@ def idempotency_key(entity: str, key: str, data: dict[str, Any] | None) -> str:
     return digest.hexdigest()
 
 
+def read_version(fetched_at: datetime) -> int:
+    """The delivery version of a read: microseconds since the epoch (UTC)."""
+    delta = fetched_at.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def versioned_key(content_hash: str, version: int) -> str:
+    """The Idempotency-Key of one delivered version."""
+    return hashlib.sha256(f"{content_hash}:{version}".encode()).hexdigest()
+
+
 class TargetDocument(BaseModel):
     """The current state of one entity, as delivered to targets."""
 
@@ -48,7 +59,17 @@ class TargetDocument(BaseModel):
     status: DocumentStatus = Field(description="'current': data is the current state; 'not_found': gone.")
     data: dict[str, Any] | None = Field(description="The Query row (or the event payload), mapped.")
     fetched_at: datetime = Field(description="When the state was read (UTC).")
-    idempotency_key: str = Field(description="sha256(entity, key, canonical JSON of data).")
+    version: int = Field(
+        description="Monotonic per entity key: microseconds since the epoch of the read. A newer read of "
+        "the same key always has a higher version; targets keep the highest they received."
+    )
+    content_hash: str = Field(
+        description="sha256(entity, key, canonical JSON of data): same state, same hash."
+    )
+    idempotency_key: str = Field(
+        description="Unique per delivered version (content hash + version): A -> B -> A gives three keys; "
+        "a retry of one delivery keeps its key."
+    )
 
     @classmethod
     def build(
@@ -60,20 +81,37 @@ class TargetDocument(BaseModel):
         *,
         fetched_at: datetime | None = None,
     ) -> TargetDocument:
+        fetched = fetched_at or datetime.now(UTC)
+        version = read_version(fetched)
+        content = idempotency_key(entity, key, data)
         return cls(
             entity=entity,
             key=key,
             event_types=sorted(set(event_types)),
             status="current" if data is not None else "not_found",
             data=data,
-            fetched_at=fetched_at or datetime.now(UTC),
-            idempotency_key=idempotency_key(entity, key, data),
+            fetched_at=fetched,
+            version=version,
+            content_hash=content,
+            idempotency_key=versioned_key(content, version),
         )
 
     def with_data(self, data: dict[str, Any] | None) -> TargetDocument:
         """The same document with mapped data (and the idempotency key that goes with it)."""
         return self.model_copy(
-            update={"data": data, "idempotency_key": idempotency_key(self.entity, self.key, data)}
+            update={
+                "data": data,
+                "content_hash": (content := idempotency_key(self.entity, self.key, data)),
+                "idempotency_key": versioned_key(content, self.version),
+            }
+        )
+
+    def with_version(self, version: int) -> TargetDocument:
+        """The same state delivered under ``version`` (the last delivery's, when the content is unchanged)."""
+        if version == self.version:
+            return self
+        return self.model_copy(
+            update={"version": version, "idempotency_key": versioned_key(self.content_hash, version)}
         )
 
     def to_json(self) -> bytes:

@@ -31,6 +31,7 @@ from norcekit.events.targets.base import DeliveryResult, TargetDocument
 from norcekit.norce.http import parse_retry_after
 from norcekit.observability import register_secret
 
+VERSION_HEADER = "Norcekit-Version"
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 #: Returns the auth header value (``None`` = no header); ``refresh=True`` bypasses any cache.
@@ -99,7 +100,12 @@ class HttpTarget:
         return [self._deliver_one(doc, deadline) for doc in docs]
 
     def _headers(self, doc: TargetDocument, refresh: bool) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", "Idempotency-Key": doc.idempotency_key}
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": doc.idempotency_key,
+            # Monotonic per entity key: a receiver keeps the highest and ignores older ones.
+            VERSION_HEADER: str(doc.version),
+        }
         if self._auth is not None:
             value = self._auth(refresh)
             if value:

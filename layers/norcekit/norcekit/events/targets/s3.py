@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 META_IDEMPOTENCY_KEY = "idempotency-key"
 META_FETCHED_AT = "fetched-at"
+META_VERSION = "version"
+META_CONTENT_HASH = "content-hash"
 
 
 def object_key(prefix: str, doc: TargetDocument) -> str:
@@ -65,11 +67,14 @@ class S3Target:
             condition: dict[str, str] = {"IfNoneMatch": "*"}
             if head is not None:
                 meta = head.get("Metadata", {})
-                if meta.get(META_IDEMPOTENCY_KEY) == doc.idempotency_key:
+                if meta.get(META_CONTENT_HASH) == doc.content_hash:
                     self.skipped += 1
                     return DeliveryResult.success("unchanged")
+                stored_version = meta.get(META_VERSION)
                 stored_at = meta.get(META_FETCHED_AT)
-                if stored_at and datetime.fromisoformat(stored_at) > doc.fetched_at:
+                if (stored_version and int(stored_version) > doc.version) or (
+                    not stored_version and stored_at and datetime.fromisoformat(stored_at) > doc.fetched_at
+                ):
                     self.skipped += 1
                     return DeliveryResult.success("newer state already stored")
                 condition = {"IfMatch": head["ETag"]}
@@ -82,6 +87,8 @@ class S3Target:
                     Metadata={
                         META_IDEMPOTENCY_KEY: doc.idempotency_key,
                         META_FETCHED_AT: doc.fetched_at.isoformat(),
+                        META_VERSION: str(doc.version),
+                        META_CONTENT_HASH: doc.content_hash,
                     },
                     **condition,  # type: ignore[arg-type]
                 )
