@@ -179,3 +179,43 @@ def test_rotation_is_picked_up_with_one_forced_fetch(
     now[0] += receiver.secret_refresh_interval_s
     assert app.resolve(sample("SkuChangedNotification", secret="never-valid"), None)["statusCode"] == 401
     assert len(fetches) == 3
+
+
+@pytest.mark.parametrize(
+    ("event_type", "payload"),
+    [
+        ("SkuStockChangedNotification", {"ClientId": 1234, "PartNo": "100011"}),
+        (
+            "SkuPriceChangedNotification",
+            {
+                "ClientId": 1234,
+                "PartNo": "100011",
+                "PricelistId": 1,
+                "PriceSaleValue": 99.5,
+                "QuantityBreak": 2.5,
+            },
+        ),
+    ],
+)
+def test_documented_payloads_norce_sends_are_queued(
+    handler: Any, sqs_queues: Any, event_type: str, payload: dict[str, Any]
+) -> None:
+    event = sample("SkuChangedNotification")
+    event["path"], event["pathParameters"] = f"/events/{event_type}", {"EventType": event_type}
+    event["body"] = json.dumps(payload)
+
+    assert handler(event, FakeLambdaContext())["statusCode"] == 200
+    [message] = queued(sqs_queues.queue_url)
+    assert json.loads(message["Body"])["body"] == payload
+
+
+def test_nan_body_is_quarantined_and_never_queued(
+    handler: Any, sqs_queues: Any, quarantine_bucket: str
+) -> None:
+    event = sample("SkuChangedNotification")
+    event["body"] = '{"ClientId": 1234, "PartNo": "100011", "EntityChanged": "tClientProductSku", "X": NaN}'
+
+    assert handler(event, FakeLambdaContext())["statusCode"] == 202
+    assert queued(sqs_queues.queue_url) == []  # nothing the processor could choke on (no DLQ)
+    [item] = S3QuarantineStore(quarantine_bucket).list("webhook")
+    assert item.metadata["reason_code"] == "invalid_json"
