@@ -13,12 +13,9 @@ webhook receiver loads this module on cold start.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from norcekit.norce.event_base import DecimalNumber, Int32, Int64, NorceEvent
 
 __all__ = [
     "EVENT_MODELS",
@@ -50,64 +47,12 @@ __all__ = [
 ]
 
 
-#: Norce's documented integer widths.
-Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
-Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
-#: A documented "double" that is a quantity or amount: exact, and a plain JSON number again on output.
-DecimalNumber = Annotated[
-    Decimal, Field(allow_inf_nan=False), PlainSerializer(float, return_type=float, when_used="json")
-]
-
-
 class UnknownEventType(ValueError):  # noqa: N818 - public name other modules import
-    """The event type is not one Norce documents (a ValueError, so a receiver answers 4xx)."""
+    """The event type is not one Norce documents (the receiver quarantines such a payload)."""
 
     def __init__(self, event_type: str) -> None:
         self.event_type = event_type
         super().__init__(f"unknown Norce event type {event_type!r}; known: {', '.join(sorted(EVENT_MODELS))}")
-
-
-class NorceEvent(BaseModel):
-    """Base of every event payload; subclasses set ``entity`` and get ``event_type`` = class name."""
-
-    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
-
-    event_type: ClassVar[str] = ""
-    entity: ClassVar[str] = ""
-
-    ClientId: Int32 | None = None
-    ApplicationId: Int32 | None = None
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        cls.event_type = cls.__name__
-
-    def entity_key(self) -> str:
-        """Identity of the changed entity; a body hash when the payload lacks its key field."""
-        return self._body_hash()
-
-    def _field(self, name: str) -> Any:
-        # Key fields may arrive as undeclared extras (e.g. an OrderId on an event documented
-        # without one), so look in both places.
-        value = getattr(self, name, None)
-        if value is None and self.model_extra:
-            value = self.model_extra.get(name)
-        return value
-
-    def _key_or_hash(self, *names: str) -> str:
-        for name in names:
-            value = self._field(name)
-            if value is not None and value != "":
-                return str(value)
-        return self._body_hash()
-
-    def _body_hash(self) -> str:
-        # Stable across key order and re-deliveries of the same body, so duplicates coalesce.
-        canonical = json.dumps(
-            self.model_dump(mode="json", exclude_none=True), sort_keys=True, separators=(",", ":")
-        )
-        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # --- Customer ------------------------------------------------------------------------------------
