@@ -420,4 +420,7 @@ def test_a_mapping_can_use_batched_query_lookups(stack: Stack, emulator: Emulato
 
     assert result.outcome is RunOutcome.SUBMITTED, result.message
     assert seen == {"K0": True, "K1": True, "K2": True, "K3": False, "K4": False}
-    assert len(emulator.requests("query")) - before == 3  # ceil(5 / 2) batched look-ups
+    calls = emulator.requests("query")[before:]
+    # ceil(5 / 2) batched look-ups, plus the one OData `in` probe QUERY_KEY_FILTER=auto makes (the
+    # emulator, like Norce as far as anyone knows, refuses `in`; or-chains from then on).
+    assert len(calls) == 4 and " in (" in dict(calls[0]["Params"])["$filter"]
