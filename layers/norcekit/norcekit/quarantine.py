@@ -340,4 +340,3 @@ class LocalQuarantineStore(_EnvelopeStore):
             (path.relative_to(self.folder).as_posix(), path.stat().st_mtime_ns / 1e9)
             for path in root.rglob("*.json")
         ]
-

@@ -37,7 +37,9 @@ def test_full_import_creates_the_catalog_and_a_second_one_deactivates_exactly_th
     export = generate(stack.root, products=6, customers=3, companies=1, supplier_products=1)
     products = list(read_jsonl(next((stack.root / "products" / "full").glob("*.jsonl"))))
     # One product of six dropped is a 17 % shrink: allowed here (the default 10 % is tested apart).
-    runner = stack.runner(integration_config(stack.root, products={"full": {"guardrails": {"max_shrink": 0.5}}}))
+    runner = stack.runner(
+        integration_config(stack.root, products={"full": {"guardrails": {"max_shrink": 0.5}}})
+    )
 
     first = runner.run("products", "full", deadline=Deadline.after(600))
 
