@@ -32,7 +32,7 @@ quarantined with the same reason, and the wire bytes are unchanged.
   Connect chunking already appends to one `bytearray` (0.3 us/item; a list + `b",".join`
   variant measured 0.75 us/item, slower).
 
-Same-output proof: `tests/unit/imports_sources/test_mapping_fast_paths.py` maps golden sample rows
+Same-output proof: `tests/unit/imports/mappings/test_mapping_fast_paths.py` maps golden sample rows
 (clean, and with fields removed or replaced by odd values at every depth) and compares each
 `dump_item` / error text with what the previous code produced (`mapping_golden/*.expected`);
 hypothesis checks that the `decimal` fast path equals `Decimal` parsing for any text or number,

@@ -19,7 +19,7 @@ from typing import Any
 
 
 def run_import(root: str, marker: str, lease_s: str) -> None:
-    from tests.integration.imports_runner.runner_support import integration_config  # noqa: PLC0415
+    from tests.integration.imports.run.runner_support import integration_config  # noqa: PLC0415
 
     from norcekit.deadline import Deadline  # noqa: PLC0415
     from norcekit.imports.mappings import load_mapping  # noqa: PLC0415

@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 import pytest
 from tests.fixtures.emulator import APPLICATION_ID, CLIENT_ID, CLIENT_SECRET
-from tests.integration.imports_runner.runner_support import integration_config
+from tests.integration.imports.run.runner_support import integration_config
 from tests.reliability.conftest import REPO_ROOT
 from tests.reliability.support import settle
 

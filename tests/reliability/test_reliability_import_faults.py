@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from tests.fixtures.norce_settings import emulator_settings
-from tests.integration.imports_runner.runner_support import Clock, Stack, integration_config
+from tests.integration.imports.run.runner_support import Clock, Stack, integration_config
 from tests.reliability.support import (
     FAULT_GROUPS,
     FAULTS_20,

@@ -38,7 +38,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 from tests.fixtures.aws import REGION
-from tests.integration.imports_runner.runner_support import Clock, RecordingMetrics, integration_config
+from tests.integration.imports.run.runner_support import Clock, RecordingMetrics, integration_config
 
 from norcekit.deadline import Deadline
 from norcekit.imports.runner import Clocks, ImportRunner, NorceSide, RunnerOptions, RunStores

@@ -8,8 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import respx
-from tests.unit.clients.clients_support import APP_ID, QUERY
-from tests.unit.clients.conftest import clock, http, router, token_route, tokens  # noqa: F401
+from tests.unit.norce.clients_support import APP_ID, QUERY
 
 from norcekit.norce.auth import TokenProvider
 from norcekit.norce.http import NorceHttp
@@ -19,7 +18,7 @@ SKUS = f"{QUERY}/Products/ProductSkus"
 ROWS = {p: {"PartNo": p} for p in ("A", "B", "C")}
 
 
-def odata_server(router: respx.MockRouter, *, accepts_in: bool) -> list[str]:  # noqa: F811
+def odata_server(router: respx.MockRouter, *, accepts_in: bool) -> list[str]:
     """A Query stand-in answering key filters; 400 for `in` when the server does not take it."""
     filters: list[str] = []
 
@@ -35,7 +34,7 @@ def odata_server(router: respx.MockRouter, *, accepts_in: bool) -> list[str]:  #
     return filters
 
 
-def client(http: NorceHttp, tokens: TokenProvider, mode: str) -> QueryClient:  # noqa: F811
+def client(http: NorceHttp, tokens: TokenProvider, mode: str) -> QueryClient:
     return QueryClient(
         http,
         tokens,
@@ -47,9 +46,9 @@ def client(http: NorceHttp, tokens: TokenProvider, mode: str) -> QueryClient:  #
 
 
 def test_auto_falls_back_to_or_chains_on_a_400_and_remembers(
-    http: NorceHttp,  # noqa: F811
-    tokens: TokenProvider,  # noqa: F811
-    router: respx.MockRouter,  # noqa: F811
+    http: NorceHttp,
+    tokens: TokenProvider,
+    router: respx.MockRouter,
 ) -> None:
     filters = odata_server(router, accepts_in=False)
     query = client(http, tokens, "auto")
@@ -66,9 +65,9 @@ def test_auto_falls_back_to_or_chains_on_a_400_and_remembers(
 
 
 def test_auto_keeps_using_in_where_the_server_takes_it(
-    http: NorceHttp,  # noqa: F811
-    tokens: TokenProvider,  # noqa: F811
-    router: respx.MockRouter,  # noqa: F811
+    http: NorceHttp,
+    tokens: TokenProvider,
+    router: respx.MockRouter,
 ) -> None:
     filters = odata_server(router, accepts_in=True)
     query = client(http, tokens, "auto")
@@ -79,9 +78,9 @@ def test_auto_keeps_using_in_where_the_server_takes_it(
 
 
 def test_or_mode_never_sends_in_and_in_mode_does_not_fall_back(
-    http: NorceHttp,  # noqa: F811
-    tokens: TokenProvider,  # noqa: F811
-    router: respx.MockRouter,  # noqa: F811
+    http: NorceHttp,
+    tokens: TokenProvider,
+    router: respx.MockRouter,
 ) -> None:
     filters = odata_server(router, accepts_in=False)
     assert set(client(http, tokens, "or").get_many("Products/ProductSkus", "PartNo", ["A", "C"])) == {
@@ -94,9 +93,9 @@ def test_or_mode_never_sends_in_and_in_mode_does_not_fall_back(
 
 
 def test_a_key_too_long_fails_alone_and_its_neighbours_are_looked_up(
-    http: NorceHttp,  # noqa: F811
-    tokens: TokenProvider,  # noqa: F811
-    router: respx.MockRouter,  # noqa: F811
+    http: NorceHttp,
+    tokens: TokenProvider,
+    router: respx.MockRouter,
 ) -> None:
     odata_server(router, accepts_in=True)
     unfit: set[str | int] = set()
@@ -108,6 +107,6 @@ def test_a_key_too_long_fails_alone_and_its_neighbours_are_looked_up(
     assert unfit == {long_key}
 
 
-def test_unknown_key_filter_setting_is_refused(http: NorceHttp, tokens: TokenProvider) -> None:  # noqa: F811
+def test_unknown_key_filter_setting_is_refused(http: NorceHttp, tokens: TokenProvider) -> None:
     with pytest.raises(ValueError, match="key_filter"):
         client(http, tokens, "any")

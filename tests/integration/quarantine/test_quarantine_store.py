@@ -22,6 +22,8 @@ from norcekit.quarantine import (
 from norcekit.settings import SettingsError, load_settings
 from norcekit.wiring import Components
 
+pytestmark = pytest.mark.integration
+
 T0 = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
 
 

@@ -10,6 +10,8 @@ from norcekit.state.runs import RunCounts, RunNotFoundError, RunOutcome, RunReco
 from norcekit.state.table import ConditionFailed, StateTable
 from norcekit.state.watermarks import Watermark
 
+pytestmark = pytest.mark.integration
+
 T0 = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
 
 

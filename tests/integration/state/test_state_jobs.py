@@ -11,6 +11,8 @@ from norcekit.state.jobs import JobCounters, JobNotFoundError, JobRecord, JobSto
 from norcekit.state.runs import RunRecord, RunStore
 from norcekit.state.table import ConditionFailed, StateTable
 
+pytestmark = pytest.mark.integration
+
 T0 = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
 
 

@@ -19,6 +19,8 @@ from norcekit.norce.auth import TokenProvider
 from norcekit.norce.connect import ConnectClient
 from norcekit.norce.http import NorceHttp, RetryPolicy
 
+pytestmark = pytest.mark.integration
+
 ROWS = [{"sku": f"S{n:04d}", "qty": n} for n in range(1000)]
 CAP = 100
 

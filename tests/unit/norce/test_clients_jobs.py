@@ -8,7 +8,7 @@ import httpx
 import pytest
 import respx
 from pydantic import ValidationError
-from tests.unit.clients.clients_support import APP_ID, CONNECT
+from tests.unit.norce.clients_support import APP_ID, CONNECT
 
 from norcekit.deadline import Deadline
 from norcekit.norce.auth import TokenProvider

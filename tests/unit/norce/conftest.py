@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import respx
-from tests.unit.clients.clients_support import TOKEN_URL, FakeClock, make_tokens, token_response
+from tests.unit.norce.clients_support import TOKEN_URL, FakeClock, make_tokens, token_response
 
 from norcekit.norce.auth import TokenProvider
 from norcekit.norce.http import NorceHttp, RetryPolicy

@@ -9,6 +9,8 @@ from norcekit.norce.auth import CachedToken, TokenStore, token_cache_key
 from norcekit.state.table import StateTable
 from norcekit.state.token_store import DynamoTokenStore
 
+pytestmark = pytest.mark.integration
+
 
 class Clock:
     def __init__(self) -> None:

@@ -7,6 +7,8 @@ import pytest
 from norcekit.state.locks import LeaseLock, LockHeld, LockLostError
 from norcekit.state.table import StateTable
 
+pytestmark = pytest.mark.integration
+
 
 class Clock:
     def __init__(self, now: float = 1_750_000_000.0) -> None:

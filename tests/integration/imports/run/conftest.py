@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from tests.fixtures.norce_settings import emulator_settings
-from tests.integration.imports_runner.runner_support import Stack
+from tests.integration.imports.run.runner_support import Stack
 
 from norce_emulator import Emulator
 from norcekit.state.table import StateTable

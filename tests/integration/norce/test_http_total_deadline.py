@@ -17,6 +17,8 @@ from norcekit.imports.sources import SourceError
 from norcekit.imports.sources.rest import RestOptions, RestSource
 from norcekit.norce.http import DeadlineExceeded, NorceHttp, NorceUnavailable, RetryPolicy
 
+pytestmark = pytest.mark.integration
+
 BODY = b'{"value": [{"sku": "A"}], "padding": "' + b"x" * 14 + b'"}'
 STEP_S = 0.05
 

@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 import respx
-from tests.unit.clients.clients_support import (
+from tests.unit.norce.clients_support import (
     APP_ID,
     CONNECT,
     FakeClock,

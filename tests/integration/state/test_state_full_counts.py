@@ -9,6 +9,8 @@ import pytest
 from norcekit.state.baselines import FullCountsStore, FullImportCounts, MemoryFullCounts, ScopeCounts
 from norcekit.state.table import StateTable
 
+pytestmark = pytest.mark.integration
+
 AT = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
 

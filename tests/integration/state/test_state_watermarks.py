@@ -9,6 +9,8 @@ import pytest
 from norcekit.state.table import StateTable
 from norcekit.state.watermarks import Watermark, WatermarkKindMismatchError, WatermarkStore
 
+pytestmark = pytest.mark.integration
+
 T0 = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
 
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import httpx
 import pytest
 import respx
-from tests.unit.clients.clients_support import APP_ID, QUERY
+from tests.unit.norce.clients_support import APP_ID, QUERY
 
 from norcekit.deadline import Deadline
 from norcekit.norce.auth import TokenProvider

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
-from tests.integration.imports_runner.runner_support import Stack, integration_config
+from tests.integration.imports.run.runner_support import Stack, integration_config
 
 from norce_emulator import Emulator
 from norcekit.deadline import Deadline

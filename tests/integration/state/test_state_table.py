@@ -20,6 +20,8 @@ from norcekit.state.table import (
     iso_utc,
 )
 
+pytestmark = pytest.mark.integration
+
 
 def test_definition_has_string_keys_two_sparse_gsis_and_on_demand_billing() -> None:
     assert {a["AttributeName"]: a["AttributeType"] for a in TABLE_DEFINITION["AttributeDefinitions"]} == {

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 from pydantic import SecretStr
-from tests.unit.clients.clients_support import QUERY, TOKEN_URL, FakeClock, make_tokens, token_response
+from tests.unit.norce.clients_support import QUERY, TOKEN_URL, FakeClock, make_tokens, token_response
 
 from norcekit.deadline import Deadline
 from norcekit.norce.auth import CachedToken, InMemoryTokenStore, TokenProvider, TokenStore, authorized_request

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from tests.fixtures.emulator import APPLICATION_ID, CLIENT_ID, CLIENT_SECRET
-from tests.integration.imports_runner.runner_support import SAMPLE_KEY_FIELDS
+from tests.integration.imports.run.runner_support import SAMPLE_KEY_FIELDS
 
 from norce_emulator import Emulator
 from norcekit.settings import reset_settings_cache
@@ -26,7 +26,7 @@ from norcekit_local.sample_data.generate import generate
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 EVENTS = REPO / "events" / "import_runner"
 ENTITIES = tuple(SAMPLE_KEY_FIELDS)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from tests.fixtures.aws import TABLE_NAME
-from tests.integration.imports_runner.runner_support import (
+from tests.integration.imports.run.runner_support import (
     T0,
     MemorySource,
     RecordingMetrics,

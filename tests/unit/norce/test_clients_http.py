@@ -9,7 +9,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 import respx
-from tests.unit.clients.clients_support import QUERY, FakeClock
+from tests.unit.norce.clients_support import QUERY, FakeClock
 
 from norcekit.deadline import Deadline
 from norcekit.norce.http import (
