@@ -26,7 +26,7 @@ def fenced(language: str, starts_with: str) -> str:
 
 def test_readme_configuration_example_validates(monkeypatch: pytest.MonkeyPatch) -> None:
     environment = {  # what the template sets for every function
-        "IMPORT_BUCKET": "erp-drop",
+        "FILE_DROP_ROOT": "s3://data/incoming/",
         "EVENT_BUS_NAME": "bus",
         "QUARANTINE_BUCKET": "data",
         "TARGET_CREDENTIALS_SECRET_ARN": "arn:aws:secretsmanager:eu-north-1:000000000000:secret:t",

@@ -20,12 +20,10 @@ from norcekit.settings import load_settings
 REPO = Path(__file__).resolve().parents[3]
 LOCAL = REPO / "local/norcekit_local/config/local.yaml"
 EXAMPLE = REPO / "docs/config.example.yaml"
+#: The variables the template sets that the example uses (tests/unit/template checks the rest).
 EXAMPLE_ENV = {
-    "BC_TENANT_ID": "contoso.onmicrosoft.com",
-    "BC_COMPANY_ID": "5d115c9c-44e3-ea11-bb43-000d3a2feca1",
-    "BC_CLIENT_ID": "app-id",
-    "BC_SECRET_ARN": "arn:aws:secretsmanager:eu-north-1:123456789012:secret:norcekit/bc",
-    "IMPORT_BUCKET": "acme-erp",
+    "FILE_DROP_ROOT": "s3://acme-erp/incoming/",
+    "SOURCE_CREDENTIALS_SECRET_ARN": "arn:aws:secretsmanager:eu-north-1:123456789012:secret:norcekit/src",
 }
 
 BASE: dict[str, Any] = {
@@ -88,13 +86,13 @@ def test_deployment_example_loads_and_builds_its_sources(monkeypatch: pytest.Mon
     config = load_config(EXAMPLE, environ=EXAMPLE_ENV)
     assert config.account_source_for("products") == "bc"
     assert config.account_source_for("sku_prices") == "erp_files"
-    bc = build_source(config, "bc", fetch_secret=lambda arn: '{"client_secret": "from-sm"}')
+    bc = build_source(config, "bc", fetch_secret=lambda arn: '{"bc": {"client_secret": "from-sm"}}')
     assert isinstance(bc, BusinessCentralSource)
     assert bc.options.base_url.startswith(
         "https://api.businesscentral.dynamics.com/v2.0/contoso.onmicrosoft.com/"
     )
     files = build_source(config, "erp_files")
-    assert isinstance(files, FileDropSource) and files.options.root == "s3://acme-erp/erp-exports"
+    assert isinstance(files, FileDropSource) and files.options.root == "s3://acme-erp/incoming/erp-exports"
     mapping = config.mapping_for("products")
     product = mapping({"number": "1000", "displayName": "Bicycle"})
     assert product is not None and product.ManufacturerCode == "OWNBRAND"  # type: ignore[attr-defined]

@@ -17,7 +17,6 @@ Failure policy:
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -30,9 +29,15 @@ from norcekit.events.config import HttpTargetConfig
 from norcekit.events.targets.base import DeliveryResult, TargetDocument
 from norcekit.norce.http import parse_retry_after
 from norcekit.observability import register_secret
+from norcekit.secrets import SecretValueError, secret_value
 
 VERSION_HEADER = "Norcekit-Version"
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class TargetCredentialsError(Exception):
+    """The target's credentials secret does not hold a value at ``credentials_key``."""
+
 
 #: Returns the auth header value (``None`` = no header); ``refresh=True`` bypasses any cache.
 AuthSource = Callable[[bool], "str | None"]
@@ -56,10 +61,12 @@ def secret_auth(config: HttpTargetConfig, *, max_age: int = 300, provider: Any =
             holder["provider"] = SecretsProvider()
         secret: Any = holder["provider"].get(arn, max_age=max_age, force_fetch=refresh)
         token = secret
-        if isinstance(secret, str) and secret.lstrip().startswith("{"):
-            token = json.loads(secret).get(config.credentials_key)
-        elif isinstance(secret, dict):
-            token = secret.get(config.credentials_key)
+        if isinstance(secret, dict) or (isinstance(secret, str) and secret.lstrip().startswith("{")):
+            try:
+                token = secret_value(secret, config.credentials_key)
+            except SecretValueError as exc:
+                # A wrong key is a configuration problem, never a request without credentials.
+                raise TargetCredentialsError(f"target {config.url.host}: secret {arn}: {exc}") from None
         if not token:
             return None
         register_secret(str(token))
@@ -121,10 +128,14 @@ class HttpTarget:
             attempt += 1
             wait = 0.0
             try:
+                headers = self._headers(doc, refresh=refreshed)
+            except TargetCredentialsError as exc:
+                return DeliveryResult.permanent(str(exc))
+            try:
                 response = self.client.post(
                     self.url,
                     content=body,
-                    headers=self._headers(doc, refresh=refreshed),
+                    headers=headers,
                     timeout=deadline.cap(self.config.timeout_s) or 0.001,
                 )
             except httpx.TransportError as exc:

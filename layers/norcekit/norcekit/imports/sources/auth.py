@@ -11,7 +11,6 @@ the request is retried once with a fresh one.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import threading
 import time
@@ -27,13 +26,15 @@ from norcekit.deadline import Deadline
 from norcekit.imports.sources.base import SourceError
 from norcekit.imports.sources.paging import check_transport
 from norcekit.norce.http import NorceError, NorceHttp
+from norcekit.secrets import SecretValueError, secret_value
 
 #: Refresh a cached token this long before it expires.
 TOKEN_EXPIRY_MARGIN_S = 60.0
 
 
 class SecretRef(BaseModel):
-    """Where a secret lives: ``env`` (variable name) or ``secret_arn`` (+ ``key`` for JSON secrets)."""
+    """Where a secret lives: ``env`` (variable name) or ``secret_arn`` (+ ``key`` for JSON secrets;
+    ``bc.client_secret`` walks nested objects, see :func:`norcekit.secrets.secret_value`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -81,10 +82,9 @@ def resolve_secret(ref: SecretRef, *, fetch: SecretFetcher | None = None) -> str
     if ref.key is None:
         return raw
     try:
-        value = json.loads(raw)[ref.key]
-    except (ValueError, KeyError, TypeError):
-        raise SourceError(f"{ref.describe()}: not a JSON object with that key") from None
-    return str(value)
+        return secret_value(raw, ref.key)
+    except SecretValueError as exc:
+        raise SourceError(f"{ref.describe()}: {exc}") from None
 
 
 # --- Auth options -------------------------------------------------------------------------------
