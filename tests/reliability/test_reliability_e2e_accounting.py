@@ -167,7 +167,7 @@ def test_every_accepted_webhook_is_delivered_quarantined_or_dead_lettered_and_no
     # Authentic but invalid (quarantined) and unauthenticated (nothing kept) requests.
     header = info["webhook_secret_header"]
     authentic = {header: LOCAL_WEBHOOK_SECRET}
-    with httpx.Client(base_url=front.base_url, timeout=10) as client:
+    with httpx.Client(base_url=front.base_url, timeout=90) as client:
         invalid = [
             client.post("/events/SkuChangedNotification", content=b'{"PartNo": ', headers=authentic),
             client.post("/events/NoSuchEvent", json={"PartNo": "X"}, headers=authentic),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import pytest
 from tests.contracts.state_stores import Backend, StateStoreContract
 
@@ -15,13 +18,32 @@ from norcekit.state.watermarks import WatermarkStore
 
 pytestmark = pytest.mark.integration
 
+# DynamoDB applies the writes to one item one at a time, each checking its condition against the
+# last; moto does not (two threads can both pass a condition under load), so the race tests
+# serialize moto's writes the way DynamoDB does and still test our conditions.
+_ITEM_WRITES = threading.Lock()
+
+
+class _SerializedWrites(StateTable):
+    def put(self, *args: Any, **kwargs: Any) -> Any:
+        with _ITEM_WRITES:
+            return super().put(*args, **kwargs)
+
+    def update(self, *args: Any, **kwargs: Any) -> Any:
+        with _ITEM_WRITES:
+            return super().update(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        with _ITEM_WRITES:
+            return super().delete(*args, **kwargs)
+
 
 class TestDynamoStores(StateStoreContract):
     @pytest.fixture
     def backend(self, state_table: StateTable) -> Backend:
         # A new StateTable per store: its own boto3 resource, like another Lambda container.
         def table() -> StateTable:
-            return StateTable(state_table.name)
+            return _SerializedWrites(state_table.name)
 
         return Backend(
             jobs=lambda: JobStore(table()),
