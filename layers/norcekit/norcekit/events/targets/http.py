@@ -75,6 +75,21 @@ def secret_auth(config: HttpTargetConfig, *, max_age: int = 300, provider: Any =
     return value
 
 
+#: Larger answers are not parsed: a target's answer is a short acknowledgement.
+MAX_ANSWER_BYTES = 64 * 1024
+
+
+def json_answer(response: httpx.Response) -> dict[str, Any] | None:
+    """The answer's JSON object, when it is one (small, ``application/json``); else ``None``."""
+    if "json" not in response.headers.get("Content-Type", "") or len(response.content) > MAX_ANSWER_BYTES:
+        return None
+    try:
+        value = json.loads(response.content)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 class HttpTarget:
     def __init__(
         self,
@@ -143,7 +158,7 @@ class HttpTarget:
             else:
                 status = response.status_code
                 if 200 <= status < 300:
-                    return DeliveryResult.success(f"HTTP {status}")
+                    return DeliveryResult.success(f"HTTP {status}", json_answer(response))
                 last = f"HTTP {status}"
                 if status in (401, 403) and not refreshed and self._auth is not None:
                     refreshed = True  # the credentials may have been rotated: re-read once
