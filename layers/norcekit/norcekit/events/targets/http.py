@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
+import orjson
 
 from norcekit.deadline import Deadline
 from norcekit.events.config import HttpTargetConfig
@@ -84,8 +85,8 @@ def json_answer(response: httpx.Response) -> dict[str, Any] | None:
     if "json" not in response.headers.get("Content-Type", "") or len(response.content) > MAX_ANSWER_BYTES:
         return None
     try:
-        value = json.loads(response.content)
-    except ValueError:
+        value = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
         return None
     return value if isinstance(value, dict) else None
 
