@@ -70,6 +70,7 @@ class HttpTargetConfig(_TargetBase):
     auth_header: str = "Authorization"
     #: Prefix for the header value ("Bearer" → "Bearer <token>"); empty = the token as is.
     auth_scheme: str = "Bearer"
+    #: Total time of one delivery attempt, connect to last byte (not a per-read timeout).
     timeout_s: float = Field(default=5.0, gt=0)
     max_attempts: int = Field(default=3, ge=1, le=10)
     backoff_s: float = Field(default=0.2, ge=0)
