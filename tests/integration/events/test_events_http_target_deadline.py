@@ -33,24 +33,23 @@ def doc() -> TargetDocument:
     return TargetDocument.build("sku", "100011", ["SkuChangedNotification"], {"PartNo": "100011"})
 
 
-def test_a_trickled_answer_is_cut_at_the_targets_timeout_and_left_for_redelivery() -> None:
+@pytest.mark.parametrize(
+    ("limits", "deadline_s"),
+    [
+        ({"timeout_s": 0.5}, None),  # the target's timeout_s is a total per attempt
+        ({"timeout_s": 30.0, "max_attempts": 5}, 0.5),  # the Lambda's deadline; no retry starts after it
+    ],
+    ids=["timeout_s", "deadline"],
+)
+def test_a_trickled_answer_is_cut_and_left_for_redelivery(
+    limits: dict[str, Any], deadline_s: float | None
+) -> None:
     with local_server(SLOW_OK) as server:
-        shop = target(server.url, timeout_s=0.5)
+        shop = target(server.url, **limits)
         try:
-            (result,) = shop.deliver([doc()], deadline=Deadline.none())
-        finally:
-            shop.close()
-
-    assert result.outcome is Outcome.RETRYABLE_ERROR
-    assert "ReadTimeout" in result.detail
-    assert len(server.requests) == 1
-
-
-def test_a_trickled_answer_ends_at_the_lambdas_deadline_and_no_retry_starts_after_it() -> None:
-    with local_server(SLOW_OK) as server:
-        shop = target(server.url, timeout_s=30.0, max_attempts=5)
-        try:
-            (result,) = shop.deliver([doc()], deadline=Deadline.after(0.5))
+            (result,) = shop.deliver(
+                [doc()], deadline=Deadline.after(deadline_s) if deadline_s else Deadline.none()
+            )
         finally:
             shop.close()
 
