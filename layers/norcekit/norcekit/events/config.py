@@ -9,13 +9,22 @@ events:
     shop: {type: http, url: "https://shop.example/norce", credentials_secret_arn: "arn:...",
            auth_header: Authorization, auth_scheme: Bearer}
     bus: {type: eventbridge, bus_name: norce-events}
-    archive: {type: s3, bucket: my-bucket, prefix: targets/}
-  lookups:                     # per entity: what Query returns to the targets
-    sku: {select: [PartNo, Name], expand: "PriceLists,OnHands"}
+    archive: {type: s3, bucket: my-bucket, prefix: targets/,
+              lookups: {sku: {select: [PartNo, StatusId], expand: ""}}}   # this target's own selection
+  lookups:                     # per entity: what Query returns to every target (defaults below)
+    sku: {select: [PartNo, ProductId, EanCode], expand: "PriceLists"}
   mappings:                    # per entity: "module:function" replacing the identity mapping
     sku: my_package.mappings:sku_for_shop
   cache_ttl_s: {Products: 60, Customers: 60, Orders: 10, Application: 3600, Core: 3600}
 ```
+
+Look-up defaults (:data:`norcekit.events.lookups.DEFAULT_ENTITIES`, from the published Query 2.0
+schema): sku → ``Products/ProductSkus`` by PartNo, ``$expand=PriceLists``; customer →
+``Customers/Customers`` by Id; order → ``Orders/Orders`` by Id or QuotationId, ``$expand=Items``;
+supplier_sku → ``Products/SupplierProductSkus`` by PartNo + SupplierId; company → no look-up (the
+2.0 company set is not published: set ``lookups.company.entity_set`` to the tenant's name). A
+target's ``lookups`` override the section's per entity and field (``expand: ""`` = none); names the
+published schema says are wrong are refused (:func:`norcekit.norce.query_schema.lookup_problems`).
 
 A mapping function is ``func(data: dict, context: MappingContext) -> dict | None``; returning
 ``None`` skips the document for that target (see :mod:`norcekit.events.lookups`).
@@ -29,6 +38,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
+from norcekit.events.lookups import lookup_config_problems
 from norcekit.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -53,12 +63,14 @@ class LookupConfig(_Strict):
 
     entity_set: str | None = Field(default=None, description="e.g. 'Products/ProductSkus'.")
     select: list[str] | None = Field(default=None, description="$select; None = every field.")
-    expand: str | None = Field(default=None, description="$expand, e.g. 'PriceLists,OnHands'.")
+    expand: str | None = Field(default=None, description="$expand, e.g. 'PriceLists'; '' = none.")
 
 
 class _TargetBase(_Strict):
     #: Per-entity mapping overriding the section-wide ``mappings`` for this target.
     mappings: dict[str, str] = Field(default_factory=dict)
+    #: Per-entity look-up overriding the section-wide ``lookups`` for this target.
+    lookups: dict[str, LookupConfig] = Field(default_factory=dict)
 
 
 class HttpTargetConfig(_TargetBase):
@@ -107,6 +119,13 @@ class EventsConfig(_Strict):
             unknown = [n for n in names if n not in self.targets]
             if unknown:
                 raise ValueError(f"routes.{event_type}: unknown target(s) {unknown}")
+        return self
+
+    @model_validator(mode="after")
+    def _lookups_follow_the_published_schema(self) -> EventsConfig:
+        problems = lookup_config_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def ttl_for(self, namespace: str) -> float:
