@@ -36,9 +36,19 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    HttpUrl,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
 from norcekit.events.lookups import lookup_config_problems
+from norcekit.plugins import PluginSection, plugin_tag
 from norcekit.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -101,8 +111,28 @@ class S3TargetConfig(_TargetBase):
     prefix: str = "targets/"
 
 
+BUILTIN_TARGET_TYPES = ("http", "eventbridge", "s3")
+
+
+class PluginTargetConfig(PluginSection, _TargetBase):
+    """A target whose ``type`` is a ``norcekit.targets`` plug-in (:mod:`norcekit.plugins`): an object
+    with ``build(name, options, aws) -> Target`` and optionally ``options_model`` validating the
+    section (without ``type`` and ``mappings``)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    group = "norcekit.targets"
+    what = "target"
+    builtins = BUILTIN_TARGET_TYPES
+    not_options = frozenset({"mappings"})
+
+
 TargetConfig = Annotated[
-    HttpTargetConfig | EventBridgeTargetConfig | S3TargetConfig, Field(discriminator="type")
+    Annotated[HttpTargetConfig, Tag("http")]
+    | Annotated[EventBridgeTargetConfig, Tag("eventbridge")]
+    | Annotated[S3TargetConfig, Tag("s3")]
+    | Annotated[PluginTargetConfig, Tag("plugin")],
+    Discriminator(plugin_tag(BUILTIN_TARGET_TYPES)),
 ]
 
 
