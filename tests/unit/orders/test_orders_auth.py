@@ -38,3 +38,7 @@ def test_basic_header_is_decoded_and_anything_else_is_ignored() -> None:
     assert basic_credentials({"authorization": basic("a", "b")["Authorization"]}) == "a:b"
     assert basic_credentials({"Authorization": "Bearer x"}) is None
     assert basic_credentials({}) is None
+
+
+def test_the_templates_blank_placeholder_accepts_nobody() -> None:
+    assert parse_credentials(json.dumps({"username": "", "password": ""})) == []
