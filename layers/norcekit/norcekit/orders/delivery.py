@@ -59,10 +59,11 @@ class OrderDelivery:
 
     def deliver_message(self, body: str, *, deadline: Deadline | None = None) -> None:
         try:
-            ref = str(orjson.loads(body)["client_order_ref"])
+            message = orjson.loads(body)
+            ref = str(message["client_order_ref"])
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
             raise OrderDeliveryFailed(f"not an order message ({type(exc).__name__})") from None
-        self.deliver(ref, deadline=deadline)
+        self.deliver(ref, force=message.get("force") is True, deadline=deadline)
 
     def deliver(
         self, client_order_ref: str, *, force: bool = False, deadline: Deadline | None = None

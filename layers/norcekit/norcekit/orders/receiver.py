@@ -51,9 +51,24 @@ def _failed(status: int, description: str) -> OrderAnswer:
     return OrderAnswer(status, OrderResponse(StatusCode="Failed", Description=description).model_dump())
 
 
-def order_message(client_order_ref: str) -> str:
-    """The delivery queue's message: the stored order is read back by the consumer (no body copy)."""
-    return orjson.dumps({"client_order_ref": client_order_ref}).decode()
+def order_message(client_order_ref: str, *, force: bool = False) -> str:
+    """The delivery queue's message: the stored order is read back by the consumer (no body copy);
+    ``force`` delivers it again to targets that took it already (``norcekit orders redeliver --force``)."""
+    message: dict[str, Any] = {"client_order_ref": client_order_ref}
+    if force:
+        message["force"] = True
+    return orjson.dumps(message).decode()
+
+
+def queue_for_delivery(
+    queue: EventQueue, store: OrderStore, client_order_ref: str, *, force: bool = False
+) -> str:
+    """Queue a stored order for the delivery consumer and note it on the order; the message id."""
+    message_id = queue.send(
+        order_message(client_order_ref, force=force), {"client_order_ref": client_order_ref}
+    )
+    store.mark_queued(client_order_ref, message_id)
+    return message_id
 
 
 def order_content_key(body: bytes) -> str:
@@ -111,10 +126,7 @@ class OrderReceiver:
     def enqueue(self, order: StoredOrder) -> str | None:
         """Queue the stored order for delivery; ``None`` (logged, counted) when the queue refused."""
         try:
-            message_id = self.queue.send(
-                order_message(order.client_order_ref), {"client_order_ref": order.client_order_ref}
-            )
-            self.store.mark_queued(order.client_order_ref, message_id)
+            message_id = queue_for_delivery(self.queue, self.store, order.client_order_ref)
         except Exception as exc:
             self._count(MetricName.ORDERS_NOT_QUEUED)
             logger.error(
@@ -165,4 +177,11 @@ class OrderReceiver:
         return _failed(200, f"{invalid.description()} [quarantine {key}]")
 
 
-__all__ = ["DEFAULT_MAX_ORDER_BYTES", "OrderAnswer", "OrderReceiver", "order_content_key", "order_message"]
+__all__ = [
+    "DEFAULT_MAX_ORDER_BYTES",
+    "OrderAnswer",
+    "OrderReceiver",
+    "order_content_key",
+    "order_message",
+    "queue_for_delivery",
+]
