@@ -19,9 +19,10 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol, TypeVar
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from norcekit.imports.records import SourceRecord
+from norcekit.norce.contracts.wire import ContractItem
 
 logger = Logger(service="norcekit", child=True)
 
@@ -67,7 +68,7 @@ class Mapper(Protocol):
     neither mapped nor quarantined (``read - deduplicated - quarantined - mapped`` = skipped).
     """
 
-    def __call__(self, record: SourceRecord) -> BaseModel | None: ...
+    def __call__(self, record: SourceRecord) -> ContractItem | None: ...
 
 
 #: Exceptions that mean "this record cannot be mapped". ``MappingError`` is a ValueError; a
@@ -83,7 +84,7 @@ def map_records(
     reject: Reject,
     *,
     record_errors: tuple[type[Exception], ...] = RECORD_ERRORS,
-) -> Iterator[BaseModel]:
+) -> Iterator[ContractItem]:
     """Map each record; unreadable or unmappable ones go to ``reject`` and the stream continues."""
     for record in records:
         if not record.ok:

@@ -51,6 +51,7 @@ from norcekit.norce.contracts.product import Product
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.contracts.serialize import dump_header, dump_item
 from norcekit.norce.contracts.supplier import SupplierProduct
+from norcekit.norce.contracts.wire import WireItem
 from norcekit.norce.http import NorceHttp, NorceUnavailable
 
 logger = Logger(service="norcekit", child=True)
@@ -62,8 +63,8 @@ UPLOAD_TIMEOUT_S = 900.0
 #: Bytes gathered before a chunk is handed to the socket (few syscalls, bounded memory).
 CHUNK_BYTES = 64 * 1024
 
-#: An item already serialized (bytes), a contract model, or a plain JSON-able dict.
-Item: TypeAlias = BaseModel | bytes | dict[str, Any]
+#: An item already serialized (bytes), a validated wire item, a contract model, or a plain JSON-able dict.
+Item: TypeAlias = WireItem | BaseModel | bytes | dict[str, Any]
 #: What an import accepts: a collection, a factory of fresh iterables, or a one-shot iterator.
 Items: TypeAlias = Iterable[Any] | Callable[[], Iterable[Any]]
 _T = TypeVar("_T")
@@ -85,6 +86,8 @@ class ImportResult:
 
 
 def _serialize(item: Item) -> bytes:
+    if type(item) is WireItem:  # the import stream's items: checked first
+        return item.to_json()
     if isinstance(item, bytes):
         return item
     if isinstance(item, BaseModel):

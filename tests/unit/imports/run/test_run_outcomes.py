@@ -9,6 +9,7 @@ from tests.unit.imports.run.run_fakes import T0, World, config, customer, onhand
 
 from norcekit.deadline import Deadline
 from norcekit.imports.runner import RunnerOptions, UnknownEntityError
+from norcekit.norce.contracts import item_field
 from norcekit.norce.http import DeadlineExceeded
 from norcekit.norce.jobs import JobStatus
 from norcekit.state.jobs import JobRecord
@@ -330,7 +331,10 @@ def test_onhand_split_by_warehouse_sends_one_fullfile_job_per_warehouse() -> Non
     result = runner.run("onhand", "full", deadline=_long())
 
     assert result.outcome is RunOutcome.SUBMITTED
-    by_warehouse = {r.items[0].WarehouseCode: [i.PartNo for i in r.items] for r in world.connect.requests}
+    by_warehouse = {
+        item_field(r.items[0], "WarehouseCode"): [item_field(i, "PartNo") for i in r.items]
+        for r in world.connect.requests
+    }
     assert by_warehouse == {"W1": ["P1", "P3"], "W2": ["P2"]}
     assert result.counts.submitted == 3 and len(result.job_ids) == 2
 

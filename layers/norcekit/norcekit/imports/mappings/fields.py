@@ -21,7 +21,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from norcekit.norce.contracts.common import ContractModel
 from norcekit.norce.contracts.enums import ContractEnum
+from norcekit.norce.contracts.wire import WireItem, wire_validator
 
 M = TypeVar("M", bound=BaseModel)
 E = TypeVar("E", bound=ContractEnum)
@@ -47,13 +49,30 @@ def _empty(value: Any) -> bool:
 class Row:
     """Read-only view of a source row with typed, error-naming accessors."""
 
-    __slots__ = ("data", "path")
+    __slots__ = ("_path", "data")
 
     def __init__(self, data: dict[str, Any], path: str = "") -> None:
         if not isinstance(data, dict):
             raise MappingError(path or "(row)", f"expected an object, found {type(data).__name__}")
         self.data = data
-        self.path = path
+        self._path: str | tuple[Row, str, int | None] = path
+
+    @classmethod
+    def _child(cls, data: dict[str, Any], parent: Row, field: str, index: int | None) -> Row:
+        # A nested row's path is spelt out only when an error names it (most rows never fail).
+        row = cls.__new__(cls)
+        row.data = data
+        row._path = (parent, field, index)
+        return row
+
+    @property
+    def path(self) -> str:
+        path = self._path
+        if isinstance(path, tuple):
+            parent, field, index = path
+            path = parent.name(field) if index is None else f"{parent.name(field)}[{index}]"
+            self._path = path
+        return path
 
     def name(self, field: str) -> str:
         return f"{self.path}.{field}" if self.path else field
@@ -189,7 +208,7 @@ class Row:
             return None
         if not isinstance(value, dict):
             raise self.fail(field, f"expected an object, found {type(value).__name__}")
-        return Row(value, self.name(field))
+        return Row._child(value, self, field, None)
 
     def rows(self, field: str, *, required: bool = False) -> Iterator[Row]:
         """Each element of a list of objects, as a :class:`Row` with an indexed path."""
@@ -198,11 +217,12 @@ class Row:
             return
         if not isinstance(value, list):
             raise self.fail(field, f"expected a list, found {type(value).__name__}")
-        base = self.name(field)
         for index, item in enumerate(value):
             if not isinstance(item, dict):
-                raise MappingError(f"{base}[{index}]", f"expected an object, found {type(item).__name__}")
-            yield Row(item, f"{base}[{index}]")
+                raise MappingError(
+                    f"{self.name(field)}[{index}]", f"expected an object, found {type(item).__name__}"
+                )
+            yield Row._child(item, self, field, index)
 
     def texts(self, field: str) -> list[str]:
         """A list of strings (a JSON list, or a ``;``/``,``-separated CSV cell)."""
@@ -248,9 +268,26 @@ def validate(model: type[M], payload: dict[str, Any]) -> M:
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        path = _loc(first["loc"]) or model.__name__
-        raise MappingError(path, first["msg"]) from None
+        raise _contract_error(model, exc) from None
+
+
+def wire_item(model: type[ContractModel], payload: dict[str, Any]) -> WireItem:
+    """:func:`validate` without a model instance: the same checks and errors, the wire-form item.
+
+    For high-volume mappings: the payload is checked against the contract by pydantic-core without
+    building models and streamed with ``orjson`` (:mod:`norcekit.norce.contracts.wire`). Leave
+    ``None`` values out as well as empty lists: a ``None`` is still fine (never sent) but takes the
+    slower model path, and ``[]`` is sent as ``[]``.
+    """
+    try:
+        return wire_validator(model)(payload)
+    except ValidationError as exc:
+        raise _contract_error(model, exc) from None
+
+
+def _contract_error(model: type[BaseModel], exc: ValidationError) -> MappingError:
+    first = exc.errors()[0]
+    return MappingError(_loc(first["loc"]) or model.__name__, first["msg"])
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:

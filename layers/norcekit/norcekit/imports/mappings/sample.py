@@ -2,8 +2,9 @@
 
 They double as worked examples of a mapping: read fields with :class:`Row` (errors name the source
 field), build the Connect payload, validate it with :func:`build` (errors name the contract field).
-The high-volume ones (products, SKU prices, on-hand) leave empty lists out themselves and use
-:func:`validate`, which skips ``build``'s pruning walk over the payload (same items, same errors).
+The high-volume ones (products, SKU prices, on-hand) leave ``None`` values and empty lists out
+themselves and use :func:`wire_item`: the same contract checks and errors without building models,
+and an item that streams with ``orjson`` (same bytes).
 The sample format's conventions: status words (``active``/``inactive``) map to ``SkuStatus`` names;
 countries are ISO codes (``SE``) mapped to ``SalesArea``; prices are ex-VAT decimals.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from norcekit.imports.mappings.fields import MappingError, Row, build, validate
+from norcekit.imports.mappings.fields import MappingError, Row, build, wire_item
 from norcekit.norce.contracts import (
     Company,
     Customer,
@@ -23,6 +24,7 @@ from norcekit.norce.contracts import (
     SupplierProduct,
 )
 from norcekit.norce.contracts import enums as en
+from norcekit.norce.contracts.wire import WireItem
 
 #: ISO country code → Norce SalesArea (the VAT/sales region of a price list or VAT rate).
 SALES_AREAS: dict[str, en.SalesArea] = {
@@ -46,33 +48,39 @@ def sales_area(row: Row, field: str, value: str) -> en.SalesArea:
         raise row.fail(field, f"{value!r} is not a known country code ({', '.join(SALES_AREAS)})") from None
 
 
-def products(data: dict[str, Any]) -> Product:
+def products(data: dict[str, Any]) -> WireItem:
     row = Row(data)
     code = row.required_text("code")
     names = row.translations("names")
     descriptions = row.translations("descriptions")
     cultures = [
-        {"CultureCode": culture, "Name": names.get(culture), "Description": descriptions.get(culture)}
+        _without_none(
+            {"CultureCode": culture, "Name": names.get(culture), "Description": descriptions.get(culture)}
+        )
         for culture in sorted(set(names) | set(descriptions))
     ]
     variants = [
         _variant(variant, sort_order)
         for sort_order, variant in enumerate(row.rows("variants", required=True))
     ]
-    payload: dict[str, Any] = {
-        "Code": code,
-        "ManufacturerCode": row.text("manufacturer_code"),
-        "ManufacturerName": row.text("manufacturer_name"),
-    }
+    payload: dict[str, Any] = {"Code": code}
+    for key, field in (("ManufacturerCode", "manufacturer_code"), ("ManufacturerName", "manufacturer_name")):
+        value = row.text(field)
+        if value is not None:
+            payload[key] = value
     categories = [{"Code": c, "SortOrder": i} for i, c in enumerate(row.texts("category_codes"))]
-    # Empty lists stay out of the payload: validate() sends what it is given, and [] is not "unset".
+    # Empty lists stay out of the payload: wire_item() sends what it is given, and [] is not "unset".
     if categories:
         payload["Categories"] = categories
     if cultures:
         payload["Cultures"] = cultures
     if variants:
         payload["Variants"] = variants
-    return validate(Product, payload)
+    return wire_item(Product, payload)
+
+
+def _without_none(payload: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in payload.items() if value is not None}
 
 
 def _variant(row: Row, sort_order: int) -> dict[str, Any]:
@@ -86,44 +94,72 @@ def _variant(row: Row, sort_order: int) -> dict[str, Any]:
     return variant
 
 
+#: VAT objects seen (their items, in source order) → the mapped VatRates list; exports repeat a few
+#: combinations for every SKU. Only successfully mapped ones are kept, so errors are unaffected.
+_VAT_RATES: dict[tuple[tuple[str, Any], ...], list[dict[str, Any]]] = {}
+_VAT_RATES_MAX = 4096
+
+
+def _vat_rates(vat: Row) -> list[dict[str, Any]]:
+    items = tuple(vat.data.items())
+    # Only text values are cached: 1 == 1.0 == True would let a cached number answer for a boolean.
+    key = items if all(type(value) is str for _, value in items) else None
+    cached = _VAT_RATES.get(key) if key is not None else None
+    if cached is not None:
+        return cached
+    rates = []
+    for country in sorted(vat.data):
+        area = sales_area(vat, country, country)
+        rate = vat.decimal(country)
+        rates.append({"SalesArea": area, "Rate": rate} if rate is not None else {"SalesArea": area})
+    if key is not None:
+        if len(_VAT_RATES) >= _VAT_RATES_MAX:
+            _VAT_RATES.clear()
+        _VAT_RATES[key] = rates
+    return rates
+
+
 def _sku(row: Row) -> dict[str, Any]:
     unit = row.text("uom", default="pcs") or "pcs"
     unit_type = _UNITS.get(unit.casefold())
     if unit_type is None:
         raise row.fail("uom", f"{unit!r} is not a known unit ({', '.join(_UNITS)})")
     vat = row.obj("vat_rates")
-    vat_rates = []
-    if vat is not None:
-        for country in sorted(vat.data):
-            vat_rates.append({"SalesArea": sales_area(vat, country, country), "Rate": vat.decimal(country)})
+    vat_rates = _vat_rates(vat) if vat is not None else None
     sku: dict[str, Any] = {
         "PartNo": row.required_text("part_no"),
         "Status": row.enum("status", en.SkuStatus, default=en.SkuStatus.Active),
         "Type": en.SkuType.ErpStandard,
-        "EanCode": row.text("ean"),
-        "UnitOfMeasurementType": unit_type,
-        "UnitOfMeasurementCount": 1,
-        "ActualWeight": row.decimal("weight_kg"),
     }
+    ean = row.text("ean")
+    if ean is not None:
+        sku["EanCode"] = ean
+    sku["UnitOfMeasurementType"] = unit_type
+    sku["UnitOfMeasurementCount"] = 1
+    weight = row.decimal("weight_kg")
+    if weight is not None:
+        sku["ActualWeight"] = weight
     if vat_rates:
         sku["VatRates"] = vat_rates
     return sku
 
 
-def sku_prices(data: dict[str, Any]) -> SkuPriceList:
+def sku_prices(data: dict[str, Any]) -> WireItem:
     row = Row(data)
-    return validate(  # a flat payload without lists: nothing for build() to prune
+    return wire_item(
         SkuPriceList,
-        {
-            "PartNo": row.required_text("part_no"),
-            "PriceListCode": row.required_text("price_list_code"),
-            "QuantityBreak": row.integer("quantity_break") or 1,
-            "CurrencyCode": row.text("currency_code"),
-            "PriceSale": row.decimal("price_sale", required=True),
-            "PriceRecommended": row.decimal("price_recommended"),
-            "CostPurchase": row.decimal("cost_purchase"),
-            "IsActive": row.boolean("is_active", default=True),
-        },
+        _without_none(
+            {
+                "PartNo": row.required_text("part_no"),
+                "PriceListCode": row.required_text("price_list_code"),
+                "QuantityBreak": row.integer("quantity_break") or 1,
+                "CurrencyCode": row.text("currency_code"),
+                "PriceSale": row.decimal("price_sale", required=True),
+                "PriceRecommended": row.decimal("price_recommended"),
+                "CostPurchase": row.decimal("cost_purchase"),
+                "IsActive": row.boolean("is_active", default=True),
+            }
+        ),
     )
 
 
@@ -150,20 +186,22 @@ def price_lists(data: dict[str, Any]) -> PriceList:
     )
 
 
-def onhand(data: dict[str, Any]) -> SkuOnhand:
+def onhand(data: dict[str, Any]) -> WireItem:
     row = Row(data)
-    return validate(  # a flat payload without lists: nothing for build() to prune
+    return wire_item(
         SkuOnhand,
-        {
-            "PartNo": row.required_text("part_no"),
-            "WarehouseCode": row.required_text("warehouse_code"),
-            "LocationCode": row.required_text("location_code"),
-            "OnhandValue": row.decimal("onhand_value", required=True),
-            "IncomingValue": row.decimal("incoming_value"),
-            "NextDeliveryDate": row.date("next_delivery_date"),
-            "LeadTimeDayCount": row.integer("lead_time_days"),
-            "IsActive": row.boolean("is_active", default=True),
-        },
+        _without_none(
+            {
+                "PartNo": row.required_text("part_no"),
+                "WarehouseCode": row.required_text("warehouse_code"),
+                "LocationCode": row.required_text("location_code"),
+                "OnhandValue": row.decimal("onhand_value", required=True),
+                "IncomingValue": row.decimal("incoming_value"),
+                "NextDeliveryDate": row.date("next_delivery_date"),
+                "LeadTimeDayCount": row.integer("lead_time_days"),
+                "IsActive": row.boolean("is_active", default=True),
+            }
+        ),
     )
 
 

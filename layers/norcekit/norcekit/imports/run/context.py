@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from pydantic import BaseModel
-
 from norcekit.deadline import Deadline
 from norcekit.imports.pipeline import RunCounts
 from norcekit.imports.records import WatermarkValue
@@ -36,15 +34,17 @@ if TYPE_CHECKING:
     from norcekit.imports.sources.base import Source
     from norcekit.norce.connect import ImportResult
     from norcekit.norce.contracts.headers import Header
+    from norcekit.norce.contracts.wire import ContractItem
     from norcekit.quarantine import QuarantineStore
     from norcekit.settings import Settings
 
 MODES: tuple[ImportMode, ...] = ("full", "delta")
 InitialDelta = Literal["full_required", "from_beginning"]
 
-#: A mapping function (``norcekit.imports.mappings.MappingFunc``): source row → contract model or None;
-#: one that uses look-ups also takes ``lookups=`` (a LookupContext) and has a ``lookup_keys`` attribute.
-MappingFunc = Callable[..., BaseModel | None]
+#: A mapping function (``norcekit.imports.mappings.MappingFunc``): source row → contract item (a model
+#: or a WireItem) or None; one that uses look-ups also takes ``lookups=`` (a LookupContext) and has a
+#: ``lookup_keys`` attribute.
+MappingFunc = Callable[..., "ContractItem | None"]
 
 
 class UnknownEntityError(ValueError):

@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pydantic import BaseModel
-
 from norcekit.deadline import Deadline
 from norcekit.imports.config import EntityConfig
 from norcekit.imports.pipeline import chunks, latest_of_each_key, map_records
@@ -25,6 +23,7 @@ from norcekit.imports.run.outcome import Ended
 from norcekit.imports.run.steps import LeaseKeeper
 from norcekit.imports.sources.base import Source
 from norcekit.norce.contracts import IMPORT_KINDS
+from norcekit.norce.contracts.wire import ContractItem
 from norcekit.state.runs import RunOutcome
 from norcekit.state.watermarks import Watermark
 
@@ -103,7 +102,7 @@ class DeltaRun:
         run.window_since = to_watermark(since)
         return Window(since=since, upper=upper, committed=committed)
 
-    def _items(self, window: Window) -> Iterator[BaseModel]:
+    def _items(self, window: Window) -> Iterator[ContractItem]:
         """The window's latest version of each key, mapped (rejections quarantined)."""
         run, pipeline, keeper = self.run, self.pipeline, self.keeper
         records = latest_of_each_key(
@@ -114,7 +113,7 @@ class DeltaRun:
         mapping = pipeline.mapping(run)
         return map_records(mapping.prefetch(records), mapping, run.counts, pipeline.rejector(run))
 
-    def _submit(self, batches: Iterator[list[BaseModel]]) -> Ended | None:
+    def _submit(self, batches: Iterator[list[ContractItem]]) -> Ended | None:
         """One job per batch while the time budget allows; ``partial_timeout`` when it does not."""
         run, pipeline, deadline = self.run, self.pipeline, self.deadline
         kind = IMPORT_KINDS[run.entity]

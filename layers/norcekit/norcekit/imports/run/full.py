@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel
 
 from norcekit.deadline import Deadline
 from norcekit.imports.config import EntityConfig
@@ -39,6 +38,7 @@ from norcekit.imports.run.steps import LeaseKeeper, Mapping, ignore_rejection
 from norcekit.imports.sources.base import Source
 from norcekit.norce.contracts import IMPORT_KINDS
 from norcekit.norce.contracts.headers import Header
+from norcekit.norce.contracts.wire import ContractItem, item_field
 from norcekit.norce.http import DeadlineExceeded
 from norcekit.state.baselines import WHOLE_IMPORT, ScopeCounts
 from norcekit.state.runs import RunNotFoundError, RunOutcome
@@ -103,7 +103,7 @@ class FullRun:
         per_warehouse = run.entity == "onhand"
         scopes: dict[str, int] = {}
         for item in self.items(mapping, reject=self.pipeline.rejector(run, full_file=full_file)):
-            scope = str(getattr(item, "WarehouseCode", "")) if per_warehouse else WHOLE_IMPORT
+            scope = str(item_field(item, "WarehouseCode", "")) if per_warehouse else WHOLE_IMPORT
             scopes[scope] = scopes.get(scope, 0) + 1
         counts = run.counts
         return Survey(read=counts.read, mapped=counts.mapped, quarantined=counts.quarantined, scopes=scopes)
@@ -147,8 +147,8 @@ class FullRun:
         )
 
     def _with_notes(self, message: str) -> str:
-        """``message`` and the run's notes (kept on the run record: its jobs' ending keeps them)."""
         run = self.run
+        parts = [message, *run.notes]
         if run.deactivated:
             shown = ", ".join(run.deactivated[:MAX_KEYS_IN_MESSAGE])
             more = (
@@ -156,11 +156,11 @@ class FullRun:
                 if len(run.deactivated) > MAX_KEYS_IN_MESSAGE
                 else ""
             )
-            run.notes.append(
+            parts.append(
                 f"{len(run.deactivated)} rejected row(s) not in the FullFile payload: Norce deactivates "
                 f"{shown}{more} (see the quarantine)"
             )
-        return "; ".join([message, *run.notes])
+        return "; ".join(parts)
 
     # --- steps ------------------------------------------------------------------------------------
 
@@ -217,10 +217,10 @@ class FullRun:
                     f"{self.deadline.remaining():.0f}s left",
                 )
 
-            def in_scope(item: BaseModel, code: str = warehouse) -> bool:
-                return str(getattr(item, "WarehouseCode", "")) == code
+            def in_scope(item: ContractItem, code: str = warehouse) -> bool:
+                return str(item_field(item, "WarehouseCode", "")) == code
 
-            def stream(scope: Callable[[BaseModel], bool] = in_scope) -> Iterator[Any]:
+            def stream(scope: Callable[[ContractItem], bool] = in_scope) -> Iterator[Any]:
                 yield from self.items(mapping, reject=ignore_rejection, counts=RunCounts(), scope=scope)
 
             result = pipeline.norce.connect.import_items(kind.name, header, stream, deadline=self.deadline)
@@ -236,8 +236,8 @@ class FullRun:
         *,
         reject: Reject,
         counts: RunCounts | None = None,
-        scope: Callable[[BaseModel], bool] | None = None,
-    ) -> Iterator[BaseModel]:
+        scope: Callable[[ContractItem], bool] | None = None,
+    ) -> Iterator[ContractItem]:
         """The full import's item stream: read → first of each key → map (→ scope filter)."""
         run = self.run
         counts = counts if counts is not None else run.counts

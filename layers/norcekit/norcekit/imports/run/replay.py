@@ -31,6 +31,7 @@ from norcekit.imports.run.context import RunContext
 from norcekit.imports.run.outcome import Ended
 from norcekit.imports.run.steps import Mapping
 from norcekit.norce.contracts import IMPORT_KINDS
+from norcekit.norce.contracts.wire import ContractItem
 from norcekit.quarantine import QuarantineItem
 from norcekit.state.runs import RunOutcome
 
@@ -93,7 +94,7 @@ class ReplayRun:
             f"{len(self.items) - len(ready)} not sendable",
         )
 
-    def _item(self, item: QuarantineItem) -> BaseModel | None:
+    def _item(self, item: QuarantineItem) -> ContractItem | None:
         """The contract item to send for ``item``, or None (the reason is in :attr:`results`)."""
         kind = IMPORT_KINDS[self.run.entity]
         try:

@@ -13,13 +13,13 @@ from collections.abc import Mapping as MappingOf
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel
 
 from norcekit.imports.lookups import KeysOf, LookupCache, LookupContext, LookupSpec, QueryLookup, prefetched
 from norcekit.imports.pipeline import DUPLICATE_IN_FULL
 from norcekit.imports.records import SourceRecord
 from norcekit.imports.run.context import MappingFunc, RunContext
 from norcekit.imports.run.outcome import Rejection
+from norcekit.norce.contracts.wire import ContractItem
 from norcekit.quarantine import QuarantineStore
 from norcekit.state.interfaces import Lease
 
@@ -68,7 +68,7 @@ class Mapping:
         self.lookups = lookups
         self.batch_size = batch_size
 
-    def __call__(self, record: SourceRecord) -> BaseModel | None:
+    def __call__(self, record: SourceRecord) -> ContractItem | None:
         return self.func(record.data or {})
 
     def prefetch(self, records: Iterable[SourceRecord]) -> Iterable[SourceRecord]:

@@ -82,6 +82,7 @@ from .supplier import (
     SupplierProduct,
     SupplierProductInfo,
 )
+from .wire import ContractItem, WireItem, item_field, wire_validator
 
 ItemT = TypeVar("ItemT", bound=ContractModel)
 
@@ -180,6 +181,7 @@ __all__ = [
     "CompanyIdentifier",
     "Contact",
     "ContractEnum",
+    "ContractItem",
     "ContractModel",
     "Customer",
     "CustomerDeliveryMethod",
@@ -239,7 +241,10 @@ __all__ = [
     "VatRate",
     "Warehouse",
     "WarehouseLocation",
+    "WireItem",
     "dump_header",
     "dump_item",
     "enums",
+    "item_field",
+    "wire_validator",
 ]
