@@ -10,6 +10,11 @@ gets the Lambda's remaining time as its deadline and answers with the run summar
 says what happened; a failed run is recorded and counted in ``ImportRunsFailed`` rather than
 raised, so Lambda does not re-run it).
 An invalid event is an error: it is logged and raised, naming the field at fault.
+
+There is no ``allow`` field: letting a full import past a guardrail is an operator's decision for
+one run (``norcekit import run ... --allow shrink``, which runs the import in the operator's own
+process), never a standing part of a schedule, so an event carrying one is refused like any
+unknown field.
 """
 
 from __future__ import annotations

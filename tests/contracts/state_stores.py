@@ -199,6 +199,8 @@ class StateStoreContract:
         assert updated.outcome is RunOutcome.SUBMITTED and updated.duration_s == 12.5
         assert runs.get("r1") == updated
         assert runs.update("r1") == updated  # nothing to change
+        noted = runs.update("r1", notes=["guardrail allowed by the operator: shrink"])
+        assert runs.update("r1", message="all 1 job(s) succeeded").notes == noted.notes != []
         with pytest.raises(RunNotFoundError):
             runs.update("unknown", outcome=RunOutcome.FAILED)
         with pytest.raises(RunNotFoundError):

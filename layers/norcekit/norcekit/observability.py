@@ -79,6 +79,16 @@ class MetricName(StrEnum):
     LOOKUP_FAILURES = "LookupFailures"
     JOB_EVENTS_RECORDED = "JobEventsRecorded"
     JOB_EVENTS_UNKNOWN_JOB = "JobEventsUnknownJob"
+    ORDERS_RECEIVED = "OrdersReceived"
+    ORDERS_DUPLICATE = "OrdersDuplicate"
+    ORDERS_UNAUTHORIZED = "OrdersUnauthorized"
+    ORDERS_REJECTED = "OrdersRejected"
+    ORDERS_NOT_STORED = "OrdersNotStored"
+    ORDERS_NOT_QUEUED = "OrdersNotQueued"
+    ORDER_DELIVERIES = "OrderDeliveries"
+    ORDER_DELIVERY_FAILURES = "OrderDeliveryFailures"
+    ORDER_ANSWERS_SENT = "OrderAnswersSent"
+    ORDER_ANSWERS_FAILED = "OrderAnswersFailed"
 
 
 # --- secret redaction ---------------------------------------------------------------------------

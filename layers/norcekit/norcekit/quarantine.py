@@ -32,9 +32,10 @@ from pydantic import AwareDatetime, BaseModel
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
-#: ``norce_item``: an item Norce rejected inside a Succeeded job (``norcekit.jobs.failed_items``).
-QuarantineKind = Literal["webhook", "import_record", "norce_item"]
-KINDS: tuple[QuarantineKind, ...] = ("webhook", "import_record", "norce_item")
+#: ``norce_item``: an item Norce rejected inside a Succeeded job (``norcekit.jobs.failed_items``);
+#: ``order``: an OrderRequest Norce posted that failed validation (``norcekit.orders.receiver``).
+QuarantineKind = Literal["webhook", "import_record", "norce_item", "order"]
+KINDS: tuple[QuarantineKind, ...] = ("webhook", "import_record", "norce_item", "order")
 PayloadEncoding = Literal["json", "text", "base64"]
 ENVELOPE_VERSION = 1
 MASK = "***"

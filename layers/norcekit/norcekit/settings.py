@@ -122,6 +122,16 @@ class Settings(BaseSettings):
     # The event queue's MaximumMessageSize (template); larger envelopes go through the claim check.
     event_queue_max_message_bytes: int = Field(default=256 * 1024, ge=1024, le=1024 * 1024)
 
+    # --- Orders (norcekit.orders) -----------------------------------------------------------------
+    # Secrets Manager: {"username", "password"} (or a list of them) Norce Admin's ERP integration sends.
+    order_receiver_secret_arn: str | None = None
+    order_queue_url: str | None = None
+    # The ERP's answers (status, delivery notes, invoices): their queue, and the credentials the ERP
+    # uses on POST /orders/answers (same format as the receiver's).
+    order_answer_queue_url: str | None = None
+    order_answer_secret_arn: str | None = None
+    order_max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
     # --- Import runner (norcekit.imports.runner) -------------------------------------------------
     import_lock_lease_s: float = Field(
         default=960.0, gt=0, description="Per-entity run lease: >= the import_runner timeout + margin."

@@ -40,6 +40,7 @@ OUTPUT_ENV: dict[str, str] = {
     "BucketName": "QUARANTINE_BUCKET",
     "NorceCredentialsSecretArn": "NORCE_CREDENTIALS_SECRET_ARN",
     "WebhookSecretsSecretArn": "WEBHOOK_SECRETS_ARN",
+    "OrderQueueUrl": "ORDER_QUEUE_URL",
 }
 #: The DLQ is not a function setting (no Lambda needs it), so the environment mode reads this.
 DLQ_ENV = "EVENT_DLQ_URL"

@@ -7,6 +7,8 @@
 * A delta with one price row for a PartNo Norce does not know ends ``succeeded_with_failures``
   (exit 7) and the PartNo is in ``norcekit quarantine list --json``; ``quarantine replay`` sends it
   again once the SKU exists.
+* Under the thresholds, a full import with one rejected row names that row's key in the run
+  summary and the quarantine, and Norce deactivates exactly that product's SKUs.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from norcekit.cli import main
@@ -153,3 +156,36 @@ def test_a_price_for_an_unknown_partno_ends_succeeded_with_failures_and_is_in_th
     assert result["outcome"] == "submitted"
     assert stack.emulator.job(result["job_id"])["FullFile"] is False
     assert [row["PartNo"] for row in stack.emulator.job_items(result["job_id"])] == [UNKNOWN]
+
+
+def test_a_rejected_row_under_the_threshold_is_named_in_the_summary_and_the_quarantine(
+    stack: LocalStack, products_imported: dict[str, Any]
+) -> None:
+    full = stack.sample_dir / "products" / "full"
+    export = min(p for p in full.glob("*.jsonl") if p.stat().st_size)  # the whole catalogue
+    rows = [orjson.loads(line) for line in export.read_bytes().splitlines() if line]
+    broken = rows[0]["code"]
+    rows[0]["variants"] = "no longer a list"  # the mapping rejects this one product's row
+    drop(full, f"{stamp(4)}.jsonl", "".join(orjson.dumps(row).decode() + "\n" for row in rows))
+
+    code, data, err = cli(stack, "import", "run", "--entity", "products", "--mode", "full", "--wait")
+
+    assert code == 0, (err, data and data["run"]["message"])
+    run = data["run"]
+    assert run["counts"]["quarantined"] == 1 and run["deactivated_keys"] == [broken]
+    assert f"Norce deactivates {broken}" in run["message"]
+    code, listed, err = cli(stack, "quarantine", "list", "--kind", "import_record")
+    assert code == 0, err
+    (item,) = [i for i in listed if i["metadata"].get("run_id") == run["run_id"]]
+    assert item["metadata"]["record_key"] == broken and item["metadata"]["deactivates"] == "yes"
+    assert f"Norce deactivates '{broken}'" in item["reason"]
+    skus = [row for row in stack.emulator.catalog_rows("skus") if row["PartNo"].startswith(f"{broken}-")]
+    assert skus and not any(row["IsActive"] for row in skus)  # what was named is what Norce did
+
+    # Replayed before the mapping is fixed, the stored row is mapped again, still rejected, and kept.
+    code, replayed, err = cli(stack, "quarantine", "replay", item["key"])
+    assert code == 1, err
+    (result,) = replayed
+    assert result["outcome"] == "invalid" and "variants" in result["detail"]
+    code, still, _ = cli(stack, "quarantine", "list", "--kind", "import_record")
+    assert item["key"] in [i["key"] for i in still]

@@ -86,3 +86,66 @@ def test_catalog_change_reaches_the_http_sink_and_s3(stack: tuple[LocalStack, Si
     body = json.loads(s3.get_object(Bucket=info["bucket"], Key="targets/sku/E2E-1.json")["Body"].read())
     assert body["idempotency_key"] == doc["idempotency_key"]
     assert (Path(info["root"]) / "out" / "http" / "sku" / "E2E-1.json").is_file()
+
+
+def test_issue_13_done_when_against_the_local_stack(stack: tuple[LocalStack, SinkService]) -> None:
+    """The receiver contract as Norce meets it through the webhook front (API Gateway stand-in):
+    authentic but bad bodies are answered 2xx and quarantined once, never 5xx, never in the DLQ;
+    documented payloads are queued; a valid SKU event still reaches the S3 target."""
+    import httpx  # noqa: PLC0415 - only this test posts to the front directly
+
+    local, _ = stack
+    info = json.loads(local.stack_file.read_text())
+    headers = {info["webhook_secret_header"]: info["webhook_secret"], "Content-Type": "application/json"}
+    s3, sqs = local.moto.client("s3"), local.moto.client("sqs")
+
+    def post(event_type: str, body: str) -> int:
+        return httpx.post(f"{info['webhook_url']}/{event_type}", content=body, headers=headers).status_code
+
+    def quarantined() -> list[str]:
+        listing = s3.list_objects_v2(Bucket=info["bucket"], Prefix="quarantine/webhook/")
+        return [o["Key"] for o in listing.get("Contents", [])]
+
+    # Missing its key (PartNo), posted three times as Norce retries: 2xx each time, stored once.
+    keyless = json.dumps({"ClientId": 1234, "EntityChanged": "tClientProductSku"})
+    assert [post("SkuChangedNotification", keyless) for _ in range(3)] == [202, 202, 202]
+    assert len(quarantined()) == 1
+    # NaN in an authentic body: 2xx, quarantined (a second entry), never queued.
+    nan_body = '{"ClientId": 1234, "PartNo": "NAN-1", "EntityChanged": "tClientProductSku", "X": NaN}'
+    assert post("SkuChangedNotification", nan_body) == 202
+    assert len(quarantined()) == 2
+    # Nested 10,000 deep: no 5xx (quarantined as invalid).
+    assert post("SkuChangedNotification", "[" * 10_000 + "]" * 10_000) < 500
+    assert len(quarantined()) == 3
+    # The compatibility kit's SkuStockChangedNotification and a documented QuantityBreak of 2.5: queued.
+    stock = {"ClientId": 1234, "PartNo": "STOCK-1"}
+    price = {
+        "ClientId": 1234,
+        "PartNo": "PRICE-1",
+        "PricelistId": 1,
+        "PriceSaleValue": 9.5,
+        "QuantityBreak": 2.5,
+    }
+    assert post("SkuStockChangedNotification", json.dumps(stock)) == 200
+    assert post("SkuPriceChangedNotification", json.dumps(price)) == 200
+    assert len(quarantined()) == 3
+    # A valid SKU event still reaches the S3 target.
+    local.emulator.seed(skus=[{"PartNo": "DONE-1", "Status": 1}])
+    valid = {"ClientId": 1234, "PartNo": "DONE-1", "EntityChanged": "tClientProductSku"}
+    assert post("SkuChangedNotification", json.dumps(valid)) == 200
+    wait_for(
+        lambda: "Contents" in s3.list_objects_v2(Bucket=info["bucket"], Prefix="targets/sku/DONE-1.json")
+    )
+    body = json.loads(s3.get_object(Bucket=info["bucket"], Key="targets/sku/DONE-1.json")["Body"].read())
+    assert body["data"]["PartNo"] == "DONE-1"
+    # Every queued event was processed; nothing reached the DLQ.
+    for name in ("STOCK-1", "PRICE-1"):
+        wait_for(
+            lambda name=name: (
+                "Contents" in s3.list_objects_v2(Bucket=info["bucket"], Prefix=f"targets/sku/{name}")
+            )
+        )
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=info["dlq_url"], AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"

@@ -10,7 +10,7 @@ import time
 
 import httpx
 import pytest
-from tests.fixtures.local_http import Request, Responder, local_server
+from tests.fixtures.local_http import Request, Responder, local_server, trickle
 
 from norcekit.deadline import Deadline
 from norcekit.imports.sources import SourceError
@@ -21,19 +21,7 @@ pytestmark = pytest.mark.integration
 
 BODY = b'{"value": [{"sku": "A"}], "padding": "' + b"x" * 14 + b'"}'
 STEP_S = 0.05
-
-
-def trickle_body(request: Request) -> None:
-    handler = request.handler
-    handler.send_response(200)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", str(len(BODY)))
-    handler.end_headers()
-    handler.wfile.flush()
-    for byte in BODY:
-        time.sleep(STEP_S)
-        handler.wfile.write(bytes([byte]))
-        handler.wfile.flush()
+trickle_body = trickle(BODY, STEP_S)
 
 
 def trickle_headers(request: Request) -> None:

@@ -127,7 +127,7 @@ def test_keys_outside_the_quarantine_are_refused(make_store: Callable[[], Quaran
 
 def test_unknown_kind_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
-        LocalQuarantineStore(tmp_path).put("order", "x", b"1")  # type: ignore[arg-type]
+        LocalQuarantineStore(tmp_path).put("not_a_kind", "x", b"1")  # type: ignore[arg-type]
 
 
 def test_store_from_settings_needs_the_bucket(quarantine_bucket: str) -> None:

@@ -221,3 +221,21 @@ def test_unreadable_env_file_is_a_usage_error(tmp_path: Path) -> None:
     result = run("status", "--env-file", str(tmp_path / "missing.env"))
     assert result.code == 2
     assert "--env-file" in result.err
+
+
+def test_config_validate_checks_event_lookups_against_the_published_query_schema(
+    norce_env: None, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        LOCAL_CONFIG.read_text().replace(
+            "      prefix: targets/\n",
+            "      prefix: targets/\n      lookups: {sku: {select: [PartNo, ProductCode]}}\n",
+        )
+    )
+    result = run("config", "validate", "--config", str(bad))
+    assert result.code == 2
+    assert "targets.archive.lookups.sku: Products/ProductSkus has no property 'ProductCode'" in result.err
+    good = run("config", "validate", "--config", str(LOCAL_CONFIG), "--json")
+    assert good.code == 0, good.err
+    assert good.json()["event_targets"] == ["archive", "bus", "sink"]

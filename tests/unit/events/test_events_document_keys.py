@@ -104,8 +104,9 @@ def test_entities_keyed_by_their_primary_key_keep_the_event_key() -> None:
             {"ClientId": 1, "SupplierId": 7, "PartNo": "SUP-100", "EntityChanged": "tSupplierProductSku"},
         ),
     )
+    # No published 2.0 company set: by default the company event's payload is its document.
     assert sorted((d.entity, d.key, d.status) for d in docs) == [
-        ("company", "77", "not_found"),
+        ("company", "77", "current"),
         ("customer", "501", "current"),
         ("sku", "P/1", "current"),
         ("supplier_sku", "7:SUP-100", "current"),

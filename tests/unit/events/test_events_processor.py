@@ -90,7 +90,6 @@ def query() -> FakeQuery:
         {
             "Products/ProductSkus": dict(SKUS),
             "Customers/Customers": {501: {"Id": 501, "Code": "C501"}},
-            "Customers/Companies": {77: {"Id": 77, "Code": "CO77"}},
             "Orders/Orders": {9001: {"Id": 9001, "QuotationId": 10001, "Items": [{"PartNo": "P1"}]}},
             "Products/SupplierProductSkus": {1: {"SupplierId": 7, "PartNo": "SUP-100"}},
         }
@@ -220,7 +219,8 @@ def test_every_entity_kind_is_looked_up_where_it_lives(query: FakeQuery) -> None
     docs = {d.entity: d for d in target.docs}
     assert docs["sku"].data == SKUS["P0"] or docs["sku"].status == "not_found"
     assert docs["customer"].data == {"Id": 501, "Code": "C501"}
-    assert docs["company"].data == {"Id": 77, "Code": "CO77"}
+    # No published 2.0 company set: the payload is the document unless one is configured.
+    assert docs["company"].data["CompanyId"] == 77 and "Customers/Companies" not in query.tables
     assert docs["order"].data["Items"] == [{"PartNo": "P1"}]
     assert docs["supplier_sku"].key == "7:SUP-100"
     assert docs["supplier_sku"].data == {"SupplierId": 7, "PartNo": "SUP-100"}

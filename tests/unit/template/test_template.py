@@ -34,6 +34,9 @@ FUNCTIONS = {
     "JobMonitorFunction": "job_monitor",
     "WebhookReceiverFunction": "webhook_receiver",
     "EventProcessorFunction": "event_processor",
+    "OrderReceiverFunction": "order_receiver",
+    "OrderDeliveryFunction": "order_delivery",
+    "OrderAnswersFunction": "order_answers",
 }
 MODES = ("full", "delta")
 
@@ -215,7 +218,7 @@ def test_no_allow_statement_has_a_wildcard_action(translated: dict[str, Any]) ->
 def test_deny_statements_are_only_the_tls_guards(translated: dict[str, Any]) -> None:
     # Denies may use a service wildcard: they refuse plain-HTTP access to the bucket and queues.
     denies = [(n, s) for n, s in _statements(translated) if s["Effect"] == "Deny"]
-    assert {n for n, _ in denies} == {"DataBucketPolicy", "QueuesTlsOnlyPolicy"}
+    assert {n for n, _ in denies} == {"DataBucketPolicy", "QueuesTlsOnlyPolicy", "OrderAnswerQueuePolicy"}
     for _name, statement in denies:
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
@@ -256,6 +259,9 @@ def test_secrets_are_readable_only_by_the_functions_that_need_them(translated: d
         "JobMonitorFunctionRole": [ref("NorceCredentialsSecret")],
         "WebhookReceiverFunctionRole": [ref("WebhookSecretsSecret")],
         "EventProcessorFunctionRole": [ref("NorceCredentialsSecret"), ref("TargetCredentialsSecret")],
+        "OrderReceiverFunctionRole": [ref("OrderReceiverSecret"), ref("OrderAnswerSecret")],
+        "OrderDeliveryFunctionRole": [ref("TargetCredentialsSecret")],
+        "OrderAnswersFunctionRole": [ref("NorceCredentialsSecret")],
     }
     for role, secrets in expected.items():
         assert _role_actions(translated, role)["secretsmanager:GetSecretValue"] == secrets, role
@@ -270,6 +276,74 @@ def test_webhook_receiver_can_only_queue_and_quarantine(translated: dict[str, An
     ]
     assert not any(a.startswith("dynamodb:") for a in actions)
     assert set(actions) == {"sqs:SendMessage", "s3:PutObject", "secretsmanager:GetSecretValue"}
+
+
+def test_order_receiver_stores_queues_and_quarantines_nothing_else(translated: dict[str, Any]) -> None:
+    actions = _role_actions(translated, "OrderReceiverFunctionRole")
+    assert actions["sqs:SendMessage"] == [get_att("OrderQueue", "Arn"), get_att("OrderAnswerQueue", "Arn")]
+    assert actions["s3:PutObject"] == [{"Fn::Sub": "${DataBucket.Arn}/quarantine/*"}]
+    dynamo = {a for a in actions if a.startswith("dynamodb:")}
+    assert dynamo == {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+    assert not any(a.startswith("dynamodb:Delete") or a.startswith("dynamodb:Scan") for a in actions)
+
+
+def test_orders_route_and_answers_route_share_the_throttled_api(resources: dict[str, Any]) -> None:
+    events = resources["OrderReceiverFunction"]["Properties"]["Events"]
+    routes = {(e["Properties"]["Path"], e["Properties"]["Method"]) for e in events.values()}
+    assert routes == {("/orders", "POST"), ("/orders/answers", "POST")}
+    assert all(e["Properties"]["RestApiId"] == ref("WebhookApi") for e in events.values())
+    assert resources["OrderReceiverFunction"]["Properties"]["Timeout"] <= 10
+
+
+def test_order_queues_redrive_to_dlqs_and_consumers_report_partial_failures(
+    resources: dict[str, Any],
+) -> None:
+    for queue, dlq, consumer in (
+        ("OrderQueue", "OrderDLQ", "OrderDeliveryQueueMapping"),
+        ("OrderAnswerQueue", "OrderAnswerDLQ", "OrderAnswersQueueMapping"),
+    ):
+        redrive = resources[queue]["Properties"]["RedrivePolicy"]
+        assert redrive["deadLetterTargetArn"] == get_att(dlq, "Arn")
+        mapping = resources[consumer]["Properties"]
+        assert mapping["EventSourceArn"] == get_att(queue, "Arn")
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_erp_answer_events_on_the_bus_reach_the_answers_queue_only_through_the_rule(
+    resources: dict[str, Any],
+) -> None:
+    rule = resources["OrderAnswerRule"]["Properties"]
+    assert rule["EventBusName"] == ref("TargetEventBus")
+    assert rule["EventPattern"] == {"detail-type": ["norcekit.order.answer"]}
+    assert rule["Targets"][0]["Arn"] == get_att("OrderAnswerQueue", "Arn")
+    statements = resources["OrderAnswerQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    allow = next(s for s in statements if s["Effect"] == "Allow")
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": get_att("OrderAnswerRule", "Arn")}}
+
+
+def test_order_failures_alarm(resources: dict[str, Any]) -> None:
+    alarms = _alarms_by_signal(resources)
+    queue = lambda name: json.dumps(get_att(name, "QueueName"))  # noqa: E731
+    for signal in (
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue("OrderDLQ")),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue("OrderAnswerDLQ")),
+        ("Norcekit", MetricName.ORDERS_NOT_STORED, ""),
+        ("Norcekit", MetricName.ORDERS_NOT_QUEUED, ""),
+        ("Norcekit", MetricName.ORDERS_REJECTED, ""),
+        ("Norcekit", MetricName.ORDER_DELIVERY_FAILURES, ""),
+        ("Norcekit", MetricName.ORDER_ANSWERS_FAILED, ""),
+    ):
+        assert signal in alarms, f"no alarm for {signal}"
+        assert alarms[signal]["AlarmActions"] == [ref("AlarmTopic")]
+
+
+def test_the_order_receiver_url_is_an_output(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert outputs["OrderReceiverUrl"]["Value"] == {
+        "Fn::Sub": "https://${WebhookApi}.execute-api.${AWS::Region}.amazonaws.com/v1/orders"
+    }
+    assert outputs["OrderReceiverSecretArn"]["Value"] == ref("OrderReceiverSecret")
 
 
 def test_event_queue_size_limit_is_set_explicitly(template: dict[str, Any]) -> None:
@@ -333,8 +407,12 @@ def test_queues_are_encrypted_and_dlqs_keep_messages_fourteen_days(resources: di
 
 def test_processor_reports_partial_batch_failures_with_bounded_concurrency(template: dict[str, Any]) -> None:
     mappings = of_type(template["Resources"], "AWS::Lambda::EventSourceMapping")
-    (mapping,) = mappings.values()
-    props = mapping["Properties"]
+    assert set(mappings) == {
+        "EventProcessorQueueMapping",
+        "OrderDeliveryQueueMapping",
+        "OrderAnswersQueueMapping",
+    }
+    props = mappings["EventProcessorQueueMapping"]["Properties"]
     assert props["FunctionName"] == ref("EventProcessorFunction")
     assert props["EventSourceArn"] == get_att("EventQueue", "Arn")
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -401,6 +479,8 @@ def test_secrets_hold_no_values(resources: dict[str, Any]) -> None:
         "WebhookSecretsSecret",
         "SourceCredentialsSecret",
         "TargetCredentialsSecret",
+        "OrderReceiverSecret",
+        "OrderAnswerSecret",
     }
 
     def blank(value: Any) -> bool:

@@ -79,11 +79,11 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from norcekit.cli.commands import imports, jobs, queues, status, watermarks  # noqa: PLC0415
+    from norcekit.cli.commands import imports, jobs, orders, queues, status, watermarks  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(
         prog="norcekit",
-        description="Operate a norcekit stack: imports, Connect jobs, watermarks, DLQ, quarantine.",
+        description="Operate a norcekit stack: imports, Connect jobs, watermarks, DLQ, quarantine, orders.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_global_options(common, suppress=True)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     entities = _entities()
-    for module in (imports, jobs, watermarks, queues, status):
+    for module in (imports, jobs, watermarks, queues, status, orders):
         module.register(subparsers, common, entities)
     return parser
 

@@ -21,6 +21,7 @@ from norcekit.wiring import AwsClients, Components
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
+    from norcekit.events.queue import SqsEventQueue
     from norcekit.imports.config import IntegrationConfig
     from norcekit.imports.runner import ImportRunner
     from norcekit.jobs import JobTracker
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from norcekit.observability import MetricName
     from norcekit.quarantine import S3QuarantineStore
     from norcekit.state.jobs import JobStore
+    from norcekit.state.orders import DynamoOrderStore
     from norcekit.state.runs import RunStore
     from norcekit.state.table import StateTable
     from norcekit.state.watermarks import WatermarkStore
@@ -124,6 +126,21 @@ class Services:
         from norcekit.state.watermarks import WatermarkStore  # noqa: PLC0415 - CLI start-up
 
         return WatermarkStore(self.table)
+
+    @cached_property
+    def order_store(self) -> DynamoOrderStore:
+        from norcekit.state.orders import DynamoOrderStore  # noqa: PLC0415 - CLI start-up
+
+        return DynamoOrderStore(self.table)
+
+    @cached_property
+    def order_queue(self) -> SqsEventQueue:
+        from norcekit.events.queue import SqsEventQueue  # noqa: PLC0415 - CLI start-up
+
+        url = self.settings.order_queue_url
+        if not url:
+            raise SettingsError(f"ORDER_QUEUE_URL: required but not set{_HINT}")
+        return SqsEventQueue(url, client=self.components.aws.sqs())
 
     @property
     def quarantine(self) -> S3QuarantineStore:

@@ -9,13 +9,22 @@ events:
     shop: {type: http, url: "https://shop.example/norce", credentials_secret_arn: "arn:...",
            auth_header: Authorization, auth_scheme: Bearer}
     bus: {type: eventbridge, bus_name: norce-events}
-    archive: {type: s3, bucket: my-bucket, prefix: targets/}
-  lookups:                     # per entity: what Query returns to the targets
-    sku: {select: [PartNo, Name], expand: "PriceLists,OnHands"}
+    archive: {type: s3, bucket: my-bucket, prefix: targets/,
+              lookups: {sku: {select: [PartNo, StatusId], expand: ""}}}   # this target's own selection
+  lookups:                     # per entity: what Query returns to every target (defaults below)
+    sku: {select: [PartNo, ProductId, EanCode], expand: "PriceLists"}
   mappings:                    # per entity: "module:function" replacing the identity mapping
     sku: my_package.mappings:sku_for_shop
   cache_ttl_s: {Products: 60, Customers: 60, Orders: 10, Application: 3600, Core: 3600}
 ```
+
+Look-up defaults (:data:`norcekit.events.lookups.DEFAULT_ENTITIES`, from the published Query 2.0
+schema): sku → ``Products/ProductSkus`` by PartNo, ``$expand=PriceLists``; customer →
+``Customers/Customers`` by Id; order → ``Orders/Orders`` by Id or QuotationId, ``$expand=Items``;
+supplier_sku → ``Products/SupplierProductSkus`` by PartNo + SupplierId; company → no look-up (the
+2.0 company set is not published: set ``lookups.company.entity_set`` to the tenant's name). A
+target's ``lookups`` override the section's per entity and field (``expand: ""`` = none); names the
+published schema says are wrong are refused (:func:`norcekit.norce.query_schema.lookup_problems`).
 
 A mapping function is ``func(data: dict, context: MappingContext) -> dict | None``; returning
 ``None`` skips the document for that target (see :mod:`norcekit.events.lookups`).
@@ -27,8 +36,19 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    HttpUrl,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
+from norcekit.events.lookups import lookup_config_problems
+from norcekit.plugins import PluginSection, plugin_tag
 from norcekit.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -53,12 +73,14 @@ class LookupConfig(_Strict):
 
     entity_set: str | None = Field(default=None, description="e.g. 'Products/ProductSkus'.")
     select: list[str] | None = Field(default=None, description="$select; None = every field.")
-    expand: str | None = Field(default=None, description="$expand, e.g. 'PriceLists,OnHands'.")
+    expand: str | None = Field(default=None, description="$expand, e.g. 'PriceLists'; '' = none.")
 
 
 class _TargetBase(_Strict):
     #: Per-entity mapping overriding the section-wide ``mappings`` for this target.
     mappings: dict[str, str] = Field(default_factory=dict)
+    #: Per-entity look-up overriding the section-wide ``lookups`` for this target.
+    lookups: dict[str, LookupConfig] = Field(default_factory=dict)
 
 
 class HttpTargetConfig(_TargetBase):
@@ -70,6 +92,7 @@ class HttpTargetConfig(_TargetBase):
     auth_header: str = "Authorization"
     #: Prefix for the header value ("Bearer" → "Bearer <token>"); empty = the token as is.
     auth_scheme: str = "Bearer"
+    #: Total time of one delivery attempt, connect to last byte (not a per-read timeout).
     timeout_s: float = Field(default=5.0, gt=0)
     max_attempts: int = Field(default=3, ge=1, le=10)
     backoff_s: float = Field(default=0.2, ge=0)
@@ -88,8 +111,28 @@ class S3TargetConfig(_TargetBase):
     prefix: str = "targets/"
 
 
+BUILTIN_TARGET_TYPES = ("http", "eventbridge", "s3")
+
+
+class PluginTargetConfig(PluginSection, _TargetBase):
+    """A target whose ``type`` is a ``norcekit.targets`` plug-in (:mod:`norcekit.plugins`): an object
+    with ``build(name, options, aws) -> Target`` and optionally ``options_model`` validating the
+    section (without ``type`` and ``mappings``)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    group = "norcekit.targets"
+    what = "target"
+    builtins = BUILTIN_TARGET_TYPES
+    not_options = frozenset({"mappings"})
+
+
 TargetConfig = Annotated[
-    HttpTargetConfig | EventBridgeTargetConfig | S3TargetConfig, Field(discriminator="type")
+    Annotated[HttpTargetConfig, Tag("http")]
+    | Annotated[EventBridgeTargetConfig, Tag("eventbridge")]
+    | Annotated[S3TargetConfig, Tag("s3")]
+    | Annotated[PluginTargetConfig, Tag("plugin")],
+    Discriminator(plugin_tag(BUILTIN_TARGET_TYPES)),
 ]
 
 
@@ -106,6 +149,13 @@ class EventsConfig(_Strict):
             unknown = [n for n in names if n not in self.targets]
             if unknown:
                 raise ValueError(f"routes.{event_type}: unknown target(s) {unknown}")
+        return self
+
+    @model_validator(mode="after")
+    def _lookups_follow_the_published_schema(self) -> EventsConfig:
+        problems = lookup_config_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def ttl_for(self, namespace: str) -> float:

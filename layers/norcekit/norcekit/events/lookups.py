@@ -24,7 +24,7 @@ from norcekit.events.cache import MISSING, TtlCache
 
 if TYPE_CHECKING:
     from norcekit.deadline import Deadline
-    from norcekit.events.config import EventsConfig
+    from norcekit.events.config import EventsConfig, LookupConfig
     from norcekit.norce.query import QueryClient
 
 
@@ -60,8 +60,9 @@ DEFAULT_ENTITIES: dict[str, EntitySpec] = {
         # name of client on-hand is not published: add it via configuration once known).
         EntitySpec("sku", "Products/ProductSkus", (("PartNo", "PartNo"),), expand="PriceLists"),
         EntitySpec("customer", "Customers/Customers", (("CustomerId", "Id"),), int_keys=frozenset({"Id"})),
-        # The 2.0 company set name is not published (known gap): configurable.
-        EntitySpec("company", "Customers/Companies", (("CompanyId", "Id"),), int_keys=frozenset({"Id"})),
+        # The 2.0 company set name is not published (known gap): no look-up, the payload is the
+        # document, until ``events.lookups.company.entity_set`` names the tenant's set.
+        EntitySpec("company", None, (("CompanyId", "Id"),), int_keys=frozenset({"Id"})),
         # OrderReceived/PaymentReceived carry only ClientOrderRef; the others also OrderId.
         EntitySpec(
             "order", "Orders/Orders", _ORDER_KEYS, expand="Items", int_keys=frozenset({"Id", "QuotationId"})
@@ -164,18 +165,60 @@ def key_for(spec: EntitySpec, payload: Mapping[str, Any]) -> EntityKey:
     raise UnknownKey(f"{spec.entity}: {names} is missing")
 
 
-def entity_specs(config: EventsConfig | None = None) -> dict[str, EntitySpec]:
-    """Default entity specs with the configuration's ``lookups`` applied."""
-    specs = dict(DEFAULT_ENTITIES)
-    for entity, override in (config.lookups if config else {}).items():
-        base = specs.get(entity, EntitySpec(entity, None))
-        specs[entity] = replace(
+def with_lookups(
+    specs: Mapping[str, EntitySpec], overrides: Mapping[str, LookupConfig]
+) -> dict[str, EntitySpec]:
+    """``specs`` with configured look-ups applied per entity and field (``expand: ""`` = none)."""
+    result = dict(specs)
+    for entity, override in overrides.items():
+        base = result.get(entity, EntitySpec(entity, None))
+        result[entity] = replace(
             base,
             entity_set=override.entity_set or base.entity_set,
             select=tuple(override.select) if override.select is not None else base.select,
-            expand=override.expand if override.expand is not None else base.expand,
+            expand=(override.expand or None) if override.expand is not None else base.expand,
         )
-    return specs
+    return result
+
+
+def entity_specs(config: EventsConfig | None = None, target: str | None = None) -> dict[str, EntitySpec]:
+    """Default entity specs with the configuration's ``lookups`` applied, then ``target``'s own."""
+    specs = with_lookups(DEFAULT_ENTITIES, config.lookups if config else {})
+    target_cfg = config.targets.get(target) if config and target else None
+    return with_lookups(specs, target_cfg.lookups) if target_cfg is not None else specs
+
+
+def lookup_config_problems(config: EventsConfig) -> list[str]:
+    """Look-up settings the configuration cannot have: an unknown entity, a target giving an
+    entity set to an entity not looked up section-wide (that decides how its events are grouped),
+    or names the published Query 2.0 schema says are wrong (:mod:`norcekit.norce.query_schema`)."""
+    from norcekit.norce.query_schema import lookup_problems  # noqa: PLC0415 - config validation only
+
+    section = entity_specs(config)
+    problems: list[str] = []
+    places: list[tuple[str, str | None, Mapping[str, LookupConfig]]] = [("lookups", None, config.lookups)]
+    places += [(f"targets.{name}.lookups", name, t.lookups) for name, t in config.targets.items()]
+    for where, target, overrides in places:
+        specs = entity_specs(config, target) if target else section
+        for entity in overrides:
+            if entity not in DEFAULT_ENTITIES:
+                known = ", ".join(sorted(DEFAULT_ENTITIES))
+                problems.append(f"{where}.{entity}: unknown entity (one of {known})")
+                continue
+            if target and section[entity].entity_set is None:
+                hint = f"set lookups.{entity}.entity_set"
+                problems.append(f"{where}.{entity}: {entity} is not looked up section-wide; {hint}")
+                continue
+            spec = specs[entity]
+            if spec.entity_set is None:
+                continue
+            fields = [query_field for _, query_field in spec.keys]
+            fields += [spec.scope[1]] if spec.scope else []
+            problems += [
+                f"{where}.{entity}: {problem}"
+                for problem in lookup_problems(spec.entity_set, fields, spec.select, spec.expand)
+            ]
+    return problems
 
 
 def row_cache_key(
@@ -202,20 +245,23 @@ class Lookups:
         *,
         deadline: Deadline | None = None,
         unusable: set[EntityKey] | None = None,
+        specs: Mapping[str, EntitySpec] | None = None,
     ) -> dict[EntityKey, dict[str, Any] | None]:
         """Current row per key (``None``: Query no longer has it), one ``get_many`` per entity set,
-        key field and scope. A key no request can carry (too long for a URL) is left out of the
-        result and added to ``unusable``. Raises what the Query client raises when Norce stays
-        unavailable."""
+        key field and scope, read as ``specs`` say (default: the section-wide specs; a target's own
+        selection passes its specs). A key no request can carry (too long for a URL) is left out
+        of the result and added to ``unusable``. Raises what the Query client raises when Norce
+        stays unavailable."""
+        specs = self.specs if specs is None else specs
         groups: dict[tuple[str, str, str | None, Any], list[EntityKey]] = defaultdict(list)
         for key in keys:
-            spec = self.specs[key.entity]
+            spec = specs[key.entity]
             if spec.entity_set is None:
                 raise ValueError(f"entity {key.entity!r} has no Query entity set")
             groups[(spec.entity_set, key.key_field, key.scope_field, key.scope)].append(key)
         result: dict[EntityKey, dict[str, Any] | None] = {}
         for (entity_set, key_field, scope_field, scope), group in groups.items():
-            spec = self.specs[group[0].entity]
+            spec = specs[group[0].entity]
             scope_filter = None
             if scope_field is not None:
                 from norcekit.norce.query import odata_literal  # noqa: PLC0415 - keeps httpx off the import path of lookups

@@ -46,6 +46,7 @@ from norcekit.events.lookups import (
     MappingContext,
     document_key,
     load_mapping,
+    with_lookups,
 )
 from norcekit.events.targets.base import DeliveryResult, Target, TargetDocument
 from norcekit.observability import MetricName, MetricsSink, NoMetrics
@@ -122,6 +123,11 @@ class EventProcessor:
         self.jobs = jobs
         self.metrics: MetricsSink = metrics or NoMetrics()
         self.specs = dict(specs or (lookups.specs if lookups else DEFAULT_ENTITIES))
+        #: Each target's own selection (``events.targets.<name>.lookups``) over the section's.
+        self.target_specs = {
+            name: with_lookups(self.specs, target.lookups) if target.lookups else self.specs
+            for name, target in config.targets.items()
+        }
         self._now = clock
         #: Where claim-checked payloads are read from (envelopes with ``body_ref``).
         self.claims = claims
@@ -239,44 +245,57 @@ class EventProcessor:
         return confirmed
 
     def _look_up(self, groups: Groups, outcome: BatchOutcome, deadline: Deadline) -> list[_Pending]:
-        by_entity: dict[str, list[Any]] = defaultdict(list)
-        for key in groups.looked_up:
-            by_entity[key.entity].append(key)
-        pending: dict[tuple[str, str], _Pending] = {}
+        """One read per entity and selection: targets sharing a selection share the read, a target
+        with its own ``$select``/``$expand`` gets its own (keys without a route: the section's)."""
+        plans: dict[tuple[str, EntitySpec], dict[EntityKey, list[str]]] = defaultdict(dict)
+        for key, events in groups.looked_up.items():
+            names = self.config.targets_for({e.event_type for e in events})
+            if not names:
+                plans[(key.entity, self.specs[key.entity])][key] = []
+            for name in names:
+                spec = self.target_specs.get(name, self.specs)[key.entity]
+                plans[(key.entity, spec)].setdefault(key, []).append(name)
+        pending: dict[tuple[EntitySpec, str, str], _Pending] = {}
+        poisoned: set[EntityKey] = set()
         fetched_at = self._now()
-        for entity, keys in by_entity.items():
+        for (entity, spec), targets_of in plans.items():
             if self.lookups is None:
                 raise RuntimeError("a Query look-up is needed but no Lookups was configured")
             unusable: set[EntityKey] = set()
             try:
-                rows = self.lookups.current(keys, deadline=deadline, unusable=unusable)
+                rows = self.lookups.current(
+                    list(targets_of), deadline=deadline, unusable=unusable, specs={entity: spec}
+                )
             except Exception as exc:  # Norce unavailable after retries: these records retry via SQS
                 logger.warning("look-up failed", extra={"entity": entity, "error": type(exc).__name__})
                 self.metrics.add_metric(name=LOOKUP_FAILURES, unit="Count", value=1)
-                for key in keys:
+                for key in targets_of:
                     outcome.fail(groups.looked_up[key], f"look-up {entity}: {type(exc).__name__}")
                 continue
-            for key in keys:
+            for key, names in targets_of.items():
                 if key in unusable:  # fails alone; its batch neighbours go on
-                    self._poison_all(
-                        outcome, groups.looked_up[key], f"{entity}: key too long for a Query URL"
-                    )
+                    if key not in poisoned:
+                        poisoned.add(key)
+                        self._poison_all(
+                            outcome, groups.looked_up[key], f"{entity}: key too long for a Query URL"
+                        )
                     continue
-                events = list(groups.looked_up[key])
+                events, targets = list(groups.looked_up[key]), tuple(names)
                 row = rows.get(key)
-                doc_key = document_key(self.specs[entity], key, row)
-                earlier = pending.get((entity, doc_key))
+                doc_key = document_key(spec, key, row)
+                earlier = pending.get((spec, entity, doc_key))
                 if earlier is not None:
                     # Named by another field in the same batch (OrderId and ClientOrderRef):
                     # one document, delivered once, for all of its events.
                     events = earlier.events + events
+                    targets = tuple(dict.fromkeys((earlier.targets or ()) + targets))
                     row = earlier.doc.data
                 elif row is None:
                     self.metrics.add_metric(name=NOT_FOUND_RECORDS, unit="Count", value=1)
                 doc = TargetDocument.build(
                     entity, doc_key, [e.event_type for e in events], row, fetched_at=fetched_at
                 )
-                pending[(entity, doc_key)] = _Pending(doc, events)
+                pending[(spec, entity, doc_key)] = _Pending(doc, events, targets)
         return list(pending.values())
 
     def _from_payload(self, groups: Groups) -> list[_Pending]:
@@ -299,8 +318,10 @@ class EventProcessor:
         per_target: dict[str, list[tuple[TargetDocument, _Pending]]] = defaultdict(list)
         for item in pending:
             outcome.documents.append(item.doc)
-            event_types = {e.event_type for e in item.events}
-            for target_name in self.config.targets_for(event_types):
+            names = item.targets
+            if names is None:
+                names = tuple(self.config.targets_for({e.event_type for e in item.events}))
+            for target_name in names:
                 try:
                     mapped = self._map(target_name, item.doc, deadline)
                 except Exception as exc:
@@ -365,3 +386,5 @@ class EventProcessor:
 class _Pending:
     doc: TargetDocument
     events: list[QueuedEvent]
+    #: The targets this read is for (``None``: every target the events route to).
+    targets: tuple[str, ...] | None = None

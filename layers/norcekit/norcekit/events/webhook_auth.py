@@ -137,6 +137,11 @@ class WebhookAuthenticator:
         provided = header_value(headers, self.header)
         if not provided:
             return False
+        return self.accepts(provided)
+
+    def accepts(self, provided: str) -> bool:
+        """Whether ``provided`` is one of the accepted secrets (same rules as :meth:`authenticate`;
+        the order receiver passes ``username:password`` from a Basic Authorization header)."""
         try:
             secrets = self._last_secrets = self.source.secrets()
         except SecretsUnavailable as exc:

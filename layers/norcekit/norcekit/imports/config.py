@@ -4,7 +4,7 @@ YAML or JSON, from ``NORCEKIT_CONFIG`` (``Settings.norcekit_config``) or passed 
 
     sources:
       erp_files:
-        type: filedrop                     # filedrop | rest | business_central
+        type: filedrop                     # filedrop | rest | business_central | a plug-in
         root: s3://${IMPORT_BUCKET}/erp    # ${VAR} / ${VAR:-default}: environment substitution
         account_source: erp                # NORCE_ACCOUNT_IDS key of the AccountId (default: source name)
         entities:
@@ -32,15 +32,26 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from norcekit.configfile import ConfigError, read_config_document, substitute_env
 from norcekit.imports.mappings import MappingFunc, MappingLoadError, load_mapping
 from norcekit.imports.sources.base import Source
 from norcekit.imports.sources.business_central import BusinessCentralOptions, BusinessCentralSource
 from norcekit.imports.sources.filedrop import FileDropOptions, FileDropSource, file_store_for
+from norcekit.imports.sources.plugin import BUILTIN_SOURCE_TYPES, PluginSourceConfig, SourceContext
 from norcekit.imports.sources.rest import RestOptions, RestSource
 from norcekit.norce.contracts import IMPORT_KINDS, Header
+from norcekit.plugins import plugin_tag
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -87,9 +98,13 @@ class BusinessCentralSourceConfig(BusinessCentralOptions):
 
 
 SourceConfig = Annotated[
-    FileDropSourceConfig | RestSourceConfig | BusinessCentralSourceConfig, Field(discriminator="type")
+    Annotated[FileDropSourceConfig, Tag("filedrop")]
+    | Annotated[RestSourceConfig, Tag("rest")]
+    | Annotated[BusinessCentralSourceConfig, Tag("business_central")]
+    | Annotated[PluginSourceConfig, Tag("plugin")],
+    Discriminator(plugin_tag(BUILTIN_SOURCE_TYPES)),
 ]
-_SOURCE_TAGS = {"filedrop", "rest", "business_central"}
+_SOURCE_TAGS = {*BUILTIN_SOURCE_TYPES, "plugin"}
 _AUTH_TAGS = {"none", "bearer", "basic", "oauth2_client_credentials"}
 
 
@@ -364,5 +379,9 @@ def build_source(
         return FileDropSource(name, options, file_store_for(options.root, s3_client=s3_client))
     if isinstance(options, BusinessCentralSourceConfig):
         return BusinessCentralSource(name, options, http=http, deadline=deadline, fetch_secret=fetch_secret)
+    if isinstance(options, PluginSourceConfig):
+        context = SourceContext(http=http, deadline=deadline, s3_client=s3_client, fetch_secret=fetch_secret)
+        source: Source = options.plugin.build(name, options.options, context)
+        return source
     auth = build_authenticator(options.auth, fetch_secret=fetch_secret)
     return RestSource(name, options, http=http, authenticator=auth, deadline=deadline)

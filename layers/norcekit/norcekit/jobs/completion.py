@@ -250,12 +250,14 @@ def commit_run_watermark_if_complete(
     jobs = [job_store.find(job_id) for job_id in dict.fromkeys(run.job_ids)]
     effective = [job for job in jobs if job is None or not job.restarts]  # a restarted job is replaced
     failed = [job.job_id for job in effective if job is not None and job.is_failed and not undecided(job)]
+    # The run's notes (a guardrail allowed, keys a full import deactivates) outlive its message.
+    noted = "".join(f"; {note}" for note in run.notes)
     if failed:
         if run.outcome is RunOutcome.SUBMITTED:
             run_store.update(
                 run_id,
                 outcome=RunOutcome.FAILED,
-                message=f"job(s) {', '.join(map(str, failed))} failed; watermark not moved",
+                message=f"job(s) {', '.join(map(str, failed))} failed; watermark not moved{noted}",
             )
         logger.warning("import run failed", extra={"run_id": run_id, "entity": run.entity, "failed": failed})
         return CommitResult.JOB_FAILED
@@ -286,13 +288,13 @@ def commit_run_watermark_if_complete(
                 outcome=RunOutcome.SUCCEEDED_WITH_FAILURES,
                 message=f"all {len(effective)} job(s) succeeded but Norce rejected {rejected} item(s) "
                 f"(`norcekit quarantine list --kind norce_item`, then `norcekit quarantine replay`); "
-                f"{notes[result]}",
+                f"{notes[result]}{noted}",
             )
         else:
             run_store.update(
                 run_id,
                 outcome=RunOutcome.SUCCEEDED,
-                message=f"all {len(effective)} job(s) succeeded; {notes[result]}",
+                message=f"all {len(effective)} job(s) succeeded; {notes[result]}{noted}",
             )
     return result
 

@@ -121,6 +121,7 @@ class RunRecords(Protocol):
         candidate_watermark: Watermark | None = None,
         window_until: Watermark | None = None,
         finished_at: datetime | None = None,
+        notes: list[str] | None = None,
     ) -> RunRecord:
         """Change the given fields (job ids are appended); :class:`RunNotFoundError` if unknown."""
         ...

@@ -65,6 +65,9 @@ class RunRecord(BaseModel):
     duration_s: float | None = None
     #: Full-import guardrails an operator allowed this run past (``--allow shrink``).
     allowed: list[str] = Field(default_factory=list)
+    #: What an operator must know beyond the outcome (a guardrail allowed, keys a full import
+    #: deactivates); kept when the jobs' ending rewrites ``message``.
+    notes: list[str] = Field(default_factory=list)
 
 
 class RunNotFoundError(KeyError):
@@ -106,9 +109,12 @@ class RunStore:
         candidate_watermark: Watermark | None = None,
         window_until: Watermark | None = None,
         finished_at: datetime | None = None,
+        notes: list[str] | None = None,
     ) -> RunRecord:
         """Change the given fields (job ids are appended); ``duration_s`` follows ``finished_at``."""
         values: dict[str, Any] = {}
+        if notes is not None:
+            values["notes"] = list(notes)
         if counts is not None:
             values["counts"] = counts.model_dump(mode="json")
         if outcome is not None:

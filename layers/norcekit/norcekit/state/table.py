@@ -121,6 +121,15 @@ class Keys:
         return {"PK": f"DELIVERY#{target}#{entity}#{key}", "SK": "LAST"}
 
     @staticmethod
+    def order(client_order_ref: str) -> Item:
+        return {"PK": f"ORDER#{client_order_ref}", "SK": "ORDER"}
+
+    @staticmethod
+    def order_part(client_order_ref: str, part: str) -> Item:
+        """A delivery (``DELIVERY#<target>``) or ERP answer (``ANSWER#<kind>#<id>``) of one order."""
+        return {"PK": f"ORDER#{client_order_ref}", "SK": part}
+
+    @staticmethod
     def full_counts(entity: str) -> Item:
         return {"PK": f"FULLCOUNTS#{entity}", "SK": "FULLCOUNTS"}
 
@@ -129,6 +138,8 @@ class Keys:
     OPEN_JOBS: Final = "OPEN"
     #: GSI2: finish claims whose terminal actions are not done (running, deferred or abandoned).
     FINISHING: Final = "FINISHING"
+    #: GSI1: received orders, in time order.
+    ORDERS: Final = "ORDERS"
 
     @staticmethod
     def runs_of(entity: str) -> str:

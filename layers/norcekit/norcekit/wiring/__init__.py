@@ -28,6 +28,8 @@ _EXPORTS = {
     "load_integration_config": "imports",
     "build_event_processor": "events",
     "build_webhook_receiver": "receiver",
+    "build_order_receiver": "orders",
+    "build_order_delivery": "orders",
 }
 
 __all__ = [
@@ -40,6 +42,8 @@ __all__ = [
     "build_job_monitor",
     "build_job_tracker",
     "build_norce_clients",
+    "build_order_delivery",
+    "build_order_receiver",
     "build_token_store",
     "build_webhook_receiver",
     "load_integration_config",
@@ -52,6 +56,7 @@ if TYPE_CHECKING:
     from norcekit.wiring.imports import build_import_runner, load_integration_config
     from norcekit.wiring.jobs import build_job_monitor, build_job_tracker
     from norcekit.wiring.norce import build_norce_clients, build_token_store
+    from norcekit.wiring.orders import build_order_delivery, build_order_receiver
     from norcekit.wiring.receiver import build_webhook_receiver
 
 

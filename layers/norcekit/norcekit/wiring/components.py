@@ -31,8 +31,14 @@ if TYPE_CHECKING:
     from norcekit.jobs.monitor import JobMonitor
     from norcekit.jobs.tracker import JobTracker
     from norcekit.norce.factory import NorceClients
+    from norcekit.orders.answers import AnswerForwarder
+    from norcekit.orders.config import OrdersConfig
+    from norcekit.orders.delivery import OrderDelivery
+    from norcekit.orders.intake import AnswerIntake
+    from norcekit.orders.receiver import OrderReceiver
     from norcekit.quarantine import S3QuarantineStore
     from norcekit.state.deliveries import DeliveryLedger
+    from norcekit.state.orders import DynamoOrderStore
     from norcekit.state.table import StateTable
 
 
@@ -215,6 +221,54 @@ class Components:
 
         return build_webhook_receiver(
             self.settings, aws=self.aws, quarantine=self.quarantine, metrics=self.metrics
+        )
+
+    @cached_property
+    def order_store(self) -> DynamoOrderStore:
+        from norcekit.state.orders import DynamoOrderStore  # noqa: PLC0415 - cold start
+
+        return DynamoOrderStore(self.table)
+
+    @cached_property
+    def order_receiver(self) -> OrderReceiver:
+        from norcekit.wiring.orders import build_order_receiver  # noqa: PLC0415 - cold start
+
+        return build_order_receiver(
+            self.settings,
+            aws=self.aws,
+            store=self.order_store,
+            quarantine=self.quarantine,
+            metrics=self.metrics,
+        )
+
+    @cached_property
+    def orders_config(self) -> OrdersConfig:
+        from norcekit.orders.config import load_orders_config  # noqa: PLC0415 - cold start
+
+        location = self.settings.norcekit_config or ""
+        s3 = self.aws.s3() if location.startswith("s3://") else None
+        return load_orders_config(self.settings, environ=self.environ, s3_client=s3)
+
+    @cached_property
+    def order_delivery(self) -> OrderDelivery:
+        from norcekit.wiring.orders import build_order_delivery  # noqa: PLC0415 - cold start
+
+        return build_order_delivery(
+            self.orders_config, store=self.order_store, aws=self.aws, metrics=self.metrics
+        )
+
+    @cached_property
+    def answer_intake(self) -> AnswerIntake:
+        from norcekit.wiring.orders import build_answer_intake  # noqa: PLC0415 - cold start
+
+        return build_answer_intake(self.settings, aws=self.aws)
+
+    @cached_property
+    def answer_forwarder(self) -> AnswerForwarder:
+        from norcekit.wiring.orders import build_answer_forwarder  # noqa: PLC0415 - cold start
+
+        return build_answer_forwarder(
+            self.settings, clients=self.norce, store=self.order_store, metrics=self.metrics
         )
 
     @cached_property

@@ -186,6 +186,8 @@ def test_a_job_the_ordering_check_sees_ending_gets_the_trackers_terminal_actions
         ({"entity": "products", "mode": "weekly"}, "mode"),
         ({"entity": "pancakes", "mode": "full"}, "unknown entity 'pancakes'"),
         ({"entity": "products", "mode": "full", "entiy": "x"}, "entiy"),
+        # Guardrail allowances are for an operator's single run (the CLI), never a schedule's.
+        ({"entity": "products", "mode": "full", "allow": ["shrink"]}, "allow: Extra inputs"),
         ("not an object", "invalid import event"),
     ],
 )

@@ -421,7 +421,8 @@ class World:
             metrics=self.metrics,  # type: ignore[arg-type]
             options=options,
             clocks=Clocks(now=self.clock, monotonic=self.clock.monotonic, epoch=self.clock.epoch),
-            source_factory=lambda name: self.source,  # type: ignore[arg-type,return-value]
+            # source_factory=None: the runner builds the configured sources itself.
+            source_factory=kwargs.pop("source_factory", lambda name: self.source),
             **kwargs,
         )
 

@@ -9,6 +9,7 @@ from norcekit.configfile import ConfigError
 from norcekit.deadline import Deadline
 from norcekit.imports.config import Guardrails
 from norcekit.imports.runner import ImportRunner
+from norcekit.jobs.completion import commit_run_watermark_if_complete
 from norcekit.norce.jobs import JobStatus
 from norcekit.state.runs import RunOutcome
 
@@ -140,6 +141,30 @@ def test_rejected_rows_under_the_threshold_are_named_as_deactivated_in_summary_a
     assert "Norce deactivates 'BAD|SEK|1'" in item.reason
     assert len(world.connect.requests[0].items) == 300
     assert result.counts.quarantined == 1 and result.counts.submitted == 300
+
+
+def test_the_deactivated_keys_and_an_allowance_stay_on_the_run_record_when_its_jobs_end() -> None:
+    world = World()
+    runner = world.runner()
+    _prices(world, 300)
+    _succeeded_full(world, runner)
+    world.source.rows["sku_prices"] = world.source.rows["sku_prices"][:250]
+    world.source.add("sku_prices", "BAD|SEK|1", {**price("BAD"), "price_sale": "not a price"})
+    result = runner.run("sku_prices", "full", deadline=Deadline.after(600), allow=["shrink"])
+    assert result.outcome is RunOutcome.SUBMITTED, result.message
+    (job_id,) = result.job_ids
+    world.jobs.records[job_id] = world.jobs.records[job_id].model_copy(update={"status": JobStatus.SUCCEEDED})
+
+    commit_run_watermark_if_complete(
+        result.run_id, run_store=world.runs, job_store=world.jobs, watermark_store=world.watermarks
+    )
+
+    record = world.runs.get(result.run_id)
+    assert record.outcome is RunOutcome.SUCCEEDED
+    assert (record.message or "").startswith("all 1 job(s) succeeded")
+    assert "guardrail allowed by the operator: shrink: 250 item(s)" in (record.message or "")
+    assert "Norce deactivates BAD|SEK|1" in (record.message or "")
+    assert record.notes == result.notes and len(record.notes) == 2
 
 
 def test_a_duplicate_row_is_not_named_as_deactivated_its_key_is_sent() -> None:

@@ -24,6 +24,7 @@ from rich.syntax import Syntax
 from norcekit.cli.errors import CliError, ExitCode
 from norcekit.cli.output import ago, cell, key_values, table, to_jsonable
 from norcekit.deadline import Deadline
+from norcekit.quarantine import KINDS
 
 if TYPE_CHECKING:
     from norcekit.cli.context import CliContext
@@ -51,7 +52,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
     quarantine = subparsers.add_parser("quarantine", help="payloads kept for inspection and replay")
     sub = quarantine.add_subparsers(dest="quarantine_command", required=True, metavar="COMMAND")
     p = sub.add_parser("list", parents=[common], help="quarantined items, newest first")
-    p.add_argument("--kind", choices=["webhook", "import_record", "norce_item"])
+    p.add_argument("--kind", choices=list(KINDS))
     p.add_argument("--limit", type=int, default=50, help="at most N items (default 50)")
     p.add_argument("--replayed", action="store_true", help="list items already replayed instead")
     p.set_defaults(handler=quarantine_list)

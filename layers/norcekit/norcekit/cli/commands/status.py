@@ -18,7 +18,8 @@
 ``config validate`` JSON shape: ``{"valid": true, "config_path": str, "entities": [{"entity",
 "enabled", "source", "mapping", "full": {"enabled", "schedule"}, "delta": {"enabled", "schedule",
 "batch_size"}, "account_id"}], "sources": [{"name", "type"}], "norce": {"host",
-"application_id", "environment"}}``; on errors exit 2 with one ``error: <path>: <problem>`` line each.
+"application_id", "environment"}, "event_targets": [str]}``; on errors exit 2 with one ``error:
+<path>: <problem>`` line each.
 """
 
 from __future__ import annotations
@@ -215,6 +216,11 @@ def validate_config(ctx: CliContext, args: argparse.Namespace) -> int:
         settings.require_norce()
     except SettingsError as exc:
         problems[str(exc)] = []
+    try:  # routes, targets and look-ups (names checked against the published Query schema)
+        events = ctx.services.components.events_config
+    except SettingsError as exc:
+        problems[str(exc)] = []
+        events = None
     entities: list[dict[str, Any]] = []
     for name, cfg in config.entities.items():
         account_id = None
@@ -257,6 +263,7 @@ def validate_config(ctx: CliContext, args: argparse.Namespace) -> int:
         "config_path": str(Path(path).resolve()),
         "entities": entities,
         "sources": [{"name": name, "type": source.type} for name, source in config.sources.items()],
+        "event_targets": sorted(events.targets) if events else [],
         "norce": {
             "host": host,
             "application_id": settings.norce_application_id,

@@ -1,10 +1,16 @@
-"""Delivery targets (HTTP, EventBridge, S3) behind the :class:`~.base.Target` protocol."""
+"""Delivery targets (HTTP, EventBridge, S3, ``norcekit.targets`` plug-ins) behind the
+:class:`~.base.Target` protocol."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from norcekit.events.config import EventBridgeTargetConfig, EventsConfig, HttpTargetConfig
+from norcekit.events.config import (
+    EventBridgeTargetConfig,
+    EventsConfig,
+    HttpTargetConfig,
+    PluginTargetConfig,
+)
 from norcekit.events.targets.base import DeliveryResult, Outcome, Target, TargetDocument
 
 if TYPE_CHECKING:
@@ -39,6 +45,9 @@ def build_targets(config: EventsConfig, aws: TargetAwsClients | None = None) -> 
             from norcekit.events.targets.eventbridge import EventBridgeTarget  # noqa: PLC0415 - only when configured
 
             targets[name] = EventBridgeTarget(name, target_config, client=aws.events() if aws else None)
+        elif isinstance(target_config, PluginTargetConfig):
+            # The plug-in takes its AWS clients (if any) from ``aws``, the process's composition root.
+            targets[name] = target_config.plugin.build(name, target_config.options, aws)
         else:
             from norcekit.events.targets.s3 import S3Target  # noqa: PLC0415 - only when configured
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -130,14 +130,16 @@ class Outcome(enum.StrEnum):
 class DeliveryResult:
     outcome: Outcome
     detail: str = ""
+    #: The target's JSON answer when it gave one (HTTP): an ERP may return its order number.
+    response: Mapping[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
         return self.outcome is Outcome.OK
 
     @classmethod
-    def success(cls, detail: str = "") -> DeliveryResult:
-        return cls(Outcome.OK, detail)
+    def success(cls, detail: str = "", response: Mapping[str, Any] | None = None) -> DeliveryResult:
+        return cls(Outcome.OK, detail, response)
 
     @classmethod
     def permanent(cls, detail: str) -> DeliveryResult:

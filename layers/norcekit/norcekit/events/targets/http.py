@@ -4,6 +4,9 @@ One request per document keeps each delivery independently retryable and idempot
 stable for the same state, so a receiver can drop duplicates after SQS redelivery).
 
 Failure policy:
+- Each attempt ends ``timeout_s`` after it starts (or at the Lambda deadline, if sooner), however
+  slowly the target trickles its answer: a total limit, not httpx's per-read one
+  (:mod:`norcekit.norce.transport`).
 - 2xx → ok.
 - 408/429/5xx, timeouts, connection errors → retried with exponential backoff (``Retry-After``
   honoured) while the Lambda deadline allows, then ``retryable_error``: the SQS record fails and
@@ -23,11 +26,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
+import orjson
 
 from norcekit.deadline import Deadline
 from norcekit.events.config import HttpTargetConfig
 from norcekit.events.targets.base import DeliveryResult, TargetDocument
 from norcekit.norce.http import parse_retry_after
+from norcekit.norce.transport import DeadlineTransport, request_ends_at
 from norcekit.observability import register_secret
 from norcekit.secrets import SecretValueError, secret_value
 
@@ -75,6 +80,21 @@ def secret_auth(config: HttpTargetConfig, *, max_age: int = 300, provider: Any =
     return value
 
 
+#: Larger answers are not parsed: a target's answer is a short acknowledgement.
+MAX_ANSWER_BYTES = 64 * 1024
+
+
+def json_answer(response: httpx.Response) -> dict[str, Any] | None:
+    """The answer's JSON object, when it is one (small, ``application/json``); else ``None``."""
+    if "json" not in response.headers.get("Content-Type", "") or len(response.content) > MAX_ANSWER_BYTES:
+        return None
+    try:
+        value = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 class HttpTarget:
     def __init__(
         self,
@@ -97,7 +117,10 @@ class HttpTarget:
     @property
     def client(self) -> httpx.Client:
         if self._client is None:
-            self._client = httpx.Client(timeout=self.config.timeout_s)
+            limits = httpx.Limits(max_connections=10, max_keepalive_connections=5)
+            self._client = httpx.Client(
+                timeout=self.config.timeout_s, limits=limits, transport=DeadlineTransport(limits=limits)
+            )
         return self._client
 
     def deliver(
@@ -131,19 +154,16 @@ class HttpTarget:
                 headers = self._headers(doc, refresh=refreshed)
             except TargetCredentialsError as exc:
                 return DeliveryResult.permanent(str(exc))
+            budget = deadline.cap(self.config.timeout_s) or 0.001
             try:
-                response = self.client.post(
-                    self.url,
-                    content=body,
-                    headers=headers,
-                    timeout=deadline.cap(self.config.timeout_s) or 0.001,
-                )
+                with request_ends_at(time.monotonic() + budget):
+                    response = self.client.post(self.url, content=body, headers=headers, timeout=budget)
             except httpx.TransportError as exc:
                 last = f"{type(exc).__name__}"
             else:
                 status = response.status_code
                 if 200 <= status < 300:
-                    return DeliveryResult.success(f"HTTP {status}")
+                    return DeliveryResult.success(f"HTTP {status}", json_answer(response))
                 last = f"HTTP {status}"
                 if status in (401, 403) and not refreshed and self._auth is not None:
                     refreshed = True  # the credentials may have been rotated: re-read once

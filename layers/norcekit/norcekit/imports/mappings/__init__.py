@@ -9,6 +9,9 @@ Built-in mappings are named in configuration by their bundle name; the entity pi
 - ``sample``: the bundled sample ERP export (``norcekit_local.sample_data``), all 7 entities.
 - ``business_central``: Business Central API v2.0 ``items`` → products, ``customers`` → customers.
 
+A ``norcekit.mappings`` plug-in (an installed package's entry point, :mod:`norcekit.plugins`) is
+named by its entry-point name: a ``{entity: function}`` bundle or one function for every entity.
+
 Your own mapping is any importable callable, named ``package.module:function``. Example, a module
 ``acme_mappings.py`` on the Lambda's path (put it in the layer or the function's code)::
 
@@ -52,6 +55,7 @@ from typing import Any
 
 from norcekit.imports.mappings.fields import MappingError, Row, build, validate, wire_item
 from norcekit.norce.contracts.wire import ContractItem
+from norcekit.plugins import PluginError, load_plugin
 
 #: A mapping function: one source row in, one contract item (a model, or a :func:`wire_item`; ``None``
 #: to skip) out.
@@ -91,13 +95,10 @@ def load_mapping(
     arguments (``functools.partial``), e.g. ``{"culture": "sv-SE"}`` for the Business Central mapping.
     """
     spec = spec.strip()
+    if ":" not in spec and spec not in BUILTIN_MAPPINGS:
+        return _bind(_plugin_mapping(spec, entity), options)
     if ":" not in spec:
-        bundle = BUILTIN_MAPPINGS.get(spec)
-        if bundle is None:
-            raise MappingLoadError(
-                f"unknown mapping {spec!r}: use a built-in ({', '.join(sorted(BUILTIN_MAPPINGS))}) "
-                "or 'package.module:function'"
-            )
+        bundle = BUILTIN_MAPPINGS[spec]
         if entity is None or entity not in bundle:
             raise MappingLoadError(
                 f"built-in mapping {spec!r} has no {entity!r} mapping (it has: {', '.join(sorted(bundle))})"
@@ -122,10 +123,36 @@ def load_mapping(
         raise MappingLoadError(
             f"mapping {spec!r}: {attribute!r} is a {type(target).__name__}, not a function"
         )
+    return _bind(target, options)
+
+
+def _bind(target: Any, options: Mapping[str, Any] | None) -> MappingFunc:
     if options:
         return functools.partial(target, **dict(options))
     func: MappingFunc = target
     return func
+
+
+def _plugin_mapping(name: str, entity: str | None) -> Any:
+    """A ``norcekit.mappings`` plug-in: a ``{entity: function}`` bundle, or one function for any entity."""
+    try:
+        found = load_plugin(
+            "norcekit.mappings",
+            name,
+            what="mapping",
+            builtins=[*BUILTIN_MAPPINGS, "'package.module:function'"],
+        )
+    except PluginError as exc:
+        raise MappingLoadError(str(exc)) from None
+    if isinstance(found, Mapping):
+        if entity is None or entity not in found:
+            raise MappingLoadError(
+                f"mapping plug-in {name!r} has no {entity!r} mapping (it has: {', '.join(sorted(found))})"
+            )
+        found = found[entity]
+    if not callable(found):
+        raise MappingLoadError(f"mapping plug-in {name!r}: {type(found).__name__} is not a function")
+    return found
 
 
 __all__ = [

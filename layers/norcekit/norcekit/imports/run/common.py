@@ -227,13 +227,19 @@ class RunPipeline:
             message=message,
             duration_s=duration,
             allowed=sorted(run.allow),
+            notes=run.notes,
         )
         if run.created and not run.dry_run:
             if not end.committable and run.candidate is not None:
                 # The stored candidate stays for the operator; the commit refuses it by outcome.
                 message = f"{message} (candidate {run.candidate} not committable)"
             record = self.stores.runs.update(
-                run.run_id, counts=counts_of(run), outcome=outcome, message=message, finished_at=finished
+                run.run_id,
+                counts=counts_of(run),
+                outcome=outcome,
+                message=message,
+                finished_at=finished,
+                notes=run.notes or None,
             )
             if outcome is RunOutcome.SUBMITTED:
                 record = self._commit_if_complete(run) or record

@@ -147,8 +147,8 @@ class FullRun:
         )
 
     def _with_notes(self, message: str) -> str:
+        """``message`` and the run's notes (kept on the run record: its jobs' ending keeps them)."""
         run = self.run
-        parts = [message, *run.notes]
         if run.deactivated:
             shown = ", ".join(run.deactivated[:MAX_KEYS_IN_MESSAGE])
             more = (
@@ -156,11 +156,11 @@ class FullRun:
                 if len(run.deactivated) > MAX_KEYS_IN_MESSAGE
                 else ""
             )
-            parts.append(
+            run.notes.append(
                 f"{len(run.deactivated)} rejected row(s) not in the FullFile payload: Norce deactivates "
                 f"{shown}{more} (see the quarantine)"
             )
-        return "; ".join(parts)
+        return "; ".join([message, *run.notes])
 
     # --- steps ------------------------------------------------------------------------------------
 

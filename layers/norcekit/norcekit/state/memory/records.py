@@ -224,6 +224,7 @@ class MemoryRunStore:
         candidate_watermark: Watermark | None = None,
         window_until: Watermark | None = None,
         finished_at: datetime | None = None,
+        notes: list[str] | None = None,
     ) -> RunRecord:
         with self.memory.lock:
             run = self.get(run_id)
@@ -235,6 +236,7 @@ class MemoryRunStore:
                     ("message", message),
                     ("candidate_watermark", candidate_watermark),
                     ("window_until", window_until),
+                    ("notes", notes),
                 )
                 if value is not None
             }

@@ -1,0 +1,22 @@
+"""Lambda: SQS batch of received orders → the configured targets (ReportBatchItemFailures).
+
+Thin on purpose: the domain is :mod:`norcekit.orders.delivery`; its targets and the order store
+come from :mod:`norcekit.wiring`, built once per container on the first batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from norcekit.observability import get_logger, get_metrics
+from norcekit.wiring import ContainerComponents
+
+logger = get_logger()
+metrics = get_metrics()
+components = ContainerComponents(metrics=metrics)
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return components().order_delivery.handle(event, context)

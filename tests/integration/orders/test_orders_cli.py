@@ -1,0 +1,61 @@
+"""``norcekit orders list|show|redeliver --json`` against orders stored on moto."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from tests.fixtures.orders import order_request
+from tests.integration.orders.conftest import OrderQueues, receive_all
+
+from norcekit.cli import main
+from norcekit.state.orders import DynamoOrderStore
+from norcekit.state.table import StateTable
+
+pytestmark = pytest.mark.integration
+
+
+def run(*argv: str) -> tuple[int, Any]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdin=io.StringIO(), stdout=stdout, stderr=stderr)
+    return code, json.loads(stdout.getvalue()) if stdout.getvalue() else stderr.getvalue()
+
+
+@pytest.fixture
+def store(order_aws: OrderQueues, state_table: StateTable) -> DynamoOrderStore:
+    store = DynamoOrderStore(state_table)
+    for ref in ("100234", "100235"):
+        store.add(ref, json.dumps(order_request(ref)))
+    store.record_delivery("100234", "erp", "ok", "HTTP 200", "ERP-5001")
+    store.record_answer("100234", "invoice", "INV-1", "permanent_error", "HTTP 400: unknown order")
+    return store
+
+
+def test_list_shows_every_order_with_its_delivery_state(store: DynamoOrderStore) -> None:
+    code, rows = run("orders", "list", "--json")
+    assert code == 0
+    by_ref = {r["client_order_ref"]: r for r in rows}
+    assert set(by_ref) == {"100234", "100235"}
+    assert by_ref["100234"]["status"] == "delivered" and by_ref["100234"]["erp_order_no"] == "ERP-5001"
+    assert by_ref["100234"]["deliveries"] == {"erp": "ok"} and by_ref["100234"]["answers"] == 1
+    assert by_ref["100235"]["status"] == "received"
+
+
+def test_show_has_the_order_body_and_the_failed_answer(store: DynamoOrderStore) -> None:
+    code, data = run("orders", "show", "100234", "--json")
+    assert code == 0
+    assert data["order"]["Items"][0]["PartNo"] == "TS-100-M"
+    assert (
+        data["answers"][0]["outcome"] == "permanent_error" and "unknown order" in data["answers"][0]["detail"]
+    )
+    assert run("orders", "show", "nope", "--json")[0] == 3
+
+
+def test_redeliver_queues_the_order_again_with_force(store: DynamoOrderStore, order_aws: OrderQueues) -> None:
+    code, results = run("orders", "redeliver", "100234", "nope", "--force", "--json")
+    assert code == 3  # one of them was not found
+    assert [r["outcome"] for r in results] == ["queued", "not_found"]
+    [message] = receive_all(order_aws.orders)
+    assert json.loads(message["Body"]) == {"client_order_ref": "100234", "force": True}

@@ -1,0 +1,158 @@
+"""ERP answers → Connect order calls: sent once, results recorded, failures counted and retried."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from norcekit.norce.contracts.order import SendOrderStatusRequest
+from norcekit.norce.errors import NorceHTTPError, NorceUnavailable
+from norcekit.orders.answers import AnswerForwarder, AnswerRefused, parse_answer
+from norcekit.state.orders import MemoryOrderStore
+
+STATUS = {
+    "kind": "status",
+    "client_order_ref": "100234",
+    "body": {"ClientOrderRef": 100234, "ErpOrderNo": "ERP-5001", "OrderStatus": "Confirmed"},
+}
+NOTE = {
+    "kind": "delivery_note",
+    "client_order_ref": "100234",
+    "body": {
+        "OrderNo": "ERP-5001",
+        "NoteNo": "DN-1",
+        "DeliveryDate": "2026-12-04T10:00:00",
+        "DeliveryNoteItems": [{"ItemNo": "TS-100-M", "Qty": 2, "RowNumber": 1}],
+        "DeliveryNotePackages": [{"ParcelNumber": "00370000000000001234", "StatusId": 1}],
+    },
+}
+INVOICE = {
+    "kind": "invoice",
+    "client_order_ref": "100234",
+    "body": {
+        "InvoiceNo": "INV-1",
+        "ClientOrderRef": 100234,
+        "ErpOrderNo": "ERP-5001",
+        "InvoiceDate": "2026-12-04T00:00:00",
+        "CurrencyCode": "SEK",
+        "TotalAmount": 318.4,
+        "Vat": 63.68,
+        "Items": [
+            {"LineNo": 1, "PartNo": "TS-100-M", "Quantity": 2, "UnitPrice": 127.36, "LineAmount": 254.72}
+        ],
+        "IsLastInvoiceForOrder": True,
+    },
+}
+
+
+class Norce:
+    def __init__(self, *failures: Exception) -> None:
+        self.failures = list(failures)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, kind: str, body: Any, *, deadline: Any = None) -> int:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.calls.append((kind, body.model_dump(mode="json", exclude_none=True)))
+        return 200
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def add_metric(self, name: str, unit: Any, value: float) -> None:
+        self.names.append(name)
+
+
+def test_status_delivery_note_and_invoice_become_connect_calls_with_contract_names() -> None:
+    norce, store = Norce(), MemoryOrderStore()
+    forwarder = AnswerForwarder(store=store, send=norce)
+    for answer in (STATUS, NOTE, INVOICE):
+        assert forwarder.forward(answer) == "ok"
+    kinds = [kind for kind, _ in norce.calls]
+    assert kinds == ["status", "delivery_note", "invoice"]
+    assert norce.calls[0][1] == {
+        "ClientOrderRef": 100234,
+        "ErpOrderNo": "ERP-5001",
+        "OrderStatus": "Confirmed",
+    }
+    assert norce.calls[1][1]["DeliveryNotePackages"][0]["ParcelNumber"] == "00370000000000001234"
+    assert norce.calls[2][1]["SuppressPspCall"] is False
+    assert [(a.kind, a.answer_id, a.outcome) for a in store.answers("100234")] == [
+        ("status", "Confirmed:ERP-5001", "ok"),
+        ("delivery_note", "DN-1", "ok"),
+        ("invoice", "INV-1", "ok"),
+    ]
+
+
+def test_a_redelivered_answer_is_not_sent_twice() -> None:
+    norce, store = Norce(), MemoryOrderStore()
+    forwarder = AnswerForwarder(store=store, send=norce)
+    forwarder.forward(INVOICE)
+    forwarder.forward(INVOICE)
+    assert len(norce.calls) == 1  # an invoice captures the payment: never twice
+
+
+def test_norce_unavailable_is_recorded_counted_and_retried_then_succeeds() -> None:
+    norce, store, metrics = (
+        Norce(NorceUnavailable("POST Order/SendOrderStatus: 503")),
+        MemoryOrderStore(),
+        Metrics(),
+    )
+    forwarder = AnswerForwarder(store=store, send=norce, metrics=metrics)
+    with pytest.raises(AnswerRefused):
+        forwarder.forward(STATUS)
+    assert store.answers("100234")[0].outcome == "retryable_error"
+    assert metrics.names == ["OrderAnswersFailed"]
+    assert forwarder.forward(STATUS) == "ok"
+    record = store.answers("100234")[0]
+    assert record.outcome == "ok" and record.attempts == 2
+
+
+def test_norce_refusing_the_answer_is_permanent_counted_and_not_retried() -> None:
+    refusal = NorceHTTPError(400, "POST", "https://x/Order/CreateInvoice", "ClientOrderRef unknown")
+    norce, store, metrics = Norce(refusal), MemoryOrderStore(), Metrics()
+    forwarder = AnswerForwarder(store=store, send=norce, metrics=metrics)
+    event = {"Records": [_record(INVOICE)]}
+    assert forwarder.handle(event) == {"batchItemFailures": []}
+    assert store.answers("100234")[0].outcome == "permanent_error"
+    assert "ClientOrderRef unknown" in store.answers("100234")[0].detail
+    assert metrics.names == ["OrderAnswersFailed"]
+
+
+def test_an_answer_outside_the_contract_is_recorded_as_invalid_and_counted() -> None:
+    bad = {**STATUS, "body": {"ClientOrderRef": "abc", "OrderStatus": "Shipped"}}
+    norce, store, metrics = Norce(), MemoryOrderStore(), Metrics()
+    assert AnswerForwarder(store=store, send=norce, metrics=metrics).forward(bad) == "permanent_error"
+    assert norce.calls == []
+    assert store.answers("100234")[0].kind == "invalid"
+    assert "body.ClientOrderRef" not in store.answers("100234")[0].detail  # the body's own paths
+    assert (
+        "ClientOrderRef" in store.answers("100234")[0].detail
+        and "OrderStatus" in store.answers("100234")[0].detail
+    )
+    assert metrics.names == ["OrderAnswersFailed"]
+
+
+def test_client_order_ref_must_be_an_int32_in_write_backs() -> None:
+    with pytest.raises(ValueError, match="ClientOrderRef"):
+        parse_answer({**STATUS, "body": {**STATUS["body"], "ClientOrderRef": 2**31}})  # type: ignore[dict-item]
+    _, body = parse_answer(STATUS)
+    assert isinstance(body, SendOrderStatusRequest) and body.ClientOrderRef == 100234
+
+
+def _record(body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "messageId": "m-1",
+        "receiptHandle": "h",
+        "body": json.dumps(body),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:eu-north-1:000000000000:answers",
+        "awsRegion": "eu-north-1",
+    }
