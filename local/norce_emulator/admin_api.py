@@ -72,6 +72,10 @@ def admin_route(emu: Emulator, method: str, route: str, params: dict[str, str], 
         if route == "mutate" and method == "POST":
             row = emu.mutate(data["kind"], data["key"], data.get("set"), bool(data.get("delete", False)))
             return json_response(200, {"row": row})
+        if route == "checkout" and method == "POST":
+            return json_response(200, emu.orders.checkout(data["order"], sends=int(data.get("sends", 1))))
+        if route == "orders" and method == "GET":
+            return json_response(200, emu.orders.snapshot())
         if route == "clock" and method == "POST":
             now = emu.set_clock(
                 offset_seconds=data.get("offset_seconds"), advance_seconds=data.get("advance_seconds")

@@ -70,8 +70,8 @@ def _contracts() -> dict[str, Any]:
 
 def check_body(kind: str, items: list[Any]) -> list[Any]:
     """The items as Norce reads them (unknown properties dropped); :class:`BodyTypeError` for the
-    first value its contract type refuses."""
-    check = _class_checker(ROOT_CLASSES[kind])
+    first value its contract type refuses. ``kind`` is an import kind or a contract class name."""
+    check = _class_checker(ROOT_CLASSES.get(kind, kind))
     kept: list[Any] = []
     for index, item in enumerate(items):
         try:

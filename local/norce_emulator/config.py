@@ -104,6 +104,16 @@ class EmulatorConfig:
     event_timeout_seconds: float = 5.0
     event_sender_threads: int = 4
 
+    # --- orders (checkout → the merchant's Order Receiver Service) ---
+    # Norce Admin > ERP integration: URL, username, password (norce-api.md §7).
+    order_receiver_url: str | None = None
+    order_receiver_username: str = "norce"
+    order_receiver_password: str = ""
+    # Norce retries a failed call "for a limited period": count, interval and timeout are undocumented.
+    order_retry_attempts: int = 3
+    order_retry_interval_seconds: float = 5.0
+    order_timeout_seconds: float = 30.0
+
     # --- faults ---
     faults: dict[str, FaultSpec] = field(default_factory=dict)  # group -> FaultSpec
     seed: int | None = None  # seeds the fault RNG for deterministic runs

@@ -22,6 +22,7 @@ from .faults import FaultInjector
 from .identity import TokenIssuer
 from .job_worker import JobWorker
 from .jobs import Job, job_response
+from .orders import OrderBook
 from .query import run_query
 
 __all__ = ["ApiError", "Emulator", "dumps"]
@@ -41,6 +42,7 @@ class Emulator(TokenIssuer, JobWorker):
         self._clock_offset = timedelta()
         self.catalog = Catalog(self.now, self.config.norce_client_id, self.config.application_id)
         self.events = EventBus(lambda: self.config, self.now)
+        self.orders = OrderBook(lambda: self.config)
         self.faults = FaultInjector(self.config.seed)
         self._jobs: dict[int, Job] = {}
         self._job_queue: deque[int] = deque()
@@ -146,6 +148,7 @@ class Emulator(TokenIssuer, JobWorker):
             self.faults.reseed(self.config.seed)
             self._job_cond.notify_all()
         self.events.reset()
+        self.orders.reset()
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self._clock_offset

@@ -18,6 +18,7 @@ from .config import GROUPS
 from .contracts import CONNECT_IMPORTS
 from .errors import ApiError
 from .odata import ODataError
+from .orders import ORDER_WRITEBACKS
 from .query import QUERY_PREFIX, NotFoundError
 from .responses import ODATA_JSON, Response, json_response, odata_error
 
@@ -239,6 +240,20 @@ class Handler(BaseHTTPRequestHandler):
         return f"http://{host}"
 
     # ---------------------------------------------------------------- routing
+    def _order_write_back(self, emu: Emulator, method: str, rel: str, body: bytes) -> Response:
+        """A synchronous Connect order call: 200 with an empty body, or 400 (no job, no header)."""
+        if method != "POST":
+            raise ApiError(405, {"error": "method_not_allowed"})
+        if emu.config.connect_requires_application_id and self._application_id_raw() is None:
+            raise ApiError(400, {"StatusCode": "Failed", "Description": "application-id header is required"})
+        try:
+            data = orjson.loads(body) if body else None
+        except orjson.JSONDecodeError as exc:
+            raise ApiError(
+                400, {"StatusCode": "Failed", "Description": f"Body is not valid JSON: {exc}"}
+            ) from None
+        return json_response(200, emu.orders.write_back(rel, data))
+
     def _route(self, method: str, path: str, query: str, body: bytes, group: str) -> Response:
         emu = self.server.emulator
         params = dict(parse_qsl(query, keep_blank_values=True))
@@ -281,6 +296,8 @@ class Handler(BaseHTTPRequestHandler):
 
         if group == "connect":
             rel = path[len(CONNECT_PREFIX) :]
+            if rel in ORDER_WRITEBACKS:
+                return self._order_write_back(emu, method, rel, body)
             if rel not in CONNECT_IMPORTS:
                 raise ApiError(
                     404, {"StatusCode": "Failed", "Description": f"Unknown Connect operation {rel}"}
