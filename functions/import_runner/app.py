@@ -3,6 +3,7 @@
 Event (the schedule's ``Input``)::
 
     {"entity": "products", "mode": "delta"}          # optional: "run_id", "dry_run": true
+    {"import": "pim_products", "mode": "full"}       # a named import (imports: in the configuration)
 
 Thin on purpose: the domain is :class:`norcekit.imports.runner.ImportRunner`, built by
 :mod:`norcekit.wiring` once per container (Norce token, connection pool, configuration). The run
@@ -37,14 +38,21 @@ components = ContainerComponents(metrics=metrics)
 
 
 class InvalidImportEventError(ValueError):
-    """The invocation event is not ``{"entity": ..., "mode": "full"|"delta"}``."""
+    """The invocation event is not ``{"entity"|"import": ..., "mode": "full"|"delta"}``."""
 
 
 class ImportRunEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    entity: str = Field(min_length=1)
+    entity: str | None = Field(default=None, min_length=1)
+    #: A named import; the ``entities:`` form's imports are named after their kind.
+    import_name: str | None = Field(default=None, alias="import", pattern=r"^[a-z0-9][a-z0-9_\-]{0,47}$")
     mode: Literal["full", "delta"]
+
+    @property
+    def name(self) -> str:
+        return self.import_name or self.entity or ""
+
     #: Given by a caller that wants idempotent triggers: a run id already used is not run again.
     run_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:\-]{1,128}$")
     dry_run: bool = False
@@ -59,10 +67,12 @@ def parse_event(event: Any) -> ImportRunEvent:
             for err in exc.errors(include_url=False)
         )
         raise InvalidImportEventError(
-            f'invalid import event ({problems}); expected {{"entity": "<{"|".join(IMPORT_KINDS)}>", '
-            '"mode": "full"|"delta"}'
+            f'invalid import event ({problems}); expected {{"entity": "<{"|".join(IMPORT_KINDS)}>" or '
+            '"import": "<name>", "mode": "full"|"delta"}'
         ) from None
-    if request.entity not in IMPORT_KINDS:
+    if (request.entity is None) == (request.import_name is None):
+        raise InvalidImportEventError('invalid import event: give exactly one of "entity" and "import"')
+    if request.entity is not None and request.entity not in IMPORT_KINDS:
         raise InvalidImportEventError(
             f"invalid import event: unknown entity {request.entity!r} (valid: {', '.join(IMPORT_KINDS)})"
         )
@@ -87,12 +97,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except InvalidImportEventError as exc:
         logger.error(str(exc))
         raise
-    run_id = request.run_id or new_run_id(request.entity, request.mode, datetime.now(UTC))
-    _correlate(run_id=run_id, entity=request.entity)
+    run_id = request.run_id or new_run_id(request.name, request.mode, datetime.now(UTC))
+    _correlate(run_id=run_id, entity=request.name)
     deadline = Deadline.from_remaining_ms(context.get_remaining_time_in_millis())
     try:
         result = runner().run(
-            request.entity, request.mode, deadline=deadline, run_id=run_id, dry_run=request.dry_run
+            request.name, request.mode, deadline=deadline, run_id=run_id, dry_run=request.dry_run
         )
     except UnknownEntityError as exc:
         logger.error(f"import not run: {exc}")

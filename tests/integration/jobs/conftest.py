@@ -47,7 +47,9 @@ class RecordingMetrics:
     points: list[tuple[str, float, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def emit(self, name: MetricName, value: float, unit: MetricUnit, *, entity: str) -> None:
+    def emit(
+        self, name: MetricName, value: float, unit: MetricUnit, *, entity: str, import_name: str | None = None
+    ) -> None:
         with self.lock:
             self.points.append((name.value, value, entity))
 

@@ -181,6 +181,8 @@ def test_config_validate_good_config_summarises_entities(norce_env: None) -> Non
     products = next(e for e in data["entities"] if e["entity"] == "products")
     assert products == {
         "entity": "products",
+        "import": "products",
+        "kind": "products",
         "enabled": True,
         "source": "sample_erp",
         "mapping": "sample",

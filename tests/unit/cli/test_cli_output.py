@@ -20,6 +20,8 @@ NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 JOB_SUMMARY_KEYS = {
     "job_id",
     "entity",
+    "import",
+    "kind",
     "mode",
     "run_id",
     "status",

@@ -48,7 +48,9 @@ class Points:
     def __init__(self) -> None:
         self.points: list[tuple[str, str]] = []
 
-    def emit(self, name: MetricName, value: float, unit: MetricUnit, *, entity: str) -> None:
+    def emit(
+        self, name: MetricName, value: float, unit: MetricUnit, *, entity: str, import_name: str | None = None
+    ) -> None:
         self.points.append((name.value, entity))
 
 

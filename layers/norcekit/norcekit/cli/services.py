@@ -55,7 +55,9 @@ class QuietMetrics(Metrics):
 class QuietJobMetrics:
     """:class:`norcekit.jobs.JobMetrics` that drops every data point (see :class:`QuietMetrics`)."""
 
-    def emit(self, name: MetricName, value: float, unit: MetricUnit, *, entity: str) -> None:
+    def emit(
+        self, name: MetricName, value: float, unit: MetricUnit, *, entity: str, import_name: str | None = None
+    ) -> None:
         return None
 
 

@@ -16,7 +16,13 @@ YAML or JSON, from ``NORCEKIT_CONFIG`` (``Settings.norcekit_config``) or passed 
         fields_that_are_set: {SkuOnhandFieldsThatAreSet: [OnhandValue, IncomingValue]}
         delta: {batch_size: 1000, overlap_s: 300, safety_lag_s: 60}
         schedules: {full: "cron(0 3 * * ? *)", delta: "rate(15 minutes)"}
+    imports:                               # named imports (several may write one kind): see README
+      pim_products: {kind: products, source: pim_files, account_id: 101, mapping: sample,
+                     fields_that_are_set: {ProductCultureFieldsThatAreSet: [Name]}, full: {full_file: false}}
     events: {}                             # owned by the events module
+
+An ``entities:`` entry is one import named after its kind (state keys, ``--import``, schedules);
+field ownership between imports of one kind is checked on load (:mod:`norcekit.imports.ownership`).
 
 Secrets are never written inline: a secret setting is a reference, ``{env: VAR_NAME}`` or
 ``{secret_arn: arn:aws:secretsmanager:..., key: client_secret}``. Every validation error names the
@@ -28,7 +34,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -37,6 +43,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     ValidationError,
     field_validator,
@@ -44,7 +51,8 @@ from pydantic import (
 )
 
 from norcekit.configfile import ConfigError, read_config_document, substitute_env
-from norcekit.imports.mappings import MappingFunc, MappingLoadError, load_mapping
+from norcekit.imports.mappings import MappingFunc, load_mapping
+from norcekit.imports.ownership import check_import, ownership_problems
 from norcekit.imports.sources.base import Source
 from norcekit.imports.sources.business_central import BusinessCentralOptions, BusinessCentralSource
 from norcekit.imports.sources.filedrop import FileDropOptions, FileDropSource, file_store_for
@@ -62,6 +70,8 @@ if TYPE_CHECKING:
     from norcekit.settings import Settings
 
 ENTITY_NAMES: tuple[str, ...] = tuple(IMPORT_KINDS)
+#: Import names end up in state keys, schedule names and metric dimensions.
+_IMPORT_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,47}$")
 _SCHEDULE = re.compile(
     r"^(rate\(\s*\d+\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\((.+)\)|at\((.+)\))$"
 )
@@ -145,6 +155,9 @@ class FullConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
+    #: ``false``: a full run is a complete upsert (``FullFile=false``) that deactivates nothing: for
+    #: a second system (a PIM) owning fields of an entity whose full scope another import owns.
+    full_file: bool = True
     guardrails: Guardrails = Field(default_factory=Guardrails)
 
 
@@ -169,7 +182,19 @@ class Schedules(BaseModel):
         return value.strip()
 
 
+class ImportScope(BaseModel):
+    """The part of its kind an import's FullFile covers (``None``: all); FullFile scopes are disjoint."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    warehouses: list[str] | None = Field(default=None, min_length=1, description="onhand: warehouse codes.")
+    supplier_id: int | None = Field(default=None, gt=0, description="supplier_products: SupplierId header.")
+    price_lists: list[str] | None = Field(default=None, min_length=1, description="sku_prices: codes.")
+
+
 class EntityConfig(BaseModel):
+    """One import's settings (the ``entities:`` form: the import is named after its kind)."""
+
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
@@ -177,14 +202,33 @@ class EntityConfig(BaseModel):
     mapping: str = Field(min_length=1, description="Built-in bundle name or 'package.module:function'.")
     mapping_options: dict[str, Any] = Field(default_factory=dict)
     account_source: str | None = Field(default=None, description="Overrides the source's account_source.")
+    account_id: int | None = Field(
+        default=None, gt=0, description="The import's system account: AccountId in X-StormConnect-Header."
+    )
     fields_that_are_set: dict[str, list[str | int]] = Field(default_factory=dict)
+    #: Fields another import of the same kind may set too (``Name``, or with its list:
+    #: ``ProductCultureFieldsThatAreSet.Name``); every import that sets the field must list it.
+    shared_fields: list[str] = Field(default_factory=list)
     supplier_id: int | None = Field(default=None, gt=0, description="SupplierId header (supplier_products).")
+    scope: ImportScope = Field(default_factory=ImportScope)
     delta: DeltaConfig = Field(default_factory=DeltaConfig)
     full: FullConfig = Field(default_factory=FullConfig)
     schedules: Schedules = Field(default_factory=Schedules)
     job_deadline_s: int = Field(default=3600, ge=60, description="A job running longer is 'stuck'.")
     stuck_policy: Literal["defer", "proceed"] = "defer"
     full_scope_split: Literal["warehouse"] | None = None
+    #: The Norce entity written (an ``IMPORT_KINDS`` name); the ``entities:`` form fills it from the key.
+    kind: str = ""
+
+    @property
+    def header_supplier_id(self) -> int | None:
+        return self.scope.supplier_id if self.scope.supplier_id is not None else self.supplier_id
+
+
+class ImportConfig(EntityConfig):
+    """A named import (``imports:``): its kind is explicit, so several may write one entity."""
+
+    kind: str = Field(min_length=1)
 
 
 class IntegrationConfig(BaseModel):
@@ -192,97 +236,88 @@ class IntegrationConfig(BaseModel):
 
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     entities: dict[str, EntityConfig] = Field(default_factory=dict)
+    imports: dict[str, ImportConfig] = Field(default_factory=dict)
     events: dict[str, Any] = Field(default_factory=dict, description="Passed through to norcekit.events.")
+
+    _all: dict[str, EntityConfig] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _cross_references(self) -> IntegrationConfig:
         problems: list[str] = []
         for entity, cfg in self.entities.items():
-            problems.extend(_check_entity(self, entity, cfg))
+            if cfg.kind and cfg.kind != entity:
+                problems.append(f"entities.{entity}.kind: an entities entry is named after its kind")
+            cfg.kind = entity
+            problems.extend(check_import(self.sources, f"entities.{entity}", cfg))
+        for name, cfg in self.imports.items():
+            path = f"imports.{name}"
+            if not _IMPORT_NAME.match(name):
+                problems.append(
+                    f"{path}: import names are 1-48 of a-z, 0-9, '_' and '-', starting alphanumeric"
+                )
+            if name in self.entities:
+                problems.append(f"{path}: the name is taken by entities.{name} (one import per name)")
+            problems.extend(check_import(self.sources, path, cfg))
+        if problems:
+            raise ValueError("\n".join(problems))
+        self._all = {**self.entities, **self.imports}
+        problems = ownership_problems(self._all, path_of=self.path_of)
         if problems:
             raise ValueError("\n".join(problems))
         return self
 
-    # --- helpers for the runner ---
+    # --- helpers for the runner (an import is named; the entities form names it after its kind) ---
+
+    def all_imports(self) -> dict[str, EntityConfig]:
+        """Every import by name: ``entities:`` entries (named after their kind) and ``imports:``."""
+        return dict(self._all)
 
     def enabled_entities(self) -> list[str]:
-        return [name for name, cfg in self.entities.items() if cfg.enabled]
+        """Names of the enabled imports (the name is the kind for the ``entities:`` form)."""
+        return [name for name, cfg in self._all.items() if cfg.enabled]
 
     def entity(self, name: str) -> EntityConfig:
+        """The import called ``name``; :class:`ConfigError` when there is none."""
         try:
-            return self.entities[name]
+            return self._all[name]
         except KeyError:
-            raise ConfigError(f"entities.{name}: not configured") from None
+            known = ", ".join(self._all) or "none"
+            raise ConfigError(f"imports.{name}: not configured (imports: {known})") from None
+
+    def kind_of(self, name: str) -> str:
+        return self.entity(name).kind
+
+    def path_of(self, name: str) -> str:
+        """Where the import is written in the file: ``entities.<kind>`` or ``imports.<name>``."""
+        return f"imports.{name}" if name in self.imports else f"entities.{name}"
 
     def account_source_for(self, entity: str) -> str:
-        """The key for ``Settings.account_id_for``: entity override, else the source's, else its name."""
+        """The key for ``Settings.account_id_for``: import override, else the source's, else its name."""
         cfg = self.entity(entity)
         return cfg.account_source or self.sources[cfg.source].account_source or cfg.source
 
+    def account_id_for(self, name: str, lookup: Callable[[str], int]) -> int:
+        """The import's system account: its ``account_id``, else ``lookup(account_source)``."""
+        cfg = self.entity(name)
+        return cfg.account_id if cfg.account_id is not None else lookup(self.account_source_for(name))
+
     def mapping_for(self, entity: str) -> MappingFunc:
         cfg = self.entity(entity)
-        return load_mapping(cfg.mapping, entity=entity, options=cfg.mapping_options)
+        return load_mapping(cfg.mapping, entity=cfg.kind, options=cfg.mapping_options)
 
     def build_header(self, entity: str, *, account_id: int, full_file: bool = False) -> Header:
-        """The ``X-StormConnect-Header`` model for ``entity``: AccountId, FieldsThatAreSet, FullFile."""
+        """The ``X-StormConnect-Header`` model of import ``entity``: AccountId, FieldsThatAreSet, FullFile.
+
+        ``FullFile`` is true only for a full run of an import whose ``full.full_file`` is on.
+        """
         cfg = self.entity(entity)
-        kind = IMPORT_KINDS[entity]
+        kind = IMPORT_KINDS[cfg.kind]
         values: dict[str, Any] = {"AccountId": account_id, **cfg.fields_that_are_set}
-        if cfg.supplier_id is not None:
-            values["SupplierId"] = cfg.supplier_id
+        if cfg.header_supplier_id is not None:
+            values["SupplierId"] = cfg.header_supplier_id
         if "FullFile" in kind.header_model.model_fields:
-            values["FullFile"] = full_file
+            values["FullFile"] = full_file and cfg.full.full_file
         return kind.header_model.model_validate(values)
-
-
-def _check_entity(config: IntegrationConfig, entity: str, cfg: EntityConfig) -> list[str]:
-    path = f"entities.{entity}"
-    if entity not in IMPORT_KINDS:
-        return [f"{path}: unknown entity {entity!r} (valid: {', '.join(ENTITY_NAMES)})"]
-    problems: list[str] = []
-    source = config.sources.get(cfg.source)
-    if source is None:
-        known = ", ".join(sorted(config.sources)) or "none defined"
-        problems.append(f"{path}.source: {cfg.source!r} is not a configured source (sources: {known})")
-    elif entity not in source.entities:
-        problems.append(
-            f"{path}.source: source {cfg.source!r} has no settings for {entity!r} "
-            f"(add sources.{cfg.source}.entities.{entity})"
-        )
-    elif cfg.enabled and cfg.delta.enabled and isinstance(source, RestSourceConfig) and source.delta is None:
-        problems.append(f"{path}.delta.enabled: source {cfg.source!r} has no 'delta' settings; disable delta")
-    if cfg.full_scope_split is not None and entity != "onhand":
-        problems.append(f"{path}.full_scope_split: only onhand may split a full import (by warehouse)")
-    if cfg.supplier_id is not None and entity != "supplier_products":
-        problems.append(f"{path}.supplier_id: only supplier_products has a SupplierId header")
-    try:
-        load_mapping(cfg.mapping, entity=entity, options=cfg.mapping_options)
-    except MappingLoadError as exc:
-        problems.append(f"{path}.mapping: {exc}")
-    problems.extend(_check_fields(entity, cfg.fields_that_are_set, f"{path}.fields_that_are_set"))
-    return problems
-
-
-def _check_fields(entity: str, fields: Mapping[str, list[str | int]], path: str) -> list[str]:
-    header_model: type[Header] = IMPORT_KINDS[entity].header_model
-    lists = [
-        name
-        for name in header_model.model_fields
-        if name.endswith("FieldsThatAreSet") or name == "IgnoreSkuPriceListFieldsWhenEmpty"
-    ]
-    problems: list[str] = []
-    for name, values in fields.items():
-        if name not in lists:
-            problems.append(
-                f"{path}.{name}: not a field list of {header_model.__name__} (valid: {', '.join(lists)})"
-            )
-            continue
-        for index, value in enumerate(values):
-            try:
-                header_model.model_validate({"AccountId": 1, name: [value]})
-            except ValidationError as exc:
-                problems.append(f"{path}.{name}[{index}]: {_clean(exc.errors()[0]['msg'])}")
-    return problems
 
 
 # --- Loading ------------------------------------------------------------------------------------

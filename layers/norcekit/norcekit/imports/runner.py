@@ -100,7 +100,7 @@ from norcekit.imports.sources.base import Source
 from norcekit.norce.http import DeadlineExceeded
 from norcekit.quarantine import QuarantineItem
 from norcekit.state.interfaces import Lease
-from norcekit.state.locks import LockLostError
+from norcekit.state.locks import LeaseInfo, LockLostError
 from norcekit.state.runs import ImportMode, RunOutcome
 
 if TYPE_CHECKING:
@@ -160,6 +160,7 @@ class ImportRunner:
         run = RunContext(
             run_id=run_id or new_run_id(entity, mode, now),
             entity=entity,
+            kind=config.kind,
             mode=mode,
             dry_run=dry_run,
             started_at=self.clocks.now(),
@@ -174,15 +175,21 @@ class ImportRunner:
             held = lock.blocked_by
             if held is not None and run_of_lock_owner(held.owner) == run.run_id:
                 return pipeline.duplicate(run, f"run {run.run_id} is already in progress")
-            holder = f"run {held.owner} until {held.until_datetime.isoformat()}" if held else "another run"
             return pipeline.finish(
-                run, Ended(RunOutcome.SKIPPED_LOCKED, f"skipped: {entity} is locked by {holder}")
+                run, Ended(RunOutcome.SKIPPED_LOCKED, f"skipped: {entity} is locked by {_holder(held)}")
             )
         try:
             # The first holder of this run id may have finished between our check and the lock.
             if run_id is not None and (existing := pipeline.existing(run_id)) is not None:
                 return existing
-            return pipeline.finish(run, self._execute(pipeline, run, config, deadline, lock))
+            writer = self._writer_lease(run)
+            if not writer.acquire():
+                why = f"skipped: {run.kind} is being written to Norce by {_holder(writer.blocked_by)}"
+                return pipeline.finish(run, Ended(RunOutcome.SKIPPED_LOCKED, why))
+            try:
+                return pipeline.finish(run, self._execute(pipeline, run, config, deadline, [lock, writer]))
+            finally:
+                writer.release()
         finally:
             lock.release()
 
@@ -207,23 +214,39 @@ class ImportRunner:
             run = RunContext(
                 run_id=new_run_id(entity, "replay", self.clocks.now()),
                 entity=entity,
+                kind=config.kind,
                 mode="delta",
                 dry_run=False,
                 started_at=self.clocks.now(),
             )
             unit = ReplayRun(pipeline, run, config, group, deadline)
             lock = self.stores.locks.lease(entity, lock_owner(run.run_id), self.options.lock_lease_s)
+            writer = self._writer_lease(run)
             if not lock.acquire():
                 results += [ItemReplay(item.key, "error", f"{entity} is locked: try again") for item in group]
                 continue
             try:
-                end = pipeline.finish(run, self._execute(pipeline, run, config, deadline, lock, replay=unit))
+                if not writer.acquire():
+                    busy = f"{run.kind} is being written by {_holder(writer.blocked_by)}: try again"
+                    results += [ItemReplay(item.key, "error", busy) for item in group]
+                    continue
+                try:
+                    ended = self._execute(pipeline, run, config, deadline, [lock, writer], replay=unit)
+                    end = pipeline.finish(run, ended)
+                finally:
+                    writer.release()
             finally:
                 lock.release()
             done = {result.key for result in unit.results}
             results += unit.results
             results += [ItemReplay(i.key, "error", end.message or "") for i in group if i.key not in done]
         return results
+
+    def _writer_lease(self, run: RunContext) -> Lease:
+        """The Norce entity's writer lease: one import at a time submits jobs of a kind (rule 3)."""
+        return self.stores.locks.lease(
+            writer_lock_name(run.kind), lock_owner(run.run_id), self.options.lock_lease_s
+        )
 
     def _pipeline(self) -> RunPipeline:
         # Built per run from the current attributes: an operator tool may swap one between runs.
@@ -245,12 +268,12 @@ class ImportRunner:
         run: RunContext,
         config: EntityConfig,
         deadline: Deadline,
-        lock: Lease | None,
+        leases: list[Lease] | None,
         *,
         replay: ReplayRun | None = None,
     ) -> Ended:
         """The run's steps; a real failure becomes ``failed`` (a deadline ``partial_timeout``)."""
-        keeper = LeaseKeeper(lock, self.options.lock_lease_s, self.clocks.monotonic)
+        keeper = LeaseKeeper(leases or [], self.options.lock_lease_s, self.clocks.monotonic)
         try:
             if not run.dry_run and (deferred := pipeline.check_order(run, config, deadline)) is not None:
                 return deferred
@@ -271,6 +294,15 @@ class ImportRunner:
             return Ended(RunOutcome.FAILED, f"failed: {describe_error(exc)}")
 
 
+def writer_lock_name(kind: str) -> str:
+    """``LOCK#CONNECT#<kind>``: held by the run of whichever import is submitting ``kind`` jobs."""
+    return f"CONNECT#{kind}"
+
+
+def _holder(held: LeaseInfo | None) -> str:
+    return f"run {held.owner} until {held.until_datetime.isoformat()}" if held else "another run"
+
+
 __all__ = [
     "MODES",
     "RULES",
@@ -289,4 +321,5 @@ __all__ = [
     "run_of_lock_owner",
     "source_now",
     "to_watermark",
+    "writer_lock_name",
 ]

@@ -96,8 +96,13 @@ def check_entity_order(
     clock: Clock = utc_now,
     deadline: Deadline | None = None,
     status_sink: JobStatusSink | None = None,
+    kind: str | None = None,
 ) -> OrderDecision:
     """May a new job of ``entity`` be submitted now (DESIGN rule 3)?
+
+    ``entity`` is an import's name; with ``kind`` (the Norce entity it writes), the unfinished jobs
+    of *every* import writing that kind count, so an older payload of one system never lands after
+    a newer one of another.
 
     Each job our records still show as unfinished is asked for once (``Job/Get``: cheap, and it
     keeps a missed ``JobCompletedEvent`` from blocking the entity); a job found finished is
@@ -109,7 +114,12 @@ def check_entity_order(
     answer when we cannot tell.
     """
     still_open: list[JobRecord] = []
-    for job in sorted(job_store.unfinished_for_entity(entity), key=lambda j: (j.submitted_at, j.job_id)):
+    unfinished = (
+        job_store.unfinished_for_entity(entity)
+        if kind is None
+        else [job for job in job_store.list_open() if job.kind_name == kind]
+    )
+    for job in sorted(unfinished, key=lambda j: (j.submitted_at, j.job_id)):
         try:
             dto = jobs_client.get(job.job_id, deadline=deadline)
         except Exception as exc:  # any failure: keep treating the job as unfinished
@@ -143,7 +153,7 @@ def check_entity_order(
     age = (now - oldest.submitted_at).total_seconds()
     if len(stuck) == len(still_open) and stuck_policy == "proceed":
         message = (
-            f"job {oldest.job_id} of {entity} is stuck ({age:.0f}s > {job_deadline_s:.0f}s); "
+            f"job {oldest.job_id} of {oldest.entity} is stuck ({age:.0f}s > {job_deadline_s:.0f}s); "
             "stuck_policy=proceed: submitting anyway"
         )
         logger.warning(message, extra={"entity": entity, "job_id": oldest.job_id})
@@ -152,11 +162,13 @@ def check_entity_order(
         first = stuck[0]
         stuck_age = (now - first.submitted_at).total_seconds()
         message = (
-            f"skipped: job {first.job_id} of {entity} is stuck (unfinished for {stuck_age:.0f}s, "
+            f"skipped: job {first.job_id} of {first.entity} is stuck (unfinished for {stuck_age:.0f}s, "
             f"deadline {job_deadline_s:.0f}s); stuck_policy=defer"
         )
     else:
-        message = f"skipped: job {oldest.job_id} of {entity} still running ({age:.0f}s since submission)"
+        message = (
+            f"skipped: job {oldest.job_id} of {oldest.entity} still running ({age:.0f}s since submission)"
+        )
     return OrderDecision(False, tuple(still_open), tuple(stuck), tuple(newly_stuck), message)
 
 

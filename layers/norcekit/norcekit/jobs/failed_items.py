@@ -98,7 +98,7 @@ class FailedItemKeeper:
         keys: list[str] = []
         for number, entry in enumerate(errors[: self.max_kept], 1):
             payload, complete = _payload(entry.ImportedRow)
-            key = item_key(record.entity, payload) or f"job {record.job_id} item {number}"
+            key = item_key(record.kind_name, payload) or f"job {record.job_id} item {number}"
             keys.append(key)
             self.quarantine.put(
                 NORCE_ITEM,
@@ -106,6 +106,7 @@ class FailedItemKeeper:
                 payload,
                 metadata={
                     "entity": record.entity,
+                    "kind": record.kind_name,
                     "mode": record.mode,
                     "job_id": str(record.job_id),
                     "run_id": record.run_id or "",
@@ -115,7 +116,13 @@ class FailedItemKeeper:
                 content_key=f"job-{record.job_id}-{number:06d}",
             )
         failed = (record.counters.fail if record.counters is not None else None) or len(errors)
-        self.metrics.emit(MetricName.ITEMS_FAILED_IN_NORCE, failed, MetricUnit.Count, entity=record.entity)
+        self.metrics.emit(
+            MetricName.ITEMS_FAILED_IN_NORCE,
+            failed,
+            MetricUnit.Count,
+            entity=record.kind_name,
+            import_name=record.entity,
+        )
         logger.error(
             "Norce rejected items of a succeeded job; kept in the quarantine for replay",
             extra={

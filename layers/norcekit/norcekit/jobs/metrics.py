@@ -19,7 +19,11 @@ STATUS_METRIC = {
 
 
 class JobMetrics(Protocol):
-    def emit(self, name: MetricName, value: float, unit: MetricUnit, *, entity: str) -> None: ...
+    def emit(
+        self, name: MetricName, value: float, unit: MetricUnit, *, entity: str, import_name: str | None = None
+    ) -> None:
+        """One data point with dimensions ``entity`` (the kind) and ``import`` (default: the kind)."""
+        ...
 
 
 class EmfJobMetrics:
@@ -32,7 +36,9 @@ class EmfJobMetrics:
         self.namespace = namespace or os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
         self.service = service or os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE
 
-    def emit(self, name: MetricName, value: float, unit: MetricUnit, *, entity: str) -> None:
+    def emit(
+        self, name: MetricName, value: float, unit: MetricUnit, *, entity: str, import_name: str | None = None
+    ) -> None:
         with single_metric(
             name=name.value,
             unit=unit,
@@ -41,3 +47,4 @@ class EmfJobMetrics:
             default_dimensions={"service": self.service},
         ) as metric:
             metric.add_dimension(name="entity", value=entity)
+            metric.add_dimension(name="import", value=import_name or entity)

@@ -173,7 +173,9 @@ class JobMonitor:
             if not changed:
                 continue
             summary.newly_stuck.append(job.job_id)
-            self.metrics.emit(MetricName.JOBS_STUCK, 1, MetricUnit.Count, entity=job.entity)
+            self.metrics.emit(
+                MetricName.JOBS_STUCK, 1, MetricUnit.Count, entity=job.kind_name, import_name=job.entity
+            )
             logger.error(
                 "job stuck: not finished within its deadline",
                 extra={
@@ -209,8 +211,7 @@ class JobDeadline(Protocol):
 class WatchedEntities(Protocol):
     """The integration configuration as far as the monitor cares (``IntegrationConfig`` is one)."""
 
-    @property
-    def entities(self) -> Mapping[str, JobDeadline]: ...
+    def all_imports(self) -> Mapping[str, JobDeadline]: ...
 
     def enabled_entities(self) -> list[str]: ...
 
@@ -229,7 +230,7 @@ def entity_settings(
         return (lambda: list(IMPORT_KINDS)), (lambda entity: DEFAULT_JOB_DEADLINE_S)
 
     def deadline_for(entity: str) -> float:
-        cfg = config.entities.get(entity)
+        cfg = config.all_imports().get(entity)
         return float(cfg.job_deadline_s) if cfg is not None else DEFAULT_JOB_DEADLINE_S
 
     return config.enabled_entities, deadline_for

@@ -172,7 +172,9 @@ class JobTracker:
         if isinstance(outcome, RestartDecision):
             raise RestartRefusedError(outcome)
         job = self.job_store.get(job_id)
-        self.metrics.emit(MetricName.JOB_RESTARTS, 1, MetricUnit.Count, entity=job.entity)
+        self.metrics.emit(
+            MetricName.JOB_RESTARTS, 1, MetricUnit.Count, entity=job.kind_name, import_name=job.entity
+        )
         return outcome
 
     def finish(self, record: JobRecord, *, deadline: Deadline | None = None) -> FinishOutcome | None:
@@ -313,10 +315,20 @@ class JobTracker:
         self.failed_items.keep(record, deadline=deadline)  # a Norce error: the claim retries later
 
     def _emit_outcome(self, record: JobRecord) -> None:
-        self.metrics.emit(STATUS_METRIC[record.status], 1, MetricUnit.Count, entity=record.entity)
+        self.metrics.emit(
+            STATUS_METRIC[record.status],
+            1,
+            MetricUnit.Count,
+            entity=record.kind_name,
+            import_name=record.entity,
+        )
         if record.lead_time_s is not None:
             self.metrics.emit(
-                MetricName.JOB_LEAD_TIME_SECONDS, record.lead_time_s, MetricUnit.Seconds, entity=record.entity
+                MetricName.JOB_LEAD_TIME_SECONDS,
+                record.lead_time_s,
+                MetricUnit.Seconds,
+                entity=record.kind_name,
+                import_name=record.entity,
             )
 
     def _auto_restart(
@@ -354,7 +366,9 @@ class JobTracker:
             logger.warning("failed job not restarted", extra={**keys, "reason": result.message})
             return
         outcome.restart = result
-        self.metrics.emit(MetricName.JOB_RESTARTS, 1, MetricUnit.Count, entity=record.entity)
+        self.metrics.emit(
+            MetricName.JOB_RESTARTS, 1, MetricUnit.Count, entity=record.kind_name, import_name=record.entity
+        )
 
     def _defer(self, claim: Claim, outcome: FinishOutcome, keys: dict[str, Any], why: str) -> None:
         self.claims.defer(claim, RESTART_RETRY_S)

@@ -92,7 +92,10 @@ class JobRecord(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     job_id: int
+    #: The import's name (see :class:`~norcekit.state.runs.RunRecord`): the key of its lists.
     entity: str
+    #: The Norce entity written; ``None`` in older records, whose import is named after it.
+    kind: str | None = None
     mode: ImportMode
     run_id: str | None = None
     item_count: int = 0
@@ -112,6 +115,10 @@ class JobRecord(BaseModel):
     superseded_by: int | None = None
     stuck: bool = False
     stuck_at: AwareDatetime | None = None
+
+    @property
+    def kind_name(self) -> str:
+        return self.kind or self.entity
 
     @property
     def is_terminal(self) -> bool:

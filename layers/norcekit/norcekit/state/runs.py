@@ -49,7 +49,12 @@ class RunRecord(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     run_id: str
+    #: The import's name: every state key (watermark, lock, run and job lists) is per import.
+    #: For the ``entities:`` form the name is the kind, so records written before named imports
+    #: existed keep their keys.
     entity: str
+    #: The Norce entity written (an ``IMPORT_KINDS`` name); ``None`` in older records: the name.
+    kind: str | None = None
     mode: ImportMode
     started_at: AwareDatetime
     finished_at: AwareDatetime | None = None
@@ -68,6 +73,10 @@ class RunRecord(BaseModel):
     #: What an operator must know beyond the outcome (a guardrail allowed, keys a full import
     #: deactivates); kept when the jobs' ending rewrites ``message``.
     notes: list[str] = Field(default_factory=list)
+
+    @property
+    def kind_name(self) -> str:
+        return self.kind or self.entity
 
 
 class RunNotFoundError(KeyError):

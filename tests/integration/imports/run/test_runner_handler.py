@@ -145,6 +145,19 @@ def test_handler_runs_the_scheduled_import_and_emits_metrics(
     assert blob["run_id"] == summary["run_id"]
 
 
+def test_handler_runs_an_import_by_name_with_the_import_dimension(
+    app: ModuleType, emulator: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    summary = app.handler({"import": "customers", "mode": "full"}, FakeContext())
+
+    assert summary["outcome"] == "submitted", summary
+    blob = _emf(capsys.readouterr().out)[-1]
+    assert (blob["entity"], blob["import"]) == ("customers", "customers")
+    assert [sorted(d) for d in blob["_aws"]["CloudWatchMetrics"][0]["Dimensions"]] == [
+        ["entity", "import", "service"]
+    ]
+
+
 def test_handler_builds_the_runner_once_per_container(
     app: ModuleType, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -188,6 +201,9 @@ def test_a_job_the_ordering_check_sees_ending_gets_the_trackers_terminal_actions
         ({"entity": "products", "mode": "full", "entiy": "x"}, "entiy"),
         # Guardrail allowances are for an operator's single run (the CLI), never a schedule's.
         ({"entity": "products", "mode": "full", "allow": ["shrink"]}, "allow: Extra inputs"),
+        ({"entity": "products", "import": "products", "mode": "full"}, 'one of "entity" and "import"'),
+        ({"mode": "full"}, 'one of "entity" and "import"'),
+        ({"import": "ERP products", "mode": "full"}, "import"),
         ("not an object", "invalid import event"),
     ],
 )

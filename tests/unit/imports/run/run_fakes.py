@@ -106,6 +106,11 @@ class FakeJobs:
     def unfinished_for_entity(self, entity: str) -> list[JobRecord]:
         return [j for j in self.records.values() if j.entity == entity and not j.is_terminal]
 
+    def list_open(self) -> list[JobRecord]:
+        return sorted(
+            (j for j in self.records.values() if not j.is_terminal), key=lambda j: (j.submitted_at, j.job_id)
+        )
+
     def jobs_for_run(self, run_id: str) -> list[JobRecord]:
         return [j for j in self.records.values() if j.run_id == run_id]
 

@@ -39,7 +39,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
         "earlier job still running) or still running after --wait-timeout, 6 when a full-import "
         "guardrail refused it (nothing sent), 7 when the jobs succeeded but Norce rejected items.",
     )
-    p.add_argument("--entity", required=True, choices=entities)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--entity", dest="entity", choices=entities, help="the entities: import named after this kind"
+    )
+    which.add_argument("--import", dest="entity", metavar="NAME", help="a named import (imports: NAME)")
     p.add_argument("--mode", required=True, choices=["full", "delta"])
     p.add_argument(
         "--wait", action="store_true", help="follow the run's jobs until they end (commits the watermark)"

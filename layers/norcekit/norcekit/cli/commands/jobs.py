@@ -2,7 +2,8 @@
 
 JSON shapes:
 
-* ``jobs list`` → array of *job summaries*: ``{"job_id": int, "entity": str, "mode": "full"|"delta",
+* ``jobs list`` → array of *job summaries*: ``{"job_id": int, "entity": str (the import's name),
+  "import": str, "kind": str (the Norce entity), "mode": "full"|"delta",
   "run_id": str|null, "status": int, "status_name": str, "submitted_at": iso, "finished_at": iso|null,
   "item_count": int, "counters": {"totals", "inserts", "updates", "fail"}|null, "restart_count": int,
   "restarted_from": int|null, "restarted_as": int|null, "superseded": bool, "stuck": bool}``
@@ -45,6 +46,8 @@ def job_summary(job: JobRecord) -> dict[str, Any]:
         {
             "job_id": job.job_id,
             "entity": job.entity,
+            "import": job.entity,
+            "kind": job.kind_name,
             "mode": job.mode,
             "run_id": job.run_id,
             "status": int(job.status),
@@ -63,10 +66,21 @@ def job_summary(job: JobRecord) -> dict[str, Any]:
     return summary
 
 
+def import_names(ctx: CliContext) -> list[str]:
+    """Every configured import's name, and every kind (state of imports no longer configured)."""
+    from norcekit.norce.contracts import IMPORT_KINDS  # noqa: PLC0415
+
+    try:
+        configured = list(ctx.services.config.all_imports())
+    except Exception:  # a broken configuration must not hide the jobs
+        configured = []
+    return list(dict.fromkeys([*configured, *IMPORT_KINDS]))
+
+
 def jobs_table(rows: list[dict[str, Any]], title: str | None = "Jobs") -> Any:
     return table(
         title,
-        ["job", "entity", "mode", "status", "submitted", "items", "ins/upd/fail", "notes"],
+        ["job", "import", "mode", "status", "submitted", "items", "ins/upd/fail", "notes"],
         [
             [
                 j["job_id"],
@@ -112,7 +126,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
     sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", parents=[common], help="jobs norcekit submitted, newest first")
-    p.add_argument("--entity", choices=entities, help="only this entity (default: all)")
+    p.add_argument(
+        "--entity", "--import", dest="entity", metavar="NAME", help="only this import (default: all)"
+    )
     p.add_argument(
         "--status",
         type=_status_arg,
@@ -171,11 +187,9 @@ def _positive(text: str) -> int:
 
 
 def list_jobs(ctx: CliContext, args: argparse.Namespace) -> int:
-    from norcekit.norce.contracts import IMPORT_KINDS  # noqa: PLC0415
-
     store = ctx.services.job_store
     since: datetime | None = args.since
-    entities = [args.entity] if args.entity else list(IMPORT_KINDS)
+    entities = [args.entity] if args.entity else import_names(ctx)
     found: list[JobRecord]
     if args.status == OPEN:
         found = [

@@ -15,11 +15,11 @@
      "queues": {"events": {"visible", "in_flight", "delayed"}|null, "dlq": {...}|null},
      "quarantine": {"webhook": int, "import_record": int, "total": int}|null}
 
-``config validate`` JSON shape: ``{"valid": true, "config_path": str, "entities": [{"entity",
-"enabled", "source", "mapping", "full": {"enabled", "schedule"}, "delta": {"enabled", "schedule",
-"batch_size"}, "account_id"}], "sources": [{"name", "type"}], "norce": {"host",
-"application_id", "environment"}, "event_targets": [str]}``; on errors exit 2 with one ``error:
-<path>: <problem>`` line each.
+``config validate`` JSON shape: ``{"valid": true, "config_path": str, "entities": [{"entity"
+(the import's name), "import", "kind", "enabled", "source", "mapping", "full": {"enabled",
+"schedule"}, "delta": {"enabled", "schedule", "batch_size"}, "account_id"}], "sources": [{"name",
+"type"}], "norce": {"host", "application_id", "environment"}, "event_targets": [str]}``; on errors
+exit 2 with one ``error: <path>: <problem>`` line each.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def status(ctx: CliContext, args: argparse.Namespace) -> int:
     enabled: dict[str, bool] = {}
     try:
         config = services.config
-        enabled = {name: cfg.enabled for name, cfg in config.entities.items()}
+        enabled = {name: cfg.enabled for name, cfg in config.all_imports().items()}
     except Exception as exc:  # a broken configuration is exactly when an operator needs status
         from norcekit.cli.errors import classify  # noqa: PLC0415
 
@@ -222,16 +222,18 @@ def validate_config(ctx: CliContext, args: argparse.Namespace) -> int:
         problems[str(exc)] = []
         events = None
     entities: list[dict[str, Any]] = []
-    for name, cfg in config.entities.items():
+    for name, cfg in config.all_imports().items():
         account_id = None
         if cfg.enabled:
             try:
-                account_id = settings.account_id_for(config.account_source_for(name))
+                account_id = config.account_id_for(name, settings.account_id_for)
             except SettingsError as exc:
                 problems.setdefault(str(exc), []).append(name)
         entities.append(
             {
                 "entity": name,
+                "import": name,
+                "kind": cfg.kind,
                 "enabled": cfg.enabled,
                 "source": cfg.source,
                 "mapping": cfg.mapping,
@@ -246,9 +248,9 @@ def validate_config(ctx: CliContext, args: argparse.Namespace) -> int:
         )
     if problems:
         lines = [
-            f"entities.{{{','.join(names)}}}: {message}"
+            f"imports {', '.join(names)}: {message}"
             if len(names) > 1
-            else (f"entities.{names[0]}: {message}" if names else message)
+            else (f"{config.path_of(names[0])}: {message}" if names else message)
             for message, names in problems.items()
         ]
         for line in lines[:-1]:
@@ -275,11 +277,12 @@ def validate_config(ctx: CliContext, args: argparse.Namespace) -> int:
         console.print(f"[green]configuration valid[/green]: {data['config_path']}")
         console.print(
             table(
-                "Entities",
-                ["entity", "enabled", "source", "full", "delta", "batch", "account"],
+                "Imports",
+                ["import", "kind", "enabled", "source", "full", "delta", "batch", "account"],
                 [
                     [
                         e["entity"],
+                        e["kind"],
                         e["enabled"],
                         e["source"],
                         _schedule(e["full"]),

@@ -70,16 +70,18 @@ class RunPipeline:
         """
         if mode is not None and mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        if entity not in IMPORT_KINDS:
-            raise UnknownEntityError(f"unknown entity {entity!r}; import kinds: {', '.join(IMPORT_KINDS)}")
-        config = self.config.entities.get(entity)
+        config = self.config.all_imports().get(entity)
         if config is None:
-            raise UnknownEntityError(f"entity {entity!r} is not configured (entities.{entity})")
+            names = ", ".join(self.config.all_imports()) or "none"
+            if entity in IMPORT_KINDS:
+                raise UnknownEntityError(f"entity {entity!r} is not configured (imports: {names})")
+            raise UnknownEntityError(f"unknown import {entity!r} (imports: {names})")
+        path = self.config.path_of(entity)
         if not config.enabled:
-            raise UnknownEntityError(f"entity {entity!r} is disabled in the configuration")
+            raise UnknownEntityError(f"import {entity!r} is disabled in the configuration ({path})")
         mode_enabled = mode is None or (config.full.enabled if mode == "full" else config.delta.enabled)
         if not mode_enabled:
-            raise UnknownEntityError(f"{mode} imports of {entity!r} are disabled (entities.{entity}.{mode})")
+            raise UnknownEntityError(f"{mode} imports of {entity!r} are disabled ({path}.{mode})")
         return config
 
     def existing(self, run_id: str) -> RunResult | None:
@@ -101,6 +103,7 @@ class RunPipeline:
         return RunResult(
             run_id=run.run_id,
             entity=run.entity,
+            kind=run.kind,
             mode=run.mode,
             started_at=run.started_at,
             outcome=RunOutcome.SKIPPED_LOCKED,
@@ -121,6 +124,7 @@ class RunPipeline:
             clock=self.clocks.now,
             deadline=deadline,
             status_sink=self.norce.status_sink,
+            kind=run.kind,
         )
         run.stuck_job_ids = [job.job_id for job in decision.stuck]
         if decision.proceed:
@@ -137,14 +141,15 @@ class RunPipeline:
         return now  # a cursor feed's high-water mark is exclusive and final: no lag
 
     def header(self, entity: str, *, full_file: bool) -> Header:
-        account_id = self.norce.account_id_for(self.config.account_source_for(entity))
+        """Import ``entity``'s header: its own system account, field lists and scope."""
+        account_id = self.config.account_id_for(entity, self.norce.account_id_for)
         return self.config.build_header(entity, account_id=account_id, full_file=full_file)
 
     def mapping(self, run: RunContext) -> Mapping:
         return Mapping.for_run(
             run,
             self.mapping_factory(run.entity),
-            specs=self.lookups.get(run.entity),
+            specs=self.lookups.get(run.kind),
             query=self.norce.query,
             batch_size=self.options.lookup_batch_size,
         )
@@ -167,6 +172,7 @@ class RunPipeline:
             RunRecord(
                 run_id=run.run_id,
                 entity=run.entity,
+                kind=run.kind,
                 mode=run.mode,
                 started_at=run.started_at,
                 window_since=run.window_since,
@@ -192,6 +198,7 @@ class RunPipeline:
             JobRecord(
                 job_id=job_id,
                 entity=run.entity,
+                kind=run.kind,
                 mode=run.mode,
                 run_id=run.run_id,
                 item_count=result.items_sent,
@@ -215,6 +222,7 @@ class RunPipeline:
         record: RunRecord = RunRecord(
             run_id=run.run_id,
             entity=run.entity,
+            kind=run.kind,
             mode=run.mode,
             started_at=run.started_at,
             finished_at=finished,
@@ -285,9 +293,10 @@ class RunPipeline:
             return None
 
     def _emit_metrics(self, run: RunContext, outcome: RunOutcome, duration_s: float) -> None:
-        """One run's figures with dimension ``entity`` (the caller flushes: ``@log_metrics``)."""
+        """One run's figures with dimensions ``entity`` (the kind) and ``import`` (the caller flushes)."""
         m = self.metrics
-        m.add_dimension(name="entity", value=run.entity)
+        m.add_dimension(name="entity", value=run.kind)
+        m.add_dimension(name="import", value=run.entity)
         m.add_metadata(key="run_id", value=run.run_id)
         m.add_metadata(key="outcome", value=outcome.value)
         m.add_metric(name=MetricName.IMPORT_RUNS, unit=MetricUnit.Count, value=1)
@@ -312,8 +321,8 @@ def submitted_message(run: RunContext) -> str:
         f"{len(run.job_ids)} job(s) submitted ({run.counts.submitted} items); the watermark is "
         "committed when all of them succeed"
     )
-    if run.mode == "full" and not IMPORT_KINDS[run.entity].has_full_file:
-        message += f"; {run.entity} has no FullFile: a complete upsert, nothing is deactivated"
+    if run.mode == "full" and not IMPORT_KINDS[run.kind].has_full_file:
+        message += f"; {run.kind} has no FullFile: a complete upsert, nothing is deactivated"
     return message
 
 

@@ -148,10 +148,13 @@ class RunContext:
     """Mutable state of one run while it executes (what ends up in its record)."""
 
     run_id: str
+    #: The import's name: the key of its lock, watermark, run and job records.
     entity: str
     mode: ImportMode
     dry_run: bool
     started_at: datetime
+    #: The Norce entity written (``IMPORT_KINDS``); empty: the import is named after it.
+    kind: str = ""
     counts: RunCounts = field(default_factory=RunCounts)
     job_ids: list[int] = field(default_factory=list)
     window_since: Watermark | None = None
@@ -171,7 +174,10 @@ class RunContext:
 
     def log_keys(self) -> dict[str, str]:
         """Correlation keys for library log lines (a child logger cannot append keys itself)."""
-        return {"run_id": self.run_id, "entity": self.entity, "mode": self.mode}
+        return {"run_id": self.run_id, "entity": self.kind, "import": self.entity, "mode": self.mode}
+
+    def __post_init__(self) -> None:
+        self.kind = self.kind or self.entity
 
 
 # --- small helpers shared by the run units ---------------------------------------------------------

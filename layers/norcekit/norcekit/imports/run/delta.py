@@ -87,7 +87,7 @@ class DeltaRun:
                 f"stored watermark of {run.entity} is a {committed.kind}, the source gives "
                 f"{capabilities.watermark_kind}s: set it with `norcekit watermarks set`",
             )
-        upper = self.pipeline.upper(source, run.entity, config)
+        upper = self.pipeline.upper(source, run.kind, config)
         run.window_until = run.candidate = to_watermark(upper)
         if committed is None:
             if self.pipeline.options.initial_delta == "full_required":
@@ -106,7 +106,7 @@ class DeltaRun:
         """The window's latest version of each key, mapped (rejections quarantined)."""
         run, pipeline, keeper = self.run, self.pipeline, self.keeper
         records = latest_of_each_key(
-            lambda: keeper.ticking(self.source.iter_changed(run.entity, window.since, window.upper)),
+            lambda: keeper.ticking(self.source.iter_changed(run.kind, window.since, window.upper)),
             run.counts,
             max_buffered=pipeline.options.delta_max_buffered,
         )
@@ -116,7 +116,7 @@ class DeltaRun:
     def _submit(self, batches: Iterator[list[ContractItem]]) -> Ended | None:
         """One job per batch while the time budget allows; ``partial_timeout`` when it does not."""
         run, pipeline, deadline = self.run, self.pipeline, self.deadline
-        kind = IMPORT_KINDS[run.entity]
+        kind = IMPORT_KINDS[run.kind]
         header = pipeline.header(run.entity, full_file=False)
         monotonic = pipeline.clocks.monotonic
         longest_batch_s = 0.0

@@ -69,11 +69,11 @@ class FullRun:
         if (not_started := self._time_to_start()) is not None:
             return not_started
         mapping = pipeline.mapping(run)
-        full_file = IMPORT_KINDS[run.entity].has_full_file
+        full_file = IMPORT_KINDS[run.kind].has_full_file and self.config.full.full_file
         survey = self._survey(mapping, full_file=full_file) if full_file or run.dry_run else None
         if full_file and survey is not None and (refused := self._judge(survey)) is not None:
             return refused
-        split = self.config.full_scope_split if run.entity == "onhand" else None
+        split = self.config.full_scope_split if run.kind == "onhand" else None
         if run.dry_run:
             jobs = len(survey.scopes) if survey is not None and split == "warehouse" else 1
             return Ended(RunOutcome.SUCCEEDED, self._with_notes(dry_run_message(run, jobs=jobs)))
@@ -100,7 +100,7 @@ class FullRun:
         source and reports nothing.
         """
         run = self.run
-        per_warehouse = run.entity == "onhand"
+        per_warehouse = run.kind == "onhand"
         scopes: dict[str, int] = {}
         for item in self.items(mapping, reject=self.pipeline.rejector(run, full_file=full_file)):
             scope = str(item_field(item, "WarehouseCode", "")) if per_warehouse else WHOLE_IMPORT
@@ -169,9 +169,9 @@ class FullRun:
         run, source = self.run, self.source
         if not source.capabilities.delta_supported:
             return
-        upper = self.pipeline.upper(source, run.entity, self.config)
+        upper = self.pipeline.upper(source, run.kind, self.config)
         snapshot = getattr(source, "snapshot_position", None)
-        position = snapshot(run.entity) if callable(snapshot) else None
+        position = snapshot(run.kind) if callable(snapshot) else None
         run.window_until = run.candidate = to_watermark(upper)
         if position is not None and to_watermark(position) < run.candidate:
             run.candidate = to_watermark(position)
@@ -198,7 +198,7 @@ class FullRun:
             run.counts = RunCounts()
             yield from self.items(mapping, reject=reject if attempts == 1 else ignore_rejection)
 
-        kind = IMPORT_KINDS[run.entity]
+        kind = IMPORT_KINDS[run.kind]
         result = pipeline.norce.connect.import_items(kind.name, header, stream, deadline=self.deadline)
         pipeline.record_job(run, result)
 
@@ -208,7 +208,7 @@ class FullRun:
         logger.info(
             "full on-hand import split by warehouse", extra={**run.log_keys(), "warehouses": warehouses}
         )
-        kind = IMPORT_KINDS[run.entity]
+        kind = IMPORT_KINDS[run.kind]
         for n, warehouse in enumerate(warehouses):
             if n and self.deadline.remaining() < pipeline.options.full_min_remaining_s:
                 return Ended(
@@ -241,7 +241,7 @@ class FullRun:
         """The full import's item stream: read → first of each key → map (→ scope filter)."""
         run = self.run
         counts = counts if counts is not None else run.counts
-        records = count_read(self.source.iter_all(run.entity), counts)
+        records = count_read(self.source.iter_all(run.kind), counts)
         records = first_of_each_key(records, counts, reject)
         items = map_records(mapping.prefetch(records), mapping, counts, reject)
         for n, item in enumerate(items, 1):

@@ -76,7 +76,7 @@ class ReplayRun:
             return Ended(
                 RunOutcome.SUCCEEDED, f"replay: nothing to send ({len(self.items)} item(s) not sendable)"
             )
-        kind = IMPORT_KINDS[run.entity]
+        kind = IMPORT_KINDS[run.kind]
         header = pipeline.header(run.entity, full_file=False)
         for batch in chunks(ready, self.config.delta.batch_size):
             result = pipeline.norce.connect.import_items(
@@ -96,7 +96,7 @@ class ReplayRun:
 
     def _item(self, item: QuarantineItem) -> ContractItem | None:
         """The contract item to send for ``item``, or None (the reason is in :attr:`results`)."""
-        kind = IMPORT_KINDS[self.run.entity]
+        kind = IMPORT_KINDS[self.run.kind]
         try:
             if item.kind == "norce_item":
                 if item.metadata.get("complete") != "yes" or not isinstance(item.payload, dict):

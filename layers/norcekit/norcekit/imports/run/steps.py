@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Mapping as MappingOf
 from typing import Any
 
@@ -30,20 +30,21 @@ MAX_LOGGED_REJECTIONS = 50
 
 
 class LeaseKeeper:
-    """Renews the run's lease every third of its length while work goes on (no lock: a dry run)."""
+    """Renews the run's leases every third of their length while work goes on (none: a dry run)."""
 
-    def __init__(self, lock: Lease | None, lease_s: float, monotonic: Callable[[], float]) -> None:
-        self.lock = lock
+    def __init__(self, leases: Sequence[Lease], lease_s: float, monotonic: Callable[[], float]) -> None:
+        self.leases = list(leases)
         self.every = lease_s / 3
         self.monotonic = monotonic
         self.last = monotonic()
 
     def tick(self) -> None:
-        if self.lock is None:
+        if not self.leases:
             return
         now = self.monotonic()
         if now - self.last >= self.every:
-            self.lock.renew()  # LockLostError ends the run: another run may now own the entity
+            for lease in self.leases:
+                lease.renew()  # LockLostError ends the run: another run may now own the entity
             self.last = now
 
     def ticking(self, records: Iterable[SourceRecord]) -> Iterator[SourceRecord]:
@@ -115,6 +116,7 @@ class Rejector:
         quarantine_key = None
         metadata = {
             "entity": run.entity,
+            "kind": run.kind,
             "mode": run.mode,
             "run_id": run.run_id,
             "record_key": record.key,
