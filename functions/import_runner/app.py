@@ -29,11 +29,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from norcekit.deadline import Deadline
 from norcekit.imports.runner import ImportRunner, UnknownEntityError, new_run_id
 from norcekit.norce.contracts import IMPORT_KINDS
-from norcekit.observability import LIBRARY_SERVICE, get_logger, get_metrics
+from norcekit.observability import LIBRARY_SERVICE, get_logger, get_metrics, get_tracer
 from norcekit.wiring import ContainerComponents
 
 logger = get_logger()
 metrics = get_metrics()
+tracer = get_tracer()
 components = ContainerComponents(metrics=metrics)
 
 
@@ -90,6 +91,8 @@ def _correlate(**keys: str) -> None:
 
 
 @logger.inject_lambda_context(log_event=True, clear_state=True)
+# Responses stay out of traces: they can carry payload data.
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:

@@ -13,11 +13,12 @@ import warnings
 from typing import Any
 
 from norcekit.deadline import Deadline
-from norcekit.observability import get_logger, get_metrics
+from norcekit.observability import get_logger, get_metrics, get_tracer
 from norcekit.wiring import ContainerComponents
 
 logger = get_logger()
 metrics = get_metrics()
+tracer = get_tracer()
 # Job metrics carry an ``entity`` dimension each, so they are written as their own EMF documents
 # (norcekit.jobs.EmfJobMetrics); this function-level Metrics is often empty, and that is fine.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -25,6 +26,8 @@ components = ContainerComponents(metrics=metrics)
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
+# Responses stay out of traces: they can carry payload data.
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     deadline = Deadline.from_remaining_ms(context.get_remaining_time_in_millis())

@@ -12,11 +12,12 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from norcekit.events.receiver import WebhookReceiver, build_resolver
-from norcekit.observability import get_logger, get_metrics
+from norcekit.observability import get_logger, get_metrics, get_tracer
 from norcekit.wiring import ContainerComponents
 
 logger = get_logger()
 metrics = get_metrics()
+tracer = get_tracer()
 components = ContainerComponents(metrics=metrics)
 
 
@@ -30,6 +31,8 @@ app = build_resolver(receiver)
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True
 )
+# Responses stay out of traces: they can carry payload data.
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,8 +1,12 @@
 """Webhook receiver: cold import time of the handler module, warm per-request handler time.
 
-* Cold: wall time of a fresh ``python -c "import app"`` (``functions/webhook_receiver``) vs a fresh
-  ``python -c "import boto3"``, alternating, median of the repetitions. Interpreter start-up is in
-  both (it is in a Lambda cold start too).
+* Cold: the layer is built by its own build target (``layers/norcekit/Makefile``, the step
+  ``sam build`` runs, here for the host's architecture) into a temporary folder. Then the wall time
+  of a fresh ``python -I -S -B -c "import app"`` with only that layer and ``functions/webhook_receiver``
+  on ``sys.path`` (as in Lambda: no site-packages, read-only, nothing written) vs a fresh
+  ``import boto3`` from the same layer, alternating, median of the repetitions. Interpreter start-up
+  is in both (it is in a Lambda cold start too). The same layer with its bytecode removed is
+  measured too: what a build without ``compileall`` would cost at every cold start.
 * Warm: ``app.handler(event, context)`` on API Gateway events of 5 event types, in a fresh process
   whose stdout (Powertools log lines and EMF metrics, written per request as in Lambda) goes to
   /dev/null. The receiver is the real one from settings; its secrets come from ``StaticSecrets``
@@ -14,13 +18,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from tests.bench.harness import PYTHON, REPO, BenchResult, Figure, percentile, ratio_figure
+from tests.bench.layer import build_host_layer
 
 NAME = "webhook"
 HANDLER_DIR = REPO / "functions" / "webhook_receiver"
@@ -44,19 +51,31 @@ ENV = {
     "POWERTOOLS_SERVICE_NAME": "norcekit",
     "POWERTOOLS_METRICS_NAMESPACE": "NorcekitBench",
 }
-IMPORT_HANDLER = f"import sys; sys.path.insert(0, {str(HANDLER_DIR)!r}); import app"
+#: Isolated (no PYTHON* variables, no user site), no site-packages, no bytecode written: the
+#: interpreter sees the layer and the handler only, as a Lambda cold start does.
+ISOLATED = ("-I", "-S", "-B")
+
+
+def _import_from(layer: Path, *, handler: bool) -> str:
+    paths = [str(layer), str(HANDLER_DIR)] if handler else [str(layer)]
+    return f"import sys; sys.path[:0] = {paths!r}; import {'app' if handler else 'boto3'}"
 
 
 def _wall(code: str) -> float:
     started = time.perf_counter()
-    subprocess.run([PYTHON, "-c", code], cwd=REPO, check=True, env={**os.environ, **ENV})
+    subprocess.run([PYTHON, *ISOLATED, "-c", code], cwd=REPO, check=True, env={**os.environ, **ENV})
     return time.perf_counter() - started
 
 
-def _top_imports(limit: int = 6) -> list[str]:
+def _without_bytecode(layer: Path, dest: Path) -> Path:
+    shutil.copytree(layer, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def _top_imports(layer: Path, limit: int = 6) -> list[str]:
     """The slowest modules of the handler import (cumulative, from ``-X importtime``)."""
     completed = subprocess.run(
-        [PYTHON, "-X", "importtime", "-c", IMPORT_HANDLER],
+        [PYTHON, *ISOLATED, "-X", "importtime", "-c", _import_from(layer, handler=True)],
         cwd=REPO, capture_output=True, text=True, check=True, env={**os.environ, **ENV},
     )  # fmt: skip
     rows = []
@@ -124,19 +143,27 @@ def run(*, quick: bool = False) -> BenchResult:
     result = BenchResult(
         NAME,
         "Webhook receiver",
-        f"Cold: fresh-process wall time of importing the handler module vs `import boto3`, alternating, "
+        "Cold: the layer built by its build target (layers/norcekit/Makefile, as `sam build` does; "
+        "host architecture), then fresh-process wall time of importing the handler module with only "
+        "that layer on sys.path (`python -I -S -B`) vs `import boto3` from the same layer, alternating, "
         f"median of {cold_reps}. Warm: {requests:,} requests (after {warmup} warm-up) through "
         "`app.handler` with 5 event types, SQS client stubbed with botocore `Stubber`, secrets static, "
         "Powertools logging/metrics on (stdout to /dev/null).",
     )
-    handler_s: list[float] = []
-    boto_s: list[float] = []
-    for _ in range(cold_reps):
-        boto_s.append(_wall("import boto3"))
-        handler_s.append(_wall(IMPORT_HANDLER))
+    with tempfile.TemporaryDirectory(prefix="norcekit-bench-layer-") as tmp:
+        layer = build_host_layer(Path(tmp) / "built")
+        bare = _without_bytecode(layer, Path(tmp) / "no-bytecode")
+        handler_s: list[float] = []
+        boto_s: list[float] = []
+        bare_s: list[float] = []
+        for _ in range(cold_reps):
+            boto_s.append(_wall(_import_from(layer, handler=False)))
+            handler_s.append(_wall(_import_from(layer, handler=True)))
+            bare_s.append(_wall(_import_from(bare, handler=True)))
+        top = _top_imports(layer)
     result.add(
         ratio_figure(
-            "cold import of the handler module",
+            "cold import of the handler module (built layer)",
             [x * 1000 for x in handler_s],
             [x * 1000 for x in boto_s],
             unit="ms",
@@ -146,7 +173,20 @@ def run(*, quick: bool = False) -> BenchResult:
             goal_text="<= 1.5 x baseline",
         )
     )
-    result.notes.append("Slowest imports (cumulative, -X importtime, one run): " + "; ".join(_top_imports()))
+    result.add(
+        ratio_figure(
+            "cold import, same layer without bytecode",
+            [x * 1000 for x in bare_s],
+            [x * 1000 for x in boto_s],
+            unit="ms",
+            baseline_label="import boto3",
+            goal_ratio=None,
+            higher_is_better=False,
+        )
+    )
+    result.notes.append(
+        "Slowest imports from the built layer (cumulative, -X importtime, one run): " + "; ".join(top)
+    )
 
     out = Path(os.environ.get("TMPDIR", "/tmp")) / f"norcekit-bench-webhook-{os.getpid()}.json"
     try:

@@ -2,7 +2,9 @@
 
 Configuration comes from the usual Powertools environment variables (``POWERTOOLS_SERVICE_NAME``,
 ``POWERTOOLS_LOG_LEVEL``, ``POWERTOOLS_METRICS_NAMESPACE``, ``POWERTOOLS_TRACE_DISABLED``...); the
-defaults are service ``norcekit`` and namespace ``Norcekit``.
+defaults are service ``norcekit`` and namespace ``Norcekit``. ``STACK_NAME`` (set by the template) adds
+the metric dimension ``stack``: stacks in one account and region share the namespace, and each stack's
+alarms and dashboard select their own data points by it.
 
 No secret may reach a log line (DESIGN "Conventions"): code that handles a secret value registers it
 with :func:`register_secret`, and every log line written through :func:`get_logger` is passed through
@@ -12,22 +14,30 @@ extra keys, appended keys, exception text).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
 import os
 import re
 import threading
+from collections.abc import AsyncGenerator, Generator, Sequence
 from enum import StrEnum
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import LogRecord
+from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 from pydantic import SecretStr
 
 DEFAULT_SERVICE = "norcekit"
 DEFAULT_NAMESPACE = "Norcekit"
+#: Dimension on every metric naming the stack that emitted it (from ``STACK_NAME``).
+STACK_DIMENSION = "stack"
+#: What the tracer patches when tracing is on: AWS SDK calls and the Norce/target HTTP client.
+TRACED_MODULES = ("botocore", "httpx")
+_TRUTHY = frozenset({"1", "true", "yes", "on", "y", "t"})
 #: Library modules log through ``Logger(service=LIBRARY_SERVICE, child=True)``.
 LIBRARY_SERVICE = "norcekit"
 REDACTED = "***"
@@ -194,30 +204,104 @@ def _redacted_logger(service: str) -> Logger:
     return logger
 
 
+def default_dimensions(service: str | None = None) -> dict[str, str]:
+    """The dimensions every data point carries: ``service``, and ``stack`` when STACK_NAME is set."""
+    dimensions = {"service": service or os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE}
+    stack = os.environ.get("STACK_NAME")
+    if stack:
+        dimensions[STACK_DIMENSION] = stack
+    return dimensions
+
+
 def get_metrics() -> Metrics:
-    """Powertools EMF metrics; namespace POWERTOOLS_METRICS_NAMESPACE or ``Norcekit``."""
+    """Powertools EMF metrics; namespace POWERTOOLS_METRICS_NAMESPACE or ``Norcekit``, dimension
+    ``stack`` from STACK_NAME (:func:`default_dimensions`)."""
     namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
-    service = os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE
-    return Metrics(namespace=namespace, service=service)
+    dimensions = default_dimensions()
+    metrics = Metrics(namespace=namespace, service=dimensions.pop("service"))
+    # Instances share their default dimensions; setting an equal value again only warns.
+    if dimensions and any(metrics.default_dimensions.get(k) != v for k, v in dimensions.items()):
+        metrics.set_default_dimensions(**dimensions)
+    return metrics
+
+
+class _NoTraceSegment(BaseSegment):
+    """What a disabled tracer records into: nothing."""
+
+    def close(self, end_time: int | None = None) -> None:
+        return None
+
+    def add_subsegment(self, subsegment: Any) -> None:
+        return None
+
+    def remove_subsegment(self, subsegment: Any) -> None:
+        return None
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        return None
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        return None
+
+    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None:
+        return None
+
+
+class _NoTraceProvider(BaseProvider):
+    """Tracer provider for tracing off: Powertools' default provider imports the X-Ray SDK's core
+    (about as long as ``import boto3`` at a cold start) even for a disabled tracer."""
+
+    @contextlib.contextmanager
+    def in_subsegment(self, name: Any = None, **kwargs: Any) -> Generator[BaseSegment, None, None]:
+        yield _NoTraceSegment()
+
+    @contextlib.asynccontextmanager
+    async def in_subsegment_async(self, name: Any = None, **kwargs: Any) -> AsyncGenerator[BaseSegment, None]:
+        yield _NoTraceSegment()
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        return None
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        return None
+
+    def patch(self, modules: Sequence[str]) -> None:
+        return None
+
+    def patch_all(self) -> None:
+        return None
+
+
+def tracing_enabled() -> bool:
+    """In Lambda (not SAM local) with POWERTOOLS_TRACE_DISABLED false: the stack's ``Tracing: Active``."""
+    disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in _TRUTHY
+    in_lambda = bool(os.environ.get("LAMBDA_TASK_ROOT")) and not os.environ.get("AWS_SAM_LOCAL")
+    return in_lambda and not disabled and importlib.util.find_spec("aws_xray_sdk") is not None
 
 
 def get_tracer() -> Tracer:
-    """Powertools Tracer; disabled when the X-Ray SDK is not installed (tracing is optional)."""
+    """Powertools Tracer for a handler: X-Ray segments for the invocation, AWS SDK and HTTP calls.
+
+    When tracing is off (:func:`tracing_enabled`) it is a no-op that imports and patches nothing.
+    """
     service = os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE
-    if importlib.util.find_spec("aws_xray_sdk") is None:
-        return Tracer(service=service, disabled=True)
-    return Tracer(service=service)
+    if not tracing_enabled():
+        return Tracer(service=service, disabled=True, auto_patch=False, provider=_NoTraceProvider())
+    return Tracer(service=service, patch_modules=TRACED_MODULES)
 
 
 __all__ = [
     "DEFAULT_NAMESPACE",
+    "STACK_DIMENSION",
     "MetricName",
     "RedactingFormatter",
     "RedactionFilter",
     "clear_secrets",
+    "default_dimensions",
     "get_logger",
     "get_metrics",
     "get_tracer",
     "redact",
     "register_secret",
+    "tracing_enabled",
 ]

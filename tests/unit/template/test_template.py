@@ -123,9 +123,40 @@ def test_layer_is_built_from_the_norcekit_package(resources: dict[str, Any]) -> 
     assert layer["Properties"]["ContentUri"].rstrip("/") == "layers/norcekit"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    # Built by layers/norcekit/Makefile: the hashed lock for arm64 plus compiled bytecode
+    # (tests/unit/deps checks the lock, tests/bench/layer.py the built artifact).
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    makefile = (ROOT / "layers/norcekit/Makefile").read_text()
+    assert "build-NorcekitLayer:" in makefile
+    assert "--require-hashes" in makefile and "--platform $(PLATFORM)" in makefile
+    assert "PLATFORM ?= manylinux2014_aarch64" in makefile
+    assert "compileall" in makefile and "--invalidation-mode unchecked-hash" in makefile
     assert (ROOT / "layers/norcekit/requirements.txt").is_file()
     assert (ROOT / "layers/norcekit/norcekit/__init__.py").is_file()
+
+
+def test_tracing_is_one_switch_for_functions_api_and_the_tracer(template: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["Tracing"]
+    assert parameter["AllowedValues"] == ["Active", "PassThrough"]
+    function = template["Globals"]["Function"]
+    assert function["Tracing"] == ref("Tracing")
+    env = function["Environment"]["Variables"]
+    assert env["POWERTOOLS_TRACE_DISABLED"] == {"Fn::If": ["TracingActive", "false", "true"]}
+    assert template["Conditions"]["TracingActive"] == {"Fn::Equals": [ref("Tracing"), "Active"]}
+    api = template["Resources"]["WebhookApi"]["Properties"]
+    assert api["TracingEnabled"] == {"Fn::If": ["TracingActive", True, False]}
+    for folder in FUNCTIONS.values():
+        handler = (ROOT / "functions" / folder / "app.py").read_text()
+        assert "tracer = get_tracer()" in handler, folder
+        assert "@tracer.capture_lambda_handler(capture_response=False)\n" in handler, folder
+
+
+def test_every_function_may_send_its_traces(translated: dict[str, Any]) -> None:
+    resources = translated["Resources"]
+    for name in FUNCTIONS:
+        assert resources[name]["Properties"]["TracingConfig"] == {"Mode": ref("Tracing")}, name
+        arns = json.dumps(resources[f"{name}Role"]["Properties"]["ManagedPolicyArns"])
+        assert "AWSXrayWriteOnlyAccess" in arns, name
 
 
 def test_import_runner_has_fifteen_minutes_and_no_async_retries(resources: dict[str, Any]) -> None:
@@ -169,6 +200,8 @@ def test_globals_pass_the_settings_the_kit_reads(template: dict[str, Any]) -> No
     }
     assert required <= set(env)
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Norcekit"
+    # The metric dimension `stack` that the alarms and the dashboard select on.
+    assert env["STACK_NAME"] == ref("AWS::StackName")
     # A typo in a variable name would silently leave the setting at its default.
     settings_names = set()
     for name, field in Settings.model_fields.items():
@@ -241,7 +274,12 @@ def test_only_aws_managed_policies_that_aws_requires_are_attached(translated: di
         for arn in resource["Properties"].get("ManagedPolicyArns", []):
             attached.add(arn["Fn::Sub"] if isinstance(arn, dict) else arn)
     names = {arn.rsplit("/", 1)[-1] for arn in attached}
-    assert names == {"AWSLambdaBasicExecutionRole", "AmazonAPIGatewayPushToCloudWatchLogs"}
+    # AWSXrayWriteOnlyAccess: SAM attaches it for `Tracing` (the functions send their traces).
+    assert names == {
+        "AWSLambdaBasicExecutionRole",
+        "AmazonAPIGatewayPushToCloudWatchLogs",
+        "AWSXrayWriteOnlyAccess",
+    }
 
 
 def _role_actions(translated: dict[str, Any], role: str) -> dict[str, list[Any]]:
@@ -550,7 +588,9 @@ def test_job_monitor_ticks_every_minute_by_default(template: dict[str, Any]) -> 
 
 # --- alarms and dashboard -----------------------------------------------------------------------
 
-_INSIGHTS = re.compile(r"SELECT (SUM|MAX|AVG|MIN|COUNT)\((\w+)\) FROM Norcekit")
+_INSIGHTS = re.compile(
+    r"SELECT (SUM|MAX|AVG|MIN|COUNT)\((\w+)\) FROM Norcekit WHERE stack = '\$\{AWS::StackName\}'"
+)
 
 
 def _alarms_by_signal(resources: dict[str, Any]) -> dict[tuple[str, str, str], dict[str, Any]]:
@@ -564,7 +604,7 @@ def _alarms_by_signal(resources: dict[str, Any]) -> dict[tuple[str, str, str], d
             found[(props["Namespace"], props["MetricName"], target)] = props
         else:
             (query,) = [m for m in props["Metrics"] if m.get("ReturnData")]
-            match = _INSIGHTS.fullmatch(query["Expression"])
+            match = _INSIGHTS.fullmatch(query["Expression"]["Fn::Sub"])
             assert match, query["Expression"]
             found[("Norcekit", match.group(2), "")] = props
     return found
@@ -596,6 +636,26 @@ def test_every_failure_signal_has_an_alarm_wired_to_the_topic(resources: dict[st
         assert props["TreatMissingData"] == "notBreaching", signal
 
 
+def test_every_alarm_watches_only_this_stack(resources: dict[str, Any]) -> None:
+    """dev, stage and prod in one account and region share the namespace: no alarm may aggregate it."""
+    alarms = of_type(resources, "AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 20
+    own = set(resources)
+    for name, alarm in alarms.items():
+        props = alarm["Properties"]
+        if "MetricName" in props:
+            # AWS metrics: the dimension names one of this stack's functions or queues.
+            for dimension in props["Dimensions"]:
+                value = dimension["Value"]
+                target = value.get("Ref") or value.get("Fn::GetAtt", [None])[0]
+                assert target in own, f"{name}: {dimension}"
+        else:
+            for query in props["Metrics"]:
+                expression = query["Expression"]
+                assert isinstance(expression, dict), f"{name}: {expression}"
+                assert "WHERE stack = '${AWS::StackName}'" in expression["Fn::Sub"], name
+
+
 def test_custom_metric_alarms_use_names_the_kit_emits(resources: dict[str, Any]) -> None:
     emitted = {m.value for m in MetricName}
     for namespace, metric, _ in _alarms_by_signal(resources):
@@ -611,6 +671,9 @@ def test_dashboard_is_valid_json_over_emitted_metrics(resources: dict[str, Any])
     emitted = {m.value for m in MetricName}
     referenced = set(re.findall(r"SELECT \w+\((\w+)\) FROM Norcekit", text))
     referenced |= set(re.findall(r'MetricName=\\\\?"(\w+)', text))
+    # Every custom-metric query selects this stack's data points only.
+    assert len(re.findall(r"FROM Norcekit WHERE stack = 'x'", text)) == text.count("FROM Norcekit")
+    assert text.count("SEARCH(") == text.count('stack=\\"x\\"') > 0
     assert referenced, "dashboard shows no custom metrics"
     assert referenced <= emitted
     for metric in ("ImportRuns", "JobLeadTimeSeconds", "WebhooksReceived", "QueryCalls", "QueryCacheHits"):
@@ -630,6 +693,35 @@ def test_api_is_throttled_and_access_logged_without_headers(resources: dict[str,
     # The shared secret travels in a header: access logs must never include headers or the body.
     log_format = props["AccessLogSetting"]["Format"]
     assert "header" not in log_format.lower() and "$context.requestBody" not in log_format
+
+
+def test_a_fresh_account_gets_the_logging_role_before_the_logging_stage(template: dict[str, Any]) -> None:
+    """Access logging needs the account's API Gateway CloudWatch role; without one the stage fails."""
+    resources = template["Resources"]
+    parameter = template["Parameters"]["ApiGatewayCloudWatchRole"]
+    assert parameter["Default"] == "create"
+    assert resources["ApiGatewayAccount"]["Condition"] == "CreateApiGatewayCloudWatchRole"
+    assert resources["ApiGatewayAccount"]["Properties"]["CloudWatchRoleArn"] == get_att(
+        "ApiGatewayCloudWatchLogsRole", "Arn"
+    )
+    # The retained account setting keeps pointing at the role: it is retained too.
+    assert resources["ApiGatewayCloudWatchLogsRole"]["DeletionPolicy"] == "Retain"
+    assert resources["WebhookApi"]["DependsOn"] == "ApiGatewayAccountReady"
+    ready = resources["ApiGatewayAccountReady"]
+    assert ready["Metadata"]["AccountSetting"] == {
+        "Fn::If": ["CreateApiGatewayCloudWatchRole", ref("ApiGatewayAccount"), "none"]
+    }
+
+
+def test_the_translated_stage_waits_for_the_account_setting(translated: dict[str, Any]) -> None:
+    resources = translated["Resources"]
+    (stage,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    depends = set(as_list(stage.get("DependsOn", [])))
+    deployment = stage["Properties"]["DeploymentId"]["Ref"]
+    depends |= set(as_list(resources[deployment].get("DependsOn", [])))
+    rest_api = resources[deployment]["Properties"]["RestApiId"]["Ref"]
+    depends |= set(as_list(resources[rest_api].get("DependsOn", [])))
+    assert "ApiGatewayAccountReady" in depends
 
 
 def test_outputs_tell_an_operator_where_everything_is(template: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from typing import Protocol
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from norcekit.norce.jobs import JobStatus
-from norcekit.observability import DEFAULT_NAMESPACE, DEFAULT_SERVICE, MetricName
+from norcekit.observability import DEFAULT_NAMESPACE, DEFAULT_SERVICE, MetricName, default_dimensions
 
 #: The metric counting jobs that ended with each terminal status.
 STATUS_METRIC = {
@@ -44,7 +44,7 @@ class EmfJobMetrics:
             unit=unit,
             value=value,
             namespace=self.namespace,
-            default_dimensions={"service": self.service},
+            default_dimensions=default_dimensions(self.service),
         ) as metric:
             metric.add_dimension(name="entity", value=entity)
             metric.add_dimension(name="import", value=import_name or entity)
