@@ -7,11 +7,12 @@ is never changed), so every object built by :mod:`norcekit.wiring` targets the s
 
 * **deployed** — :func:`resolve_cloudformation`: CloudFormation ``DescribeStacks`` outputs
   ``TableName``, ``EventQueueUrl``, ``EventDLQUrl``, ``BucketName``, ``NorceCredentialsSecretArn``,
-  ``WebhookSecretsSecretArn``. The Norce tenant (``NORCE_SLUG``, ``NORCE_ENVIRONMENT``,
-  ``NORCE_APPLICATION_ID``, ``NORCE_ACCOUNT_ID``/``NORCE_ACCOUNT_IDS`` ...) and the integration
-  configuration (``NORCEKIT_CONFIG``) come from the operator's environment (or an env file);
-  credentials come from the stack's Secrets Manager secret unless ``NORCE_CLIENT_ID`` and
-  ``NORCE_CLIENT_SECRET`` are set. AWS credentials/region: the usual boto3 chain.
+  ``WebhookSecretsSecretArn``, and the import function's environment (Lambda
+  ``GetFunctionConfiguration`` of output ``ImportRunnerFunctionName``): the Norce tenant
+  (``NORCE_SLUG``, ``NORCE_APPLICATION_ID``, ``NORCE_ACCOUNT_ID``/``NORCE_ACCOUNT_IDS`` ...) and the
+  integration configuration (``NORCEKIT_CONFIG``) as the deployed functions see them, over the
+  operator's environment. Credentials come from the stack's Secrets Manager secret unless
+  ``NORCE_CLIENT_ID`` and ``NORCE_CLIENT_SECRET`` are set. AWS credentials/region: the usual boto3 chain.
 * **local** — :func:`resolve_local`: ``<root>/stack.json`` written by the running local stack
   (``python -m norcekit_local``); its ``env`` block is the functions' environment, resolved locally.
 * **environment** — :func:`resolve_environment`: whatever ``TABLE_NAME``, ``EVENT_QUEUE_URL``,
@@ -44,6 +45,10 @@ OUTPUT_ENV: dict[str, str] = {
 }
 #: The DLQ is not a function setting (no Lambda needs it), so the environment mode reads this.
 DLQ_ENV = "EVENT_DLQ_URL"
+#: The function whose environment is the stack's settings (every function shares the Globals block).
+IMPORT_FUNCTION_OUTPUT = "ImportRunnerFunctionName"
+#: Function variables that describe the Lambda runtime, not the stack: never copied to an operator.
+_RUNTIME_PREFIXES = ("POWERTOOLS_", "AWS_LAMBDA_", "_X_AMZN", "_HANDLER", "LAMBDA_")
 
 
 class StackError(Exception):
@@ -67,6 +72,12 @@ class StackResources:
     bucket: str | None
     #: Merged into the variables settings are read from (see :func:`stack_environ`).
     env: dict[str, str] = field(default_factory=dict)
+    #: The deployed import function (``import run --stack`` invokes it).
+    import_function: str | None = None
+    #: Every CloudFormation output (``config validate --stack`` compares a configuration with them).
+    outputs: dict[str, str] = field(default_factory=dict)
+    #: What could not be read (e.g. no rights to GetFunctionConfiguration), said once to the operator.
+    warnings: tuple[str, ...] = ()
 
     def describe(self) -> dict[str, Any]:
         """Non-secret summary (for ``status``)."""
@@ -125,9 +136,11 @@ def resolve_cloudformation(
     region: str | None = None,
     *,
     cloudformation: Any,
+    lambda_client: Any = None,
     environ: Mapping[str, str] | None = None,
 ) -> StackResources:
-    """A deployed stack, from its CloudFormation outputs (``cloudformation``: a boto3 client).
+    """A deployed stack, from its CloudFormation outputs (``cloudformation``: a boto3 client) and,
+    with ``lambda_client``, its import function's environment (the tenant settings).
 
     ``environ``: the operator's variables (their own Norce credentials win over the stack's secret).
     """
@@ -149,7 +162,9 @@ def resolve_cloudformation(
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
     if "TableName" not in outputs:
         raise StackError(f"--stack: stack {name!r} has no TableName output (not a norcekit stack?)")
-    env = {var: outputs[key] for key, var in OUTPUT_ENV.items() if outputs.get(key)}
+    function = outputs.get(IMPORT_FUNCTION_OUTPUT)
+    env, warnings = _function_environment(lambda_client, function)
+    env.update({var: outputs[key] for key, var in OUTPUT_ENV.items() if outputs.get(key)})
     if outputs.get("EventDLQUrl"):
         env[DLQ_ENV] = outputs["EventDLQUrl"]
     if operator.get("NORCE_CLIENT_ID") and operator.get("NORCE_CLIENT_SECRET"):
@@ -165,7 +180,29 @@ def resolve_cloudformation(
         dlq_url=outputs.get("EventDLQUrl"),
         bucket=outputs.get("BucketName"),
         env=env,
+        import_function=function,
+        outputs=outputs,
+        warnings=warnings,
     )
+
+
+def _function_environment(lambda_client: Any, function: str | None) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The deployed function's own variables (runtime ones left out), or why they could not be read."""
+    if lambda_client is None or not function:
+        return {}, ()
+    from botocore.exceptions import ClientError  # noqa: PLC0415 - only for --stack
+
+    try:
+        configuration = lambda_client.get_function_configuration(FunctionName=function)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "error")
+        return {}, (
+            f"--stack: cannot read the settings of function {function} ({code}); tenant settings "
+            "(NORCE_*) come from your environment or --env-file",
+        )
+    variables = (configuration.get("Environment") or {}).get("Variables") or {}
+    env = {str(k): str(v) for k, v in variables.items() if not str(k).startswith(_RUNTIME_PREFIXES)}
+    return env, ()
 
 
 def resolve_environment(environ: Mapping[str, str] | None = None) -> StackResources:

@@ -3,9 +3,10 @@
 Where it acts (one of):
 
 * ``--stack NAME [--region R]`` — a deployed stack, found through its CloudFormation outputs; the
-  Norce tenant settings (``NORCE_SLUG``, ``NORCE_APPLICATION_ID``, ``NORCE_ACCOUNT_ID`` ...) come from
-  the environment or ``--env-file``, the integration configuration from ``--config`` /
-  ``NORCEKIT_CONFIG``, Norce credentials from the stack's secret (or ``NORCE_CLIENT_ID``/``_SECRET``).
+  Norce tenant settings (``NORCE_SLUG``, ``NORCE_APPLICATION_ID``, ``NORCE_ACCOUNT_ID`` ...) and
+  ``NORCEKIT_CONFIG`` come from the deployed import function's environment (over the operator's
+  environment / ``--env-file``; ``--config`` wins), Norce credentials from the stack's secret (or
+  ``NORCE_CLIENT_ID``/``_SECRET``). ``import run`` invokes the deployed function.
 * ``--local [--local-root .local]`` — the local stack (``python -m norcekit_local``), via its
   ``stack.json``; settings are read from its environment block over the process environment.
 * neither — the process environment as it is (``TABLE_NAME``, ``EVENT_QUEUE_URL``, ``EVENT_DLQ_URL``,
@@ -149,8 +150,12 @@ def main(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    invoker: Any = None,
 ) -> int:
-    """Run one command; returns the exit code (see :class:`~norcekit.cli.errors.ExitCode`)."""
+    """Run one command; returns the exit code (see :class:`~norcekit.cli.errors.ExitCode`).
+
+    ``invoker``: a :class:`~norcekit.wiring.invoke.LambdaInvoker` in place of the Lambda API (tests).
+    """
     from norcekit.cli.output import Output  # noqa: PLC0415
 
     stdout = stdout or sys.stdout
@@ -166,7 +171,7 @@ def main(
     )
     try:
         with _library_logging(stderr, verbose=args.verbose, debug=args.debug):
-            return _run(args, out, stdin or sys.stdin)
+            return _run(args, out, stdin or sys.stdin, invoker)
     except KeyboardInterrupt:
         out.error("interrupted")
         return 130
@@ -178,7 +183,7 @@ def main(
         return int(code)
 
 
-def _run(args: argparse.Namespace, out: Any, stdin: TextIO) -> int:
+def _run(args: argparse.Namespace, out: Any, stdin: TextIO, invoker: Any = None) -> int:
     from norcekit.cli.context import CliContext  # noqa: PLC0415
     from norcekit.cli.services import Services  # noqa: PLC0415
     from norcekit.settings import settings_from_environ  # noqa: PLC0415
@@ -208,11 +213,17 @@ def _run(args: argparse.Namespace, out: Any, stdin: TextIO) -> int:
     elif args.stack:
         lookup = AwsClients.from_settings(settings_from_environ(base), base)
         resources = resolve_cloudformation(
-            args.stack, args.region, cloudformation=lookup.cloudformation(), environ=base
+            args.stack,
+            args.region,
+            cloudformation=lookup.cloudformation(),
+            lambda_client=lookup.lambda_(),
+            environ=base,
         )
+        for warning in resources.warnings:
+            out.warn(warning)
     else:
         resources = resolve_environment(base)
     environ = stack_environ(base, resources, config=args.config)
-    with Services(resources, environ=environ) as services:
+    with Services(resources, environ=environ, invoker=invoker) as services:
         ctx = CliContext(out=out, services=services, resources=resources, stdin=stdin)
         return int(args.handler(ctx, args))

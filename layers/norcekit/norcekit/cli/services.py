@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from norcekit.state.runs import RunStore
     from norcekit.state.table import StateTable
     from norcekit.state.watermarks import WatermarkStore
+    from norcekit.wiring.invoke import LambdaInvoker
 
 #: Said after a missing resource: how an operator points the CLI at a stack.
 _HINT = " (or use --stack / --local)"
@@ -84,11 +85,13 @@ class Services:
         environ: Mapping[str, str],
         settings: Settings | None = None,
         aws: AwsClients | None = None,
+        invoker: LambdaInvoker | None = None,
     ) -> None:
         self.resources = resources
         self.environ = dict(environ)
         self._settings = settings
         self._aws = aws
+        self._invoker = invoker
         self._components: Components | None = None
 
     @property
@@ -167,6 +170,15 @@ class Services:
         if not url:
             raise SettingsError(f"{DLQ_ENV}: required but not set{_HINT}")
         return url
+
+    @property
+    def invoker(self) -> LambdaInvoker:
+        """Invokes the stack's functions (the Lambda API unless one was given)."""
+        if self._invoker is None:
+            from norcekit.wiring.invoke import BotoLambdaInvoker  # noqa: PLC0415 - CLI start-up: --stack only
+
+            self._invoker = BotoLambdaInvoker(self.components.aws.lambda_())
+        return self._invoker
 
     def queue_depth(self, url: str) -> dict[str, int]:
         """Approximate message counts of a queue (SQS attributes)."""

@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "AwsClients": "aws",
+    "BotoLambdaInvoker": "invoke",
+    "InvokeError": "invoke",
+    "LambdaInvoker": "invoke",
     "aws_client_config": "aws",
     "Components": "components",
     "ContainerComponents": "components",
@@ -34,8 +37,11 @@ _EXPORTS = {
 
 __all__ = [
     "AwsClients",
+    "BotoLambdaInvoker",
     "Components",
     "ContainerComponents",
+    "InvokeError",
+    "LambdaInvoker",
     "aws_client_config",
     "build_event_processor",
     "build_import_runner",
@@ -54,6 +60,7 @@ if TYPE_CHECKING:
     from norcekit.wiring.components import Components, ContainerComponents
     from norcekit.wiring.events import build_event_processor
     from norcekit.wiring.imports import build_import_runner, load_integration_config
+    from norcekit.wiring.invoke import BotoLambdaInvoker, InvokeError, LambdaInvoker
     from norcekit.wiring.jobs import build_job_monitor, build_job_tracker
     from norcekit.wiring.norce import build_norce_clients, build_token_store
     from norcekit.wiring.orders import build_order_delivery, build_order_receiver

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_dynamodb import DynamoDBServiceResource
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
@@ -134,6 +135,10 @@ class AwsClients:
 
     def cloudformation(self) -> CloudFormationClient:
         client: CloudFormationClient = self.client("cloudformation")
+        return client
+
+    def lambda_(self) -> LambdaClient:
+        client: LambdaClient = self.client("lambda")
         return client
 
     def dynamodb(self) -> DynamoDBServiceResource:

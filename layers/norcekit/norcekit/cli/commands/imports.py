@@ -1,10 +1,12 @@
-"""``norcekit import run``: one import, in this process, with the scheduled run's safeguards.
+"""``norcekit import run``: one import now, with the scheduled run's safeguards: in this process,
+or with ``--stack`` by the deployed import function (:mod:`norcekit.cli.commands.imports_stack`).
 
 JSON shape: ``{"run": <run record: run_id, entity, mode, outcome, message, started_at, finished_at,
 duration_s, counts {read, mapped, quarantined, submitted, deduplicated}, job_ids, window_since,
 window_until, candidate_watermark, dry_run, stored, rejections [{key, origin, reason,
 quarantine_key}], stuck_job_ids, allowed [guardrail], deactivated_keys>, "jobs": [<job summary>, ...],
-"waited": bool, "watermark": {"value", "kind", "committed_at", "run_id"}|null}``.
+"waited": bool, "watermark": {"value", "kind", "committed_at", "run_id"}|null}``. With ``--stack``
+and no ``--wait``, ``run`` is ``{run_id, entity, mode, outcome: "invoked"}``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from norcekit.cli.commands.imports_stack import run_deployed, runs_deployed
 from norcekit.cli.commands.jobs import job_summary, jobs_table, wait_for_run
 from norcekit.cli.errors import ExitCode
 from norcekit.cli.output import ago, duration, key_values, table, to_jsonable
@@ -34,7 +37,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
         "run",
         parents=[common],
         help="run one import now (same lock, ordering and watermark rules as the scheduled run)",
-        description="Run one import in this process. Exit 0 when submitted (or, with --wait, when "
+        description="Run one import: with --stack the deployed import function runs it (the "
+        "schedule's event; --wait follows its run record until it ends), otherwise this process "
+        "does. Exit 0 when submitted (or, with --wait, when "
         "every job succeeded), 1 when the run or a job failed, 4 when skipped (entity locked, an "
         "earlier job still running) or still running after --wait-timeout, 6 when a full-import "
         "guardrail refused it (nothing sent), 7 when the jobs succeeded but Norce rejected items.",
@@ -62,6 +67,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
         help="let this one full import past a guardrail (min_items, shrink, rejected; repeatable); "
         "the run record keeps it",
     )
+    p.add_argument(
+        "--in-process",
+        action="store_true",
+        help="with --stack: run the import in this process instead of invoking the deployed function",
+    )
     p.add_argument("--timeout", type=float, default=DEFAULT_RUN_TIMEOUT_S, help="seconds the run may take")
     p.add_argument(
         "--wait-timeout", type=float, default=DEFAULT_WAIT_TIMEOUT_S, help="seconds --wait waits for the jobs"
@@ -72,6 +82,16 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
 def run_import(ctx: CliContext, args: argparse.Namespace) -> int:
     from norcekit.state.runs import RunOutcome  # noqa: PLC0415
 
+    if runs_deployed(ctx, args):
+        deployed, followed = run_deployed(ctx, args)
+        if deployed["outcome"] != "invoked":
+            return _report(ctx, args, deployed, followed)
+        pairs = [("entity / mode", f"{deployed['entity']} / {deployed['mode']}"), ("outcome", "invoked")]
+        ctx.out.emit(
+            {"run": deployed, "jobs": [], "waited": False, "watermark": None},
+            lambda console: console.print(key_values(f"Import run {deployed['run_id']}", pairs)),
+        )
+        return ExitCode.OK
     services = ctx.services
     runner = services.runner
     label = f"{args.mode} import of {args.entity}" + (" (dry run)" if args.dry_run else "")
@@ -90,6 +110,14 @@ def run_import(ctx: CliContext, args: argparse.Namespace) -> int:
             settled = wait_for_run(services, result.run_id, timeout_s=args.wait_timeout, progress=progress)
             run.update(to_jsonable(settled))
             waited = True
+    return _report(ctx, args, run, waited)
+
+
+def _report(ctx: CliContext, args: argparse.Namespace, run: dict[str, Any], waited: bool) -> int:
+    """The run, its jobs and the entity's watermark: one JSON document or tables."""
+    from norcekit.state.runs import RunOutcome  # noqa: PLC0415
+
+    services = ctx.services
     outcome = RunOutcome(run["outcome"])
     jobs = []
     if not args.dry_run:
