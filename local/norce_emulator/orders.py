@@ -98,6 +98,8 @@ class OrderBook:
         attempts: list[dict[str, Any]],
         sleep: Callable[[float], None],
     ) -> bool:
+        url = config.order_receiver_url
+        assert url is not None  # checked by checkout()
         token = base64.b64encode(
             f"{config.order_receiver_username}:{config.order_receiver_password}".encode()
         ).decode()
@@ -106,7 +108,7 @@ class OrderBook:
             record: dict[str, Any] = {"attempt": attempt}
             try:
                 response = httpx.post(
-                    config.order_receiver_url,
+                    url,
                     json=order,
                     headers=headers,
                     timeout=config.order_timeout_seconds,
