@@ -79,3 +79,58 @@ def test_a_handler_module_can_be_handed_its_components() -> None:
     holder.reset()
     holder.provide(given)
     assert holder() is given
+
+
+def test_the_runners_sources_use_the_processs_s3_client_and_secrets_provider() -> None:
+    asked: list[str] = []
+    providers: list[object] = []
+
+    class Provider:  # the part of Powertools' SecretsProvider a source secret needs
+        def __init__(self) -> None:
+            providers.append(self)
+
+        def get(self, name: str) -> str:
+            asked.append(name)
+            return '{"token": "erp-test-token"}'
+
+    arn = "arn:aws:secretsmanager:eu-north-1:123456789012:secret:erp-AbCdEf"
+    integration = load_config(
+        {
+            "sources": {
+                "drop": {
+                    "type": "filedrop",
+                    "root": "s3://bucket/incoming/erp",
+                    "entities": {"customers": {"key_fields": ["code"]}},
+                },
+                "api": {
+                    "type": "rest",
+                    "base_url": "https://erp.example.test/api/",
+                    "auth": {"type": "bearer", "token": {"secret_arn": arn, "key": "token"}},
+                    "entities": {"companies": {"path": "companies", "key_fields": ["code"]}},
+                },
+            },
+            "entities": {
+                "customers": {"source": "drop", "mapping": "sample"},
+                "companies": {"source": "api", "mapping": "sample", "delta": {"enabled": False}},
+            },
+        },
+        environ={},
+    )
+    with Components(
+        settings_from_environ({**ENV, "AWS_READ_TIMEOUT_S": "4"}),
+        environ=ENV,
+        metrics=QuietMetrics(),
+        integration_config=integration,
+    ) as components:
+        components.aws.secrets_provider = Provider  # type: ignore[assignment,method-assign]
+        drop = components.runner.source_factory("drop")
+        api = components.runner.source_factory("api")
+        api_again = components.runner.source_factory("api")
+
+        client = drop.store.client  # type: ignore[attr-defined]
+        assert client is components.aws.s3()  # not a boto3 default client
+        assert client.meta.config.read_timeout == 4
+        assert client.meta.config.retries["mode"] == "standard"
+    assert api.auth.headers(None, None) == {"Authorization": "Bearer erp-test-token"}  # type: ignore[arg-type,attr-defined]
+    assert api_again.auth.headers(None, None) == api.auth.headers(None, None)  # type: ignore[arg-type,attr-defined]
+    assert asked == [arn, arn] and len(providers) == 1  # one provider (its own cache: 5 min)

@@ -174,7 +174,7 @@ class Components:
 
     @cached_property
     def runner(self) -> ImportRunner:
-        from norcekit.wiring.imports import build_import_runner  # noqa: PLC0415 - cold start
+        from norcekit.wiring.imports import build_import_runner, source_factory  # noqa: PLC0415 - cold start
 
         return build_import_runner(
             self.settings,
@@ -184,6 +184,9 @@ class Components:
             quarantine=self.quarantine,
             tracker=self.tracker,
             metrics=self.metrics,
+            sources=source_factory(
+                self.integration_config, s3=self.aws.s3, secrets=self.aws.secrets_provider
+            ),
         )
 
     @cached_property

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from norcekit.configfile import read_config_document
-from norcekit.imports.config import IntegrationConfig, load_config
+from norcekit.imports.config import FileDropSourceConfig, IntegrationConfig, build_source, load_config
 from norcekit.imports.runner import ImportRunner, NorceSide, RunnerOptions, RunStores
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from mypy_boto3_s3 import S3Client
 
+    from norcekit.imports.sources.auth import SecretFetcher
+    from norcekit.imports.sources.base import Source
     from norcekit.jobs.tracker import JobTracker
     from norcekit.norce.factory import NorceClients
     from norcekit.quarantine import QuarantineStore
@@ -34,6 +38,32 @@ def load_integration_config(
     return load_config(read_configuration(settings.norcekit_config, s3=s3), environ=environ)
 
 
+def secret_fetcher(provider: Callable[[], SecretsProvider]) -> SecretFetcher:
+    """A source's ``secret_arn`` read through one SecretsProvider, made on the first read (5 min cache)."""
+    made = functools.cache(provider)
+
+    def fetch(arn: str) -> str:
+        value = made().get(arn)
+        return value if isinstance(value, str) else bytes(value).decode()  # type: ignore[arg-type]
+
+    return fetch
+
+
+def source_factory(
+    config: IntegrationConfig, *, s3: Callable[[], S3Client], secrets: Callable[[], SecretsProvider]
+) -> Callable[[str], Source]:
+    """Sources built on the process's AWS clients (their one botocore Config), never boto3 defaults:
+    the S3 client for an ``s3://`` file drop, the secrets provider for a ``secret_arn``."""
+    fetch = secret_fetcher(secrets)
+
+    def build(name: str) -> Source:
+        options = config.sources.get(name)
+        s3_drop = isinstance(options, FileDropSourceConfig) and options.root.startswith("s3://")
+        return build_source(config, name, s3_client=s3() if s3_drop else None, fetch_secret=fetch)
+
+    return build
+
+
 def build_import_runner(
     settings: Settings,
     config: IntegrationConfig,
@@ -43,6 +73,7 @@ def build_import_runner(
     quarantine: QuarantineStore,
     tracker: JobTracker,
     metrics: Metrics,
+    sources: Callable[[str], Source] | None = None,
 ) -> ImportRunner:
     """An :class:`ImportRunner` on the given adapters; build it once per container."""
     return ImportRunner(
@@ -57,7 +88,8 @@ def build_import_runner(
         ),
         metrics=metrics,
         options=RunnerOptions.from_settings(settings),
+        source_factory=sources,
     )
 
 
-__all__ = ["build_import_runner", "load_integration_config", "read_configuration"]
+__all__ = ["build_import_runner", "load_integration_config", "read_configuration", "source_factory"]
