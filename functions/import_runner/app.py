@@ -13,9 +13,9 @@ raised, so Lambda does not re-run it).
 An invalid event is an error: it is logged and raised, naming the field at fault.
 
 There is no ``allow`` field: letting a full import past a guardrail is an operator's decision for
-one run (``norcekit import run ... --allow shrink``, which runs the import in the operator's own
-process), never a standing part of a schedule, so an event carrying one is refused like any
-unknown field.
+one run (``norcekit import run ... --allow shrink``, run in the operator's own process; with
+``--stack`` it needs ``--in-process``), never a standing part of a schedule, so an event carrying
+one is refused like any unknown field.
 """
 
 from __future__ import annotations
