@@ -38,8 +38,9 @@ Endpoints (one base URL, paths as Norce documents them)
   Every request is counted (``Emulator.token_request_count``).
 * Everything else needs ``Authorization: Bearer <valid unexpired token>`` (401 otherwise).
 * Connect ``POST /commerce/connect/4.0/{Product/ImportProducts|Product/ImportSkuPriceLists|
-  Product/ImportPriceLists|Product/ImportOnhands|Customer/ImportCustomers|Customer/ImportCompanies|
-  Supplier/ImportProducts}`` - validates ``X-StormConnect-Header`` (single-line JSON, int AccountId,
+  Product/ImportPriceLists|Product/ImportOnhands|Product/ImportRelations|Customer/ImportCustomers|
+  Customer/ImportCompanies|Supplier/ImportProducts}`` - validates ``X-StormConnect-Header``
+  (single-line JSON, int AccountId,
   boolean FullFile where the header class has it, enum lists as ints or names, unknown properties rejected),
   accepts Content-Length or chunked bodies (must be a JSON array of objects), checks every value against
   the .NET contract type (``body_types``: wrong type or null for a value type -> 400 naming the path;

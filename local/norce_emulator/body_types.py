@@ -35,6 +35,7 @@ ROOT_CLASSES = {
     "customers": "Customer.Models.Customer",
     "companies": "Customer.Models.Company",
     "supplier_products": "Supplier.Models.SupplierProduct",
+    "relations": "Product.Models.Relation",
 }
 _GENERIC = re.compile(r"^(?:List|IList|IEnumerable|ICollection)<(.+)>$")
 _NET_NAMES = {

@@ -52,6 +52,8 @@ class Catalog(ProductImports, PartyImports):
             self._import_parties(kind, items, fs, result)
         elif kind == "supplier_products":
             self._import_supplier(header, items, fs, result)
+        elif kind == "relations":
+            self._import_relations(header, items, fs, result)
         else:  # pragma: no cover - routing guarantees a known kind
             raise ValueError(kind)
         return result

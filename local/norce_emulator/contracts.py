@@ -89,6 +89,13 @@ ENUMS: dict[str, dict[str, int]] = {
         "CostPurchase=0 CostPurchaseValidTo=1 PriceRecommended=2 PriceMax=3 PriceDealer=4 IsPromotion=5 "
         "IsFocus=6 PriceRanking=7 FreightCost=8 CostFee=9 DiscountPct=10 IsActive=11 PriceCatalog=12"),
     "SupplierProductInfoField": _enum("Value=0"),
+    "RelationField": _enum(
+        "IsActive=1 IsVariantUnique=2 IsVariantUniqueCreateOnly=3 IsRelatedVariantUnique=4 "
+        "IsRelatedVariantUniqueCreateOnly=5 DefaultName=6 DefaultSubHeader=7 DefaultSubDescription=8 "
+        "DefaultDescriptionHeader=9 DefaultDescription=10 Cultures=11 SortOrder=12"),
+    "RelationCultureField": _enum(
+        "Name=1 NameCreateOnly=2 SubHeader=3 SubDescription=4 DescriptionHeader=5 Description=6 "
+        "DescriptionCreateOnly=7"),
 }
 # fmt: on
 
@@ -150,6 +157,16 @@ CONNECT_IMPORTS: dict[str, HeaderSpec] = {
     ),
     "Product/ImportOnhands": HeaderSpec(
         "SkuOnhandHeader", "onhand", True, {"SkuOnhandFieldsThatAreSet": "SkuOnhandField"}
+    ),
+    # Path INFERRED (norce-api.md §1.3: method listed, path by pattern); header per the contracts.
+    "Product/ImportRelations": HeaderSpec(
+        "RelationHeader",
+        "relations",
+        True,
+        {
+            "RelationFieldsThatAreSet": "RelationField",
+            "RelationCultureFieldsThatAreSet": "RelationCultureField",
+        },
     ),
     "Customer/ImportCustomers": HeaderSpec("CustomerHeader", "customers", False, _CUSTOMER_LISTS),
     "Customer/ImportCompanies": HeaderSpec("CustomerHeader", "companies", False, _CUSTOMER_LISTS),

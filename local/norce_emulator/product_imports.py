@@ -231,6 +231,54 @@ class ProductImports(CatalogState):
                     self._touch(row, False)
                     self._price_changed(row)
 
+    def _import_relations(
+        self,
+        header: ParsedHeader,
+        items: list[Any],
+        fs: Callable[[str], FieldSet],
+        result: ImportResult,
+    ) -> None:
+        """Relations between two known SKUs; FullFile deactivates the missing relations of the
+        (PartNo, RelationTypeCode) pairs present in the import (scope not documented: a setting gap)."""
+        of, cultures_of = fs("RelationFieldsThatAreSet"), fs("RelationCultureFieldsThatAreSet")
+        seen: set[tuple[str, str, str]] = set()
+        for item in items:
+            missing = [k for k in KEY_FIELDS["relations"] if not item.get(k)]
+            if missing:
+                result.error(f"Relation is missing key field(s): {', '.join(missing)}", item)
+                continue
+            key = (item["PartNo"], item["RelatedPartNo"], item["RelationTypeCode"])
+            unknown = [p for p in key[:2] if p not in self.tables["skus"]]
+            if unknown:
+                result.unknown_reference(
+                    "Relation", f"unknown PartNo {unknown[0]!r}", item, whole_record=True
+                )
+                continue
+            seen.add(key)
+            row = self.tables["relations"].get(key)
+            is_new = row is None
+            if row is None:
+                row = dict(zip(KEY_FIELDS["relations"], key, strict=True))
+                row.update(IsActive=True, Id=self.new_id("relations"))
+                self.tables["relations"][key] = row
+            changed = write_props(row, item, of, is_new, skip=(*KEY_FIELDS["relations"], "Cultures"))
+            if "Cultures" in item and of.allows("Cultures", is_new):
+                row["Cultures"], cultures_changed = merge_cultures(
+                    row.get("Cultures"), item["Cultures"], cultures_of, is_new
+                )
+                if cultures_changed:
+                    changed.add("Cultures")
+            result.inserts += is_new
+            result.updates += not is_new
+            if is_new or changed:
+                self._touch(row, is_new)
+        if header.full_file:
+            scopes = {(key[0], key[2]) for key in seen}
+            for key, row in self.tables["relations"].items():
+                if (key[0], key[2]) in scopes and key not in seen and row.get("IsActive") is not False:
+                    row["IsActive"] = False
+                    self._touch(row, False)
+
     def _import_onhand(
         self,
         header: ParsedHeader,

@@ -25,6 +25,7 @@ KINDS = (
     "customers",
     "companies",
     "supplier_products",
+    "relations",
     "orders",
 )
 KEY_FIELDS: dict[str, tuple[str, ...]] = {
@@ -36,6 +37,7 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "customers": ("Code",),
     "companies": ("Code",),
     "supplier_products": ("SupplierId", "SupplierPartNo"),
+    "relations": ("PartNo", "RelatedPartNo", "RelationTypeCode"),
     "orders": ("Id",),
 }
 ID_START = {
@@ -48,6 +50,7 @@ ID_START = {
     "orders": 500_000,
     "prices": 1,
     "onhand": 1,
+    "relations": 1,
 }
 
 # Enum member name -> body property, where they differ.
@@ -227,6 +230,7 @@ def request_key_errors(kind: str, item: Row) -> list[str]:
         "customers": ("Code",),
         "companies": ("Code",),
         "supplier_products": ("SupplierPartNo",),
+        "relations": KEY_FIELDS["relations"],
     }[kind]
     return [f"missing key field {k}" for k in needed if not item.get(k)]
 

@@ -97,8 +97,10 @@ def generate(
         onhand = csv.DictWriter(onhand_out, fieldnames=ONHAND_COLUMNS, lineterminator="\n")
         prices.writeheader()
         onhand.writeheader()
+        first_skus: list[str] = []
         for index in range(1, products + 1):
             product = build.product(index)
+            first_skus.append(product["variants"][0]["skus"][0]["part_no"])
             product_out.write(orjson.dumps(product) + b"\n")
             counts.products += 1
             counts.variants += len(product["variants"])
@@ -120,12 +122,26 @@ def generate(
         ("companies", lambda: company_rows),
         ("customers", lambda: (build.customer(i, company_codes) for i in range(1, customers + 1))),
         ("supplier_products", lambda: (build.supplier_product(i) for i in range(1, supplier_products + 1))),
+        ("relations", lambda: relation_rows(first_skus, as_of)),
     ]
     for kind, rows in simple:
         path = out / kind / "full" / f"{name}.jsonl"
         setattr(counts, kind, write_jsonl(path, rows()))
         files.append(path)
     return SampleExport(out, as_of, counts, files)
+
+
+def relation_rows(first_skus: list[str], as_of: datetime) -> Iterator[dict[str, Any]]:
+    """Each product's first SKU is an accessory of the previous product's (a PIM-style relation)."""
+    for sort_order, (part_no, related) in enumerate(zip(first_skus[1:], first_skus, strict=False)):
+        yield {
+            "part_no": part_no,
+            "related_part_no": related,
+            "relation_type": "ACCESSORY",
+            "sort_order": sort_order,
+            "names": {"sv-SE": "Passar till", "en-GB": "Fits"},
+            "updated_at": iso(as_of),
+        }
 
 
 def apply_change_set(root: str | Path, *, at: datetime | None = None, seed: int = DEFAULT_SEED) -> ChangeSet:

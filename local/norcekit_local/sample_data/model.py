@@ -45,6 +45,7 @@ KEY_FIELDS: dict[str, list[str]] = {
     "customers": ["code"],
     "companies": ["code"],
     "supplier_products": ["supplier_part_no"],
+    "relations": ["part_no", "related_part_no", "relation_type"],
 }
 
 CATEGORIES = (
@@ -79,6 +80,7 @@ class SampleCounts:
     customers: int = 0
     companies: int = 0
     supplier_products: int = 0
+    relations: int = 0
 
 
 @dataclass

@@ -26,6 +26,8 @@ from norcekit.norce.contracts import (
     PriceListHeader,
     Product,
     ProductHeader,
+    Relation,
+    RelationHeader,
     Sku,
     SkuOnhand,
     SkuOnhandHeader,
@@ -506,6 +508,7 @@ def test_import_registry_paths_and_models() -> None:
         "customers": ("Customer/ImportCustomers", CustomerHeader, Customer),
         "companies": ("Customer/ImportCompanies", CustomerHeader, Company),
         "supplier_products": ("Supplier/ImportProducts", SupplierProductHeader, SupplierProduct),
+        "relations": ("Product/ImportRelations", RelationHeader, Relation),
     }
 
 

@@ -41,6 +41,7 @@ from norcekit.norce.contracts.headers import (
     Header,
     PriceListHeader,
     ProductHeader,
+    RelationHeader,
     SkuOnhandHeader,
     SkuPriceListHeader,
     SupplierProductHeader,
@@ -48,6 +49,7 @@ from norcekit.norce.contracts.headers import (
 from norcekit.norce.contracts.onhand import SkuOnhand
 from norcekit.norce.contracts.price import PriceList, SkuPriceList
 from norcekit.norce.contracts.product import Product
+from norcekit.norce.contracts.relation import Relation
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.contracts.serialize import dump_header, dump_item
 from norcekit.norce.contracts.supplier import SupplierProduct
@@ -266,6 +268,15 @@ class ConnectClient:
         deadline: Deadline | None = None,
     ) -> ImportResult:
         return self.import_items("supplier_products", header, items, deadline=deadline)
+
+    def import_relations(
+        self,
+        header: RelationHeader,
+        items: ItemsOf[Relation],
+        *,
+        deadline: Deadline | None = None,
+    ) -> ImportResult:
+        return self.import_items("relations", header, items, deadline=deadline)
 
 
 def _kind_path(kind: ImportKind[Any] | str) -> tuple[str, str]:

@@ -73,6 +73,7 @@ BUILTIN_MAPPINGS: dict[str, dict[str, str]] = {
             "customers",
             "companies",
             "supplier_products",
+            "relations",
         )
     },
     "business_central": {

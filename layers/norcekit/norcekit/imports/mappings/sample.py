@@ -19,6 +19,7 @@ from norcekit.norce.contracts import (
     Customer,
     PriceList,
     Product,
+    Relation,
     SkuOnhand,
     SkuPriceList,
     SupplierProduct,
@@ -205,6 +206,23 @@ def onhand(data: dict[str, Any]) -> WireItem:
     )
 
 
+def relations(data: dict[str, Any]) -> Relation:
+    """A product relation (accessory, spare part...): names per culture as ``names: {sv-SE: ...}``."""
+    row = Row(data)
+    names = row.translations("names")
+    return build(
+        Relation,
+        {
+            "PartNo": row.required_text("part_no"),
+            "RelatedPartNo": row.required_text("related_part_no"),
+            "RelationTypeCode": row.required_text("relation_type"),
+            "SortOrder": row.integer("sort_order"),
+            "IsActive": row.boolean("is_active", default=True),
+            "Cultures": [{"CultureCode": culture, "Name": name} for culture, name in sorted(names.items())],
+        },
+    )
+
+
 def _address(row: Row | None) -> dict[str, Any] | None:
     if row is None:
         return None
@@ -307,6 +325,7 @@ __all__ = [
     "onhand",
     "price_lists",
     "products",
+    "relations",
     "sku_prices",
     "supplier_products",
 ]

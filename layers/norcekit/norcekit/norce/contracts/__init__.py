@@ -34,6 +34,7 @@ from .headers import (
     Header,
     PriceListHeader,
     ProductHeader,
+    RelationHeader,
     SkuOnhandHeader,
     SkuPriceListHeader,
     SupplierProductHeader,
@@ -72,6 +73,7 @@ from .product import (
     VariantDefinitionType,
     VatRate,
 )
+from .relation import Relation, RelationCulture
 from .responses import JobResponse, ValidationSummary
 from .serialize import dump_header, dump_item
 from .supplier import (
@@ -143,6 +145,10 @@ def _supplier_product_key(item: SupplierProduct) -> str:
     return item.SupplierPartNo
 
 
+def _relation_key(item: Relation) -> str:
+    return f"{item.PartNo}|{item.RelatedPartNo}|{item.RelationTypeCode}"
+
+
 IMPORT_KINDS: dict[str, ImportKind[Any]] = {
     kind.name: kind
     for kind in (
@@ -169,6 +175,7 @@ IMPORT_KINDS: dict[str, ImportKind[Any]] = {
             True,
             _supplier_product_key,
         ),
+        ImportKind("relations", "Product/ImportRelations", RelationHeader, Relation, True, _relation_key),
     )
 }
 
@@ -218,6 +225,9 @@ __all__ = [
     "ProductCulture",
     "ProductFamily",
     "ProductHeader",
+    "Relation",
+    "RelationCulture",
+    "RelationHeader",
     "Sku",
     "SkuCulture",
     "SkuOnhand",

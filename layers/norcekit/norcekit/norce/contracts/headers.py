@@ -61,6 +61,8 @@ SkuCultureFields = Annotated[list[en.SkuCultureField] | None, _fields(en.SkuCult
 SkuPriceListFields = Annotated[list[en.SkuPriceListField] | None, _fields(en.SkuPriceListField)]
 SkuStructureItemFields = Annotated[list[en.SkuStructureItemField] | None, _fields(en.SkuStructureItemField)]
 ImageCultureFields = Annotated[list[en.ImageCultureField] | None, _fields(en.ImageCultureField)]
+RelationFields = Annotated[list[en.RelationField] | None, _fields(en.RelationField)]
+RelationCultureFields = Annotated[list[en.RelationCultureField] | None, _fields(en.RelationCultureField)]
 SkuOnhandFields = Annotated[list[en.SkuOnhandField] | None, _fields(en.SkuOnhandField)]
 PriceListFields = Annotated[list[en.PriceListField] | None, _fields(en.PriceListField)]
 WarehouseFields = Annotated[list[en.WarehouseField] | None, _fields(en.WarehouseField)]
@@ -159,6 +161,14 @@ class SkuOnhandHeader(Header):
 
     FullFile: bool = False
     SkuOnhandFieldsThatAreSet: SkuOnhandFields = None
+
+
+class RelationHeader(Header):
+    """Header for Product/ImportRelations (path INFERRED in norce-api.md §1.3)."""
+
+    FullFile: bool = False
+    RelationFieldsThatAreSet: RelationFields = None
+    RelationCultureFieldsThatAreSet: RelationCultureFields = None
 
 
 class CustomerHeader(Header):
