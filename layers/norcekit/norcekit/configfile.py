@@ -42,6 +42,24 @@ def substitute_env(value: Any, environ: Mapping[str, str], path: str = "") -> An
     return _ENV_REF.sub(replace, value)
 
 
+def required_variables(value: Any, path: str = "") -> dict[str, str]:
+    """Every ``${VAR}`` without a default in ``value``, with the first setting path that uses it."""
+    found: dict[str, str] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            for name, where in required_variables(item, f"{path}.{key}" if path else str(key)).items():
+                found.setdefault(name, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            for name, where in required_variables(item, f"{path}[{index}]").items():
+                found.setdefault(name, where)
+    elif isinstance(value, str):
+        for match in _ENV_REF.finditer(value):
+            if match.group(2) is None:
+                found.setdefault(match.group(1), path)
+    return found
+
+
 def read_config_document(location: str | Path, *, s3_client: S3Client | None = None) -> dict[str, Any]:
     """The configuration document at ``location``: a local path or ``s3://bucket/key``.
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from tests.fixtures.deployed_stack import create_deployed_stack
 
 from norcekit.cli import main
 from norcekit.cli.commands import imports_stack
@@ -50,24 +51,7 @@ def deployed(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[StateT
     for name in [n for n in FUNCTION_ENV if n.startswith("NORCE")] + ["TABLE_NAME", "NORCEKIT_CONFIG"]:
         monkeypatch.delenv(name, raising=False)  # the operator has none of the tenant settings
     create_table(boto3.client("dynamodb", region_name=REGION), TABLE)
-    role = boto3.client("iam", region_name=REGION).create_role(
-        RoleName="import-runner", AssumeRolePolicyDocument="{}"
-    )["Role"]["Arn"]
-    boto3.client("lambda", region_name=REGION).create_function(
-        FunctionName=FUNCTION,
-        Runtime="python3.13",
-        Role=role,
-        Handler="app.handler",
-        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
-        Environment={"Variables": FUNCTION_ENV},
-    )
-    template = {
-        "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
-        "Outputs": {key: {"Value": value} for key, value in OUTPUTS.items()},
-    }
-    boto3.client("cloudformation", region_name=REGION).create_stack(
-        StackName=STACK, TemplateBody=json.dumps(template)
-    )
+    create_deployed_stack(STACK, outputs=OUTPUTS, function=FUNCTION, environment=FUNCTION_ENV, region=REGION)
     yield StateTable(TABLE, dynamodb_resource=boto3.resource("dynamodb", region_name=REGION))
 
 

@@ -18,8 +18,10 @@
 ``config validate`` JSON shape: ``{"valid": true, "config_path": str, "entities": [{"entity"
 (the import's name), "import", "kind", "enabled", "source", "mapping", "full": {"enabled",
 "schedule"}, "delta": {"enabled", "schedule", "batch_size"}, "account_id"}], "sources": [{"name",
-"type"}], "norce": {"host", "application_id", "environment"}, "event_targets": [str]}``; on errors
-exit 2 with one ``error: <path>: <problem>`` line each.
+"type"}], "norce": {"host", "application_id", "environment"}, "event_targets": [str], "stack": {"name",
+"file_drop_root", "secrets": [{"path", "arn", "key", "exists"}]}|null}``; on errors exit 2 with one
+``error: <path>: <problem>`` line each. With ``--stack`` the configuration is also checked against the
+deployed stack (:mod:`norcekit.cli.commands.config_stack`).
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
     p = sub.add_parser(
         "validate",
         parents=[common],
-        help="load and check the integration configuration and settings (exit 2 naming the problem)",
+        help="load and check the integration configuration and settings (exit 2 naming the problem); "
+        "with --stack also against the deployed stack: its variables, file-drop prefix and secrets",
     )
     p.set_defaults(handler=validate_config)
 
@@ -246,6 +249,14 @@ def validate_config(ctx: CliContext, args: argparse.Namespace) -> int:
                 "account_id": account_id,
             }
         )
+    stack = None
+    if ctx.resources.origin == "cloudformation":
+        from norcekit.cli.commands.config_stack import stack_problems  # noqa: PLC0415 - --stack only
+        from norcekit.configfile import read_config_document  # noqa: PLC0415
+
+        s3 = ctx.services.components.aws.s3() if path.startswith("s3://") else None
+        found, stack = stack_problems(ctx, read_config_document(path, s3_client=s3), config, events)
+        problems.update({line: [] for line in found})
     if problems:
         lines = [
             f"imports {', '.join(names)}: {message}"
@@ -266,6 +277,7 @@ def validate_config(ctx: CliContext, args: argparse.Namespace) -> int:
         "entities": entities,
         "sources": [{"name": name, "type": source.type} for name, source in config.sources.items()],
         "event_targets": sorted(events.targets) if events else [],
+        "stack": stack,
         "norce": {
             "host": host,
             "application_id": settings.norce_application_id,
@@ -296,6 +308,11 @@ def validate_config(ctx: CliContext, args: argparse.Namespace) -> int:
         )
         norce = data["norce"]
         console.print(f"Norce: {host or '-'} (application {norce['application_id']}, {norce['environment']})")
+        if stack is not None:
+            console.print(
+                f"Stack {stack['name']}: variables, file drop ({stack['file_drop_root']}) and "
+                f"{len(stack['secrets'])} secret reference(s) agree"
+            )
 
     ctx.out.emit(data, render)
     return ExitCode.OK
