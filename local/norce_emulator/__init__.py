@@ -52,20 +52,27 @@ Endpoints (one base URL, paths as Norce documents them)
   one worker (later jobs wait Queued, like Norce's throttling). A Succeeded job can carry item failures:
   a price or on-hand row for an unknown PartNo or price list is not imported, counted in ``Fail`` and
   listed in ``Job/GetLog`` (severity 3 + ImportedRow) with ``unknown_reference_rows="fail"`` (default).
-* Query ``GET /commerce/query/2.0/{Namespace}/{EntitySet}`` (needs ``applicationId`` or ``application-id``):
-  ``Products/Products``, ``Products/ProductSkus`` (key ``('PartNo')``; expand ``PriceLists``, ``OnHands``),
-  ``Products/ProductSkuPriceLists``, ``Products/ProductSkuOnhands`` (the emulator's name for on-hand rows),
-  ``Products/SupplierProductSkus`` (keys PartNo + SupplierId), ``Application/ClientPriceLists``,
-  ``Customers/Customers``, ``Customers/Companies`` (expand ``Addresses``), ``Orders/Orders`` (expand
-  ``Items``, ``Payer``, ``Buyer``, ``ShipTo``, ``Infos``; seeded via admin only). ``$filter`` (eq ne gt ge
+* Query ``GET /commerce/query/2.0/{Namespace}/{EntitySet}`` (needs ``applicationId`` or ``application-id``),
+  only the published 2.0 schema (norce-query-and-events.md §1; ``query_schema.py``), 404 for any other set:
+  ``Products/Products`` (key Id; expand ``Skus``), ``Products/ProductSkus`` (key ``('PartNo')``; expand
+  ``PriceLists``), ``Products/ProductSkuPriceLists`` (keys PartNo + PriceListId + QtyBreak; ids, not codes),
+  ``Products/SupplierProductSkus`` (keys PartNo + SupplierId), ``Application/ClientPriceLists`` (PriceListId,
+  Agreement = the code, CurrencyId), ``Core/Currencies``, ``Customers/Customers`` (key Id),
+  ``Customers/CustomerCompanies`` (keys CustomerId + CompanyId; expand ``Customer``, ``Company``),
+  ``Orders/Orders`` (key Id; QuotationId = the basket id; expand ``Items``, ``Payer``, ``Buyer``, ``ShipTo``,
+  ``Infos``; seeded via admin only). Not served (no published 2.0 name): client on-hand, the company set,
+  ``Orders/OrderItems``; read those rows through the admin API. ``$filter`` (eq ne gt ge
   lt le, and/or/not, ``in (...)`` only with the ``query_supports_in`` setting, default off,
   parentheses, contains/startswith/endswith/tolower/toupper, quoted strings with '' escape, numbers,
   true/false/null, unquoted datetimes), ``$select``, ``$expand`` one level (nested $filter/$select/$orderby/
   $top honoured, other nested options ignored), ``$orderby``, ``$top``, ``$skip``, ``$count``. Request targets
   longer than ``max_url_length`` (8 KB) get 414.
 * Events: subscriptions (event type -> URL + static headers) via the admin API; payloads flat PascalCase
-  without type/id/timestamp; background senders POST JSON with a 5 s timeout and retry any non-2xx or error on
-  Norce's schedule (5 s ... 6 h) times ``event_retry_scale``, then mark the delivery dead.
+  without type/id/timestamp, only the documented fields with their types (no null in a required field: a
+  price row without a sale price raises only SkuChangedNotification; supplier stock and price changes raise
+  SupplierSkuOnHandChanged / SupplierSkuPriceChangedNotification); background senders POST JSON with a
+  5 s timeout and retry any non-2xx or error on Norce's schedule (5 s ... 6 h) times ``event_retry_scale``,
+  then mark the delivery dead.
 * Admin (no auth, JSON) under ``/_admin/``: ``reset``, ``config``, ``seed``, ``catalog[?kind=]``, ``jobs``,
   ``jobs/{id}``, ``jobs/{id}/status``, ``requests[?group=]``, ``tokens``, ``faults``, ``subscriptions``,
   ``deliveries``, ``events``, ``mutate``, ``clock``. Each has a Python method on :class:`Emulator`.
@@ -97,10 +104,11 @@ Simplified / invented
 * Customers need Code, FirstName, LastName, EmailAddress on insert (match on Code, Id, EmailAddress);
   companies need Code, Name, OrganizationNo (match on Code, Id, OrganizationNo).
 * Products are stored by ``Code`` (required); variants by ManufacturerPartNo; SKUs by PartNo. A SKU's
-  ``StandardPrice`` becomes a price row. Status 5/6 means IsActive false in Query.
-* Query property names follow Query 2.0 PascalCase conventions but the exact Norce schema is not public: rows
-  carry ids *and* codes (e.g. ProductSkuPriceLists has PriceListId and PriceListCode, QtyBreak);
-  datetimes are UTC with ``Z``. JobDto datetimes have no offset (UTC), like .NET's DateTime.
+  ``StandardPrice`` becomes a price row. Status 5/6 means inactive (a SKU's StatusId in Query).
+* Query properties are those the 2.0 reference lists (it lists some only in part: nothing else is served);
+  Customers/Customers' properties are not published beyond its key (the emulator's ``CustomerCode`` is
+  named as on CustomerCompanies); currency ids are the emulator's own; datetimes are UTC with ``Z``.
+  JobDto datetimes have no offset (UTC), like .NET's DateTime.
 * No $metadata, no XML, no StorageName (file area) imports, no Relations/CompetitorSkus, no order write-backs.
 * Supplier FullFile inactivates stock/prices per warehouse/price list scope; category deactivation is not
   modelled.
@@ -114,7 +122,8 @@ Open questions of norce-api.md section 10, and the side taken
 4. ``application-id`` on Connect: optional (recorded; ``connect_requires_application_id`` makes it required);
    any integer AccountId is accepted.
 5. Query 2.0 only (PascalCase); 3.0 not emulated. Rate limits only via fault injection.
-6. Customers namespace: ``Customers/Customers`` and ``Customers/Companies``.
+6. Customers namespace: ``Customers/Customers`` and ``Customers/CustomerCompanies`` (the company set's
+   name is not published: not served).
 7. Webhooks: no signing, no Norce headers (only the static ones), unordered at-least-once, dead events are
    kept in ``deliveries`` but never replayed.
 8. Subscriptions are managed through the emulator admin API (Norce has only the Admin UI).

@@ -169,7 +169,7 @@ class Catalog(ProductImports, PartyImports):
         elif kind == "products":
             for variant in row.get("Variants") or []:
                 for part_no in variant.get("Skus", []):
-                    self._sku_changed(part_no, "tClientProduct")
+                    self._sku_changed(part_no, "tClientProductSku")
         elif kind == "prices":
             self._price_changed(row)
         elif kind == "onhand":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -49,15 +50,24 @@ class CatalogState:
         self._emit("SkuChangedNotification", PartNo=part_no, EntityChanged=table)
 
     def _price_changed(self, row: Row) -> None:
+        """SkuPriceChangedNotification as documented: PricelistId int32 and PriceSaleValue double are
+        required, QuantityBreak a double. A row without a sale price (or list id) fires only the
+        SkuChangedNotification for its table, never a payload with a null in a required field."""
         pl = self.tables["price_lists"].get(row["PriceListCode"], {})
-        self._emit(
-            "SkuPriceChangedNotification",
-            PartNo=row["PartNo"],
-            PricelistId=pl.get("Id"),
-            PricelistCode=row["PriceListCode"],
-            PriceSaleValue=row.get("PriceSale"),
-            QuantityBreak=row["QuantityBreak"],
-        )
+        price, list_id = row.get("PriceSale"), pl.get("Id")
+        if (
+            isinstance(price, int | float | Decimal)
+            and not isinstance(price, bool)
+            and isinstance(list_id, int)
+        ):
+            self._emit(
+                "SkuPriceChangedNotification",
+                PartNo=row["PartNo"],
+                PricelistId=list_id,
+                PricelistCode=row["PriceListCode"],
+                PriceSaleValue=float(price),
+                QuantityBreak=float(row.get("QuantityBreak") or 1),
+            )
         self._sku_changed(row["PartNo"], "tClientProductSkuPriceList")
 
     def _touch(self, row: Row, is_new: bool) -> None:
@@ -95,9 +105,13 @@ class CatalogState:
                 self._emit("CompanyChangedNotification", CompanyId=row["Id"], EntityChanged=table)
 
     def _supplier_changed(self, row: Row, table: str) -> None:
-        self._emit(
-            "SupplierSkuChangedNotification",
-            SupplierId=row["SupplierId"],
-            PartNo=row["SupplierPartNo"],
-            EntityChanged=table,
-        )
+        """The documented type per supplier table: SupplierSkuChangedNotification (tSupplierProductSku,
+        tSupplierProductSkuClient), SupplierSkuOnHandChangedNotification (tSupplierProductSkuOnHand),
+        SupplierSkuPriceChangedNotification (only its key fields are published: no EntityChanged)."""
+        keys = {"SupplierId": row["SupplierId"], "PartNo": row["SupplierPartNo"]}
+        if table == "tSupplierProductSkuPriceList":
+            self._emit("SupplierSkuPriceChangedNotification", **keys)
+        elif table == "tSupplierProductSkuOnHand":
+            self._emit("SupplierSkuOnHandChangedNotification", **keys, EntityChanged=table)
+        else:
+            self._emit("SupplierSkuChangedNotification", **keys, EntityChanged=table)

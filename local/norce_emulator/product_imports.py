@@ -94,7 +94,7 @@ class ProductImports(CatalogState):
                 self._touch(product, False)
                 for variant in product["Variants"]:
                     for part_no in variant["Skus"]:
-                        self._sku_changed(part_no, "tClientProduct")
+                        self._sku_changed(part_no, "tClientProductSku")
         if header.full_file:
             # Emulator's reading of FullFile for products: every SKU not in the payload is deactivated.
             for part_no, row in self.tables["skus"].items():

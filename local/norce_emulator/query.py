@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 from .catalog import Catalog, Row
@@ -123,8 +123,10 @@ def _apply_expand(
         orderby = parse_orderby(nested["$orderby"], nav.props) if "$orderby" in nested and nav.props else []
         top = parse_int_option("$top", nested["$top"]) if "$top" in nested else None
         for row in rows:
-            children = groups.get(row.get(nav.parent_key), [])
-            if isinstance(children, list):
+            children = groups.get(row.get(nav.parent_key), None if nav.single else [])
+            if nav.single:
+                row[nav_name] = None if children is None else _shape([cast(Row, children)], select, ())[0]
+            elif isinstance(children, list):
                 items = [c for c in children if isinstance(c, dict)]
                 if flt is not None:
                     items = [c for c in items if flt(c)]
@@ -173,7 +175,7 @@ def run_query(
         shaped = _shape(rows, opts.select, (n for n, _ in opts.expand))[0]
         return {"@odata.context": context + "/$entity", **shaped}
 
-    rows = [entity.project(cat, r) for r in cat.tables[entity.table].values()]
+    rows = entity.rows(cat)
     if opts.filter:
         predicate = compile_filter(opts.filter, entity.props)
         rows = [r for r in rows if predicate(r)]
@@ -199,11 +201,7 @@ def run_query(
 
 
 def _find_by_key(cat: Catalog, entity: EntitySet, key: Any) -> Row | None:
-    table = cat.tables[entity.table]
     if entity.table == "skus":
-        raw = table.get(key)
+        raw = cat.tables["skus"].get(key)
         return entity.project(cat, raw) if raw is not None else None
-    for raw in table.values():
-        if raw.get(entity.key or "") == key:
-            return entity.project(cat, raw)
-    return None
+    return next((row for row in entity.rows(cat) if row.get(entity.key or "") == key), None)

@@ -185,3 +185,107 @@ def test_subscriptions_admin_http(
     assert deliveries[0]["State"] == "delivered"
     assert receiver.calls[0]["headers"]["authorization"] == "Bearer hook"
     assert emulator_http.delete(base + "subscriptions").json() == {"removed": 1}
+
+
+#: Norce's event reference (norce-query-and-events.md §3.2): every field each type may carry, and
+#: the required ones. SupplierSkuPriceChangedNotification: only its key fields are published.
+_PARTY = {"ClientId", "ApplicationId", "EntityChanged"}
+DOCUMENTED_FIELDS: dict[str, tuple[set[str], set[str]]] = {
+    "SkuChangedNotification": (_PARTY | {"PartNo"}, {"ClientId", "PartNo", "EntityChanged"}),
+    "SkuPriceChangedNotification": (
+        {
+            "ClientId",
+            "ApplicationId",
+            "PartNo",
+            "PricelistId",
+            "PricelistCode",
+            "PriceSaleValue",
+            "QuantityBreak",
+        },
+        {"ClientId", "PartNo", "PricelistId", "PriceSaleValue"},
+    ),
+    "CustomerChangedNotification": (_PARTY | {"CustomerId"}, {"ClientId", "CustomerId", "EntityChanged"}),
+    "CompanyChangedNotification": (_PARTY | {"CompanyId"}, {"ClientId", "CompanyId", "EntityChanged"}),
+    "SupplierSkuChangedNotification": (
+        _PARTY | {"SupplierId", "PartNo"},
+        {"ClientId", "SupplierId", "PartNo", "EntityChanged"},
+    ),
+    "SupplierSkuOnHandChangedNotification": (
+        _PARTY | {"SupplierId", "PartNo"},
+        {"ClientId", "SupplierId", "PartNo", "EntityChanged"},
+    ),
+    "SupplierSkuPriceChangedNotification": (
+        {"ClientId", "ApplicationId", "SupplierId", "PartNo"},
+        {"ClientId", "SupplierId", "PartNo"},
+    ),
+    "JobCompletedEvent": (
+        {"ClientId", "ApplicationId", "JobId", "StatusId"},
+        {"ClientId", "JobId", "StatusId"},
+    ),
+}
+SKU_TABLES = {
+    "tApplicationPriceList", "tCategory", "tCategoryCulture", "tCategorySalesArea", "tClientManufacturer",
+    "tClientProductSku", "tClientProductSkuCulture", "tClientProductSkuOnHand", "tClientProductSkuPriceList",
+    "tClientProductSkuSalesArea",
+}  # fmt: skip
+SUPPLIER_TABLES = {
+    "SupplierSkuChangedNotification": {"tSupplierProductSku", "tSupplierProductSkuClient"},
+    "SupplierSkuOnHandChangedNotification": {"tSupplierProductSkuOnHand"},
+}
+
+
+def test_emitted_payloads_carry_only_documented_fields_and_types(
+    emulator: Emulator, emulator_http: httpx.Client, emulator_headers: dict[str, str]
+) -> None:
+    from norcekit.norce.events import parse_event  # noqa: PLC0415 - the kit's models check the types
+
+    emulator.seed(price_lists=[{"Code": "B2C"}], skus=[{"PartNo": "A", "Status": 1}], emit_events=True)
+    price_key = {"PartNo": "A", "PriceListCode": "B2C", "QuantityBreak": 1}
+    emulator.mutate("prices", price_key, set={"CostPurchase": 3.0})  # no sale price: no price event
+    emulator.mutate("prices", price_key, set={"PriceSale": 99})
+    emulator.seed(customers=[{"Code": "C1"}], companies=[{"Code": "CO1"}], emit_events=True)
+    import_and_wait(
+        emulator,
+        emulator_http,
+        emulator_headers,
+        "Product/ImportProducts",
+        [product("P1", "B")],
+        FullFile=False,
+    )
+    stock = [{"WarehouseCode": w, "LocationCode": "L", "Value": 1} for w in ("W1", "W2")]
+    prices = [{"PriceListCode": code, "CostPurchase": 1.0} for code in ("S1", "S2")]
+    for items, full in [
+        ([{"SupplierPartNo": "SP1", "ProductName": "Thing", "OnHand": stock, "PriceList": prices}], False),
+        (
+            [
+                {"SupplierPartNo": "SP1", "OnHand": stock[:1], "PriceList": prices[:1]},
+                {"SupplierPartNo": "SP2", "OnHand": stock[1:], "PriceList": prices[1:]},
+            ],
+            True,  # SP1's W2 stock and S2 price are in scope and missing: deactivated
+        ),
+    ]:
+        import_and_wait(
+            emulator,
+            emulator_http,
+            emulator_headers,
+            "Supplier/ImportProducts",
+            items,
+            FullFile=full,
+            SupplierId=7,
+        )
+
+    emitted = emulator.emitted_events()
+    assert set(DOCUMENTED_FIELDS) <= {e["EventType"] for e in emitted}
+    for event in emitted:
+        event_type, payload = event["EventType"], event["Payload"]
+        allowed, required = DOCUMENTED_FIELDS[event_type]
+        assert set(payload) <= allowed and required <= set(payload), (event_type, payload)
+        assert None not in payload.values(), (event_type, payload)
+        parse_event(event_type, payload)  # documented types: int32/int64 ranges, doubles
+        if event_type == "SkuChangedNotification":
+            assert payload["EntityChanged"] in SKU_TABLES, payload
+        if event_type in SUPPLIER_TABLES:
+            assert payload["EntityChanged"] in SUPPLIER_TABLES[event_type], payload
+    [price] = [e["Payload"] for e in emitted if e["EventType"] == "SkuPriceChangedNotification"]
+    assert isinstance(price["PriceSaleValue"], float) and isinstance(price["QuantityBreak"], float)
+    assert price["PriceSaleValue"] == 99.0
