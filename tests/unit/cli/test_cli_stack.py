@@ -199,3 +199,41 @@ def test_resolving_changes_neither_the_environment_nor_boto3(tmp_path: Path) -> 
     stack_environ(dict(os.environ), resolve_local(tmp_path))
     assert dict(os.environ) == before
     assert boto3.DEFAULT_SESSION is session
+
+
+class StubLambda:
+    def __init__(self, variables: dict[str, str] | None = None, error: str | None = None) -> None:
+        self.variables = variables or {}
+        self.error = error
+        self.asked: list[str] = []
+
+    def get_function_configuration(self, FunctionName: str) -> dict[str, Any]:  # noqa: N803 - boto3's name
+        self.asked.append(FunctionName)
+        if self.error:
+            raise ClientError({"Error": {"Code": self.error, "Message": "no"}}, "GetFunctionConfiguration")
+        return {"Environment": {"Variables": self.variables}}
+
+
+def test_the_import_functions_settings_come_under_the_outputs() -> None:
+    outputs = {**OUTPUTS, "ImportRunnerFunctionName": "prod-import"}
+    stub = StubLambda({"NORCE_SLUG": "acme", "TABLE_NAME": "stale", "POWERTOOLS_LOG_LEVEL": "DEBUG"})
+    resources = resolve_cloudformation(
+        "norcekit-prod", "eu-north-1", cloudformation=StubCloudFormation(outputs), lambda_client=stub
+    )
+    assert stub.asked == ["prod-import"] and resources.import_function == "prod-import"
+    assert resources.env["NORCE_SLUG"] == "acme"
+    assert resources.env["TABLE_NAME"] == "prod-state"  # the outputs name the resources
+    assert "POWERTOOLS_LOG_LEVEL" not in resources.env and resources.warnings == ()
+
+
+def test_without_rights_to_read_the_function_the_operator_is_told_once() -> None:
+    outputs = {**OUTPUTS, "ImportRunnerFunctionName": "prod-import"}
+    resources = resolve_cloudformation(
+        "norcekit-prod",
+        "eu-north-1",
+        cloudformation=StubCloudFormation(outputs),
+        lambda_client=StubLambda(error="AccessDeniedException"),
+    )
+    assert "NORCE_SLUG" not in resources.env and resources.env["TABLE_NAME"] == "prod-state"
+    [warning] = resources.warnings
+    assert "cannot read the settings of function prod-import (AccessDeniedException)" in warning
