@@ -78,3 +78,20 @@ def test_an_unknown_lookup_name_is_a_clear_error() -> None:
         context.get("prices", "A")
     with pytest.raises(KeyError, match="mapping asked for look-up 'prices'"):
         list(prefetched(records(["A"]), lambda data: {"prices": ["A"]}, context))
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (("Products/ProductSkus", "PartNo", ("PartNo", "ProductCode")), "has no property 'ProductCode'"),
+        (("Products/ProductSkuPriceLists", "PriceListCode", None), "use PriceListId"),
+        (("Orders/OrderItems", "Id", None), "not served by Norce"),
+        (("Skus", "PartNo", None), "expected Namespace/EntitySet"),
+    ],
+)
+def test_a_look_up_the_published_query_schema_refuses_fails_before_any_run(
+    spec: tuple[str, str, tuple[str, ...] | None], message: str
+) -> None:
+    entity_set, key_field, select = spec
+    with pytest.raises(ValueError, match=message):
+        LookupSpec(entity_set, key_field, select=select)

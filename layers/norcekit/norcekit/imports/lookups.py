@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from norcekit.deadline import Deadline
 from norcekit.imports.pipeline import chunks
 from norcekit.imports.records import SourceRecord
+from norcekit.norce.query_schema import lookup_problems
 
 Row = dict[str, Any]
 
@@ -45,12 +46,18 @@ class QueryLookup(Protocol):
 
 @dataclass(frozen=True)
 class LookupSpec:
-    """What to look up, e.g. ``LookupSpec("Products/ProductSkus", "PartNo", select=("PartNo", "Code"))``."""
+    """What to look up, e.g. ``LookupSpec("Products/ProductSkus", "PartNo", select=("PartNo", "ProductId"))``;
+    names the published Query 2.0 schema refuses raise ``ValueError``."""
 
     entity_set: str
     key_field: str
     select: tuple[str, ...] | None = None
     filter: str | None = None
+
+    def __post_init__(self) -> None:
+        problems = lookup_problems(self.entity_set, [self.key_field], self.select)
+        if problems:  # a name the published Query 2.0 schema says is wrong: refused before any run
+            raise ValueError("; ".join(problems))
 
 
 class LookupCache:
