@@ -182,6 +182,26 @@ def test_webhook_receiver_answers_within_norces_five_second_timeout(resources: d
     }
 
 
+def test_one_aws_call_gives_up_well_inside_its_functions_timeout(template: dict[str, Any]) -> None:
+    """botocore's Config (norcekit.wiring.aws) from the function's settings: attempts x (connect +
+    read) plus standard-mode backoff (at most min(20, 2**n) s before retry n) ends before the
+    Lambda timeout, so the handler sees the failure (answers, quarantines, records it) instead
+    of being cut off by it."""
+    defaults = {name: Settings.model_fields[name].default for name in ("aws_connect_timeout_s",
+                "aws_read_timeout_s", "aws_max_attempts")}  # fmt: skip
+    shared = template["Globals"]["Function"]["Environment"]["Variables"]
+    for name in FUNCTIONS:
+        props = template["Resources"][name]["Properties"]
+        env = {**shared, **props.get("Environment", {}).get("Variables", {})}
+        value = {key: float(env.get(key.upper(), default)) for key, default in defaults.items()}
+        attempts = int(value["aws_max_attempts"])
+        worst = attempts * (value["aws_connect_timeout_s"] + value["aws_read_timeout_s"]) + sum(
+            min(20, 2**n) for n in range(1, attempts)
+        )
+        timeout = props.get("Timeout", template["Globals"]["Function"]["Timeout"])
+        assert worst < timeout, f"{name}: one AWS call may take {worst:.0f}s of {timeout}s"
+
+
 def test_globals_pass_the_settings_the_kit_reads(template: dict[str, Any]) -> None:
     env = template["Globals"]["Function"]["Environment"]["Variables"]
     required = {
