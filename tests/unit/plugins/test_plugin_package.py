@@ -5,6 +5,7 @@ lays it out — and an import and an event delivery run through it without editi
 from __future__ import annotations
 
 import importlib
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -125,22 +126,76 @@ acme_list = acme_norcekit.plugin:target
 """
 
 
-@pytest.fixture
-def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """``acme-norcekit`` installed into a folder on sys.path, as ``pip install`` would lay it out."""
-    package = tmp_path / "acme_norcekit"
-    package.mkdir()
+PYPROJECT = """
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "acme-norcekit"
+version = "0.1.0"
+
+[tool.setuptools]
+packages = ["acme_norcekit"]
+"""
+
+
+def write_package(root: Path) -> None:
+    package = root / "acme_norcekit"
+    package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "plugin.py").write_text(textwrap.dedent(PLUGIN_MODULE))
-    dist = tmp_path / "acme_norcekit-0.1.dist-info"
+
+
+def lay_out(site: Path) -> None:
+    """The package and its ``.dist-info`` as ``pip install`` leaves them (no build needed)."""
+    write_package(site)
+    dist = site / "acme_norcekit-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-norcekit\nVersion: 0.1\n")
     (dist / "entry_points.txt").write_text(ENTRY_POINTS)
-    monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def pip_install(site: Path, source: Path) -> None:
+    """A real ``pip install`` of a pyproject with ``[project.entry-points]`` (offline, no deps)."""
+    write_package(source)
+    entry_points = "".join(
+        f'[project.entry-points."{group}"]\n{name} = "{value}"\n'
+        for group, name, value in (
+            ("norcekit.sources", "acme_inline", "acme_norcekit.plugin:source"),
+            ("norcekit.mappings", "acme", "acme_norcekit.plugin:MAPPINGS"),
+            ("norcekit.targets", "acme_list", "acme_norcekit.plugin:target"),
+        )
+    )
+    (source / "pyproject.toml").write_text(PYPROJECT + entry_points)
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index"]
+    subprocess.run([*pip, "--target", str(site), str(source)], check=True, capture_output=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def pip_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Installed once per module: pip builds the wheel with setuptools, which takes seconds."""
+    root = tmp_path_factory.mktemp("pip-plugin")
+    pip_install(root / "site", root / "src")
+    return root / "site"
+
+
+@pytest.fixture
+def plugin(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """``acme-norcekit`` installed into a folder on sys.path (laid out, or with ``pip install``)."""
+    if getattr(request, "param", "laid out") == "pip install":
+        site = request.getfixturevalue("pip_site")
+    else:
+        site = tmp_path / "site"
+        lay_out(site)
+    monkeypatch.syspath_prepend(str(site))
     importlib.invalidate_caches()
     yield importlib.import_module("acme_norcekit.plugin")
     for name in [m for m in sys.modules if m.startswith("acme_norcekit")]:
         del sys.modules[name]
+
+
+INSTALLS = pytest.mark.parametrize("plugin", ["laid out", "pip install"], indirect=True)
 
 
 def integration(source_type: str = "acme_inline", **source: Any) -> dict[str, Any]:
@@ -158,6 +213,7 @@ def integration(source_type: str = "acme_inline", **source: Any) -> dict[str, An
     }
 
 
+@INSTALLS
 def test_an_import_runs_through_the_plugin_source_and_mapping(plugin: Any) -> None:
     world = World()
     config = load_config(integration(), environ={})
@@ -181,6 +237,7 @@ class OneSku:
         return {v: {"PartNo": v, "Name": "Acme bike"} for v in values if v == "P1"}
 
 
+@INSTALLS
 def test_an_event_is_delivered_through_the_plugin_target(plugin: Any) -> None:
     events = parse_events_config(
         {"routes": {"*": ["erp"]}, "targets": {"erp": {"type": "acme_list", "label": "to-erp"}}}
