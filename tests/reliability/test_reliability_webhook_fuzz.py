@@ -373,6 +373,30 @@ def test_retries_of_hostile_bodies_are_quarantined_once_and_never_5xx(quiet_logs
     assert harness.queue.messages == []
 
 
+def test_issue_13_cases_keyless_retries_stored_once_and_documented_payloads_queued(quiet_logs: None) -> None:
+    """The done-when cases through the harness: a payload missing its key sent three times is 202
+    each time and stored once; the compat kit's SkuStockChangedNotification and a QuantityBreak of
+    2.5 are queued (200); nothing is a 5xx."""
+    harness = Harness()
+    secret = [(DEFAULT_SECRET_HEADER, SECRET)]
+    keyless = WebhookInput(
+        "SkuChangedNotification",
+        secret,
+        b'{"ClientId": 1, "EntityChanged": "tClientProductSku"}',
+        False,
+        False,
+    )
+    for _ in range(3):
+        harness.check(keyless)
+    price = b'{"ClientId": 1, "PartNo": "A", "PricelistId": 1, "PriceSaleValue": 9.5, "QuantityBreak": 2.5}'
+    harness.check(WebhookInput("SkuPriceChangedNotification", secret, price, False, False))
+    harness.check(
+        WebhookInput("SkuStockChangedNotification", secret, b'{"ClientId": 1, "PartNo": "A"}', False, False)
+    )
+    assert harness.statuses == {202: 3, 200: 2}
+    assert len(harness.quarantine.items) == 1 and len(harness.queue.messages) == 2
+
+
 @pytest.fixture
 def quiet_logs() -> Iterator[None]:
     """Thousands of receiver log lines cost more than the receiver; the secrets test reads logs."""
