@@ -1,11 +1,12 @@
-"""Local stand-in for the Lambda SQS event source mapping of the event processor.
+"""Local stand-in for the Lambda SQS event source mappings (event processor, order delivery, ERP
+answers).
 
-A thread long-polls the (moto server) event queue, turns each receive into an SQS event exactly as
-Lambda delivers it (``Records`` with ``messageId``, ``receiptHandle``, ``body``,
+A thread long-polls a (moto server) queue, turns each receive into an SQS event exactly as Lambda
+delivers it (``Records`` with ``messageId``, ``receiptHandle``, ``body``,
 ``attributes.ApproximateReceiveCount``, ``messageAttributes``, ``eventSourceARN``), invokes the real
-``functions/event_processor/app.handler`` in-process and then does what the event source mapping
-does with ``ReportBatchItemFailures``: deletes the records that succeeded and leaves the failed ones
-to reappear after their visibility timeout — and, after ``maxReceiveCount`` receives, SQS (moto's
+``functions/<name>/app.handler`` in-process and then does what the event source mapping does with
+``ReportBatchItemFailures``: deletes the records that succeeded and leaves the failed ones to
+reappear after their visibility timeout — and, after ``maxReceiveCount`` receives, SQS (moto's
 redrive policy) moves them to the DLQ.
 """
 
@@ -73,6 +74,7 @@ class SqsConsumer:
         wait_time_s: int = 1,
         retry_visibility_s: int | None = None,
         function_timeout_s: float = 30.0,
+        function_name: str = "event_processor",
     ) -> None:
         """``retry_visibility_s``: visibility given to failed records (None = the queue's own
         timeout, as in AWS); a small value makes local retries and the DLQ quick to demo."""
@@ -83,6 +85,7 @@ class SqsConsumer:
         self.wait_time_s = wait_time_s
         self.retry_visibility_s = retry_visibility_s
         self.function_timeout_s = function_timeout_s
+        self.function_name = function_name
         self.stats = ConsumerStats()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -101,7 +104,7 @@ class SqsConsumer:
         if self._handler is None:
             # A fresh module per front/consumer, like a new Lambda container: its cached clients
             # are built from this stack's settings, not from a stack that ran earlier in the process.
-            self._handler = load_handler("event_processor", fresh=True)
+            self._handler = load_handler(self.function_name, fresh=True)
         return self._handler
 
     @property
@@ -127,7 +130,7 @@ class SqsConsumer:
         self.stats.received += len(messages)
         event = sqs_event(messages, self.queue_arn)
         try:
-            result = self.handler(event, FakeLambdaContext("event_processor", self.function_timeout_s))
+            result = self.handler(event, FakeLambdaContext(self.function_name, self.function_timeout_s))
             failed_ids = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         except Exception:  # an invocation error fails the whole batch, as in Lambda
             self.stats.handler_errors += 1
@@ -218,3 +221,39 @@ class EventConsumerService:
         if self.consumer is not None:
             self.consumer.stop()
             self.consumer = None
+
+
+class OrderConsumerService:
+    """Local-stack service: the order delivery and ERP answer consumers (the template's two event
+    source mappings), each driving its real handler; failed records come back after 2 s."""
+
+    name = "order_consumers"
+
+    def __init__(self, *, retry_visibility_s: int = 2, wait_time_s: int = 1) -> None:
+        self.retry_visibility_s = retry_visibility_s
+        self.wait_time_s = wait_time_s
+        self.consumers: dict[str, SqsConsumer] = {}
+
+    def start(self, stack: Any) -> dict[str, Any]:
+        queues = {
+            "order_delivery": stack.info["order_queue_url"],
+            "order_answers": stack.info["order_answer_queue_url"],
+        }
+        for function, url in queues.items():
+            self.consumers[function] = SqsConsumer(
+                url,
+                sqs=stack.moto.client("sqs"),
+                handler=load_handler_with(function, stack.components),
+                retry_visibility_s=self.retry_visibility_s,
+                wait_time_s=self.wait_time_s,
+                function_name=function,
+            ).start()
+        return {
+            "order_queue_url": queues["order_delivery"],
+            "order_answer_queue_url": queues["order_answers"],
+        }
+
+    def stop(self) -> None:
+        for consumer in self.consumers.values():
+            consumer.stop()
+        self.consumers.clear()

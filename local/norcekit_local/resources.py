@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from .template import (
+    LOCAL_ERP_PASSWORD,
+    LOCAL_ERP_USERNAME,
     LOCAL_NORCE_CLIENT_ID,
     LOCAL_NORCE_CLIENT_SECRET,
+    LOCAL_ORDER_PASSWORD,
+    LOCAL_ORDER_USERNAME,
     LOCAL_WEBHOOK_SECRET,
     NO_VALUE,
     TEMPLATE_PATH,
@@ -207,6 +211,8 @@ def local_secret_values() -> dict[str, dict[str, Any] | list[Any]]:
         "WebhookSecretsSecret": [LOCAL_WEBHOOK_SECRET],
         "SourceCredentialsSecret": {},
         "TargetCredentialsSecret": {},
+        "OrderReceiverSecret": {"username": LOCAL_ORDER_USERNAME, "password": LOCAL_ORDER_PASSWORD},
+        "OrderAnswerSecret": [{"username": LOCAL_ERP_USERNAME, "password": LOCAL_ERP_PASSWORD}],
     }
 
 
@@ -248,6 +254,24 @@ def create_event_bus(
     events.put_rule(Name=rule, EventBusName=name, EventPattern=json.dumps({"account": [account_id]}))
     events.put_targets(Rule=rule, EventBusName=name, Targets=[{"Id": "bus-sink", "Arn": sink_arn}])
     return name, sink_url
+
+
+def create_rules(events: Any, resolver: Resolver) -> list[str]:
+    """The template's EventBridge rules (e.g. ERP order answers on the bus → the answers queue)."""
+    names = []
+    for logical, resource in _of_type(resolver.template, "AWS::Events::Rule").items():
+        props = resolver.resolve(resource["Properties"])
+        name = f"{props['EventBusName']}-{logical.lower()}"
+        events.put_rule(
+            Name=name, EventBusName=props["EventBusName"], EventPattern=json.dumps(props["EventPattern"])
+        )
+        targets = [
+            {key: target[key] for key in ("Id", "Arn", "InputPath") if key in target}
+            for target in props["Targets"]
+        ]
+        events.put_targets(Rule=name, EventBusName=props["EventBusName"], Targets=targets)
+        names.append(name)
+    return names
 
 
 def resolve_environment(resolver: Resolver) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -297,6 +321,7 @@ def create_resources(
     bucket = create_bucket(client("s3"), resolver, stack_name, region)
     secrets = create_secrets(client("secretsmanager"), resolver, stack_name, secret_values)
     bus, sink_url = create_event_bus(client("events"), sqs, resolver, stack_name, account_id)
+    create_rules(client("events"), resolver)
     env, unresolved = resolve_environment(resolver)
     return LocalResources(
         table=table,
@@ -315,8 +340,12 @@ def create_resources(
 
 
 __all__ = [
+    "LOCAL_ERP_PASSWORD",
+    "LOCAL_ERP_USERNAME",
     "LOCAL_NORCE_CLIENT_ID",
     "LOCAL_NORCE_CLIENT_SECRET",
+    "LOCAL_ORDER_PASSWORD",
+    "LOCAL_ORDER_USERNAME",
     "LOCAL_WEBHOOK_SECRET",
     "NO_VALUE",
     "TEMPLATE_PATH",
@@ -328,6 +357,7 @@ __all__ = [
     "create_event_bus",
     "create_queues",
     "create_resources",
+    "create_rules",
     "create_secrets",
     "create_table",
     "load_template",

@@ -32,11 +32,15 @@ from norcekit.settings import Settings, settings_from_environ
 from norcekit.wiring import Components
 
 from .aws import LOOPBACK, MotoServer
-from .consumer import EventConsumerService
+from .consumer import EventConsumerService, OrderConsumerService
 from .monitor_service import JobMonitorService
 from .resources import (
+    LOCAL_ERP_PASSWORD,
+    LOCAL_ERP_USERNAME,
     LOCAL_NORCE_CLIENT_ID,
     LOCAL_NORCE_CLIENT_SECRET,
+    LOCAL_ORDER_PASSWORD,
+    LOCAL_ORDER_USERNAME,
     LOCAL_WEBHOOK_SECRET,
     TEMPLATE_PATH,
     LocalResources,
@@ -81,6 +85,7 @@ DEFAULT_SERVICE_FACTORIES: list[Callable[[], Service]] = [
     SinkService,
     WebhookFrontService,
     EventConsumerService,
+    OrderConsumerService,
     JobMonitorService,
 ]
 
@@ -317,6 +322,13 @@ class LocalStack:
             "webhook_secrets_arn": res.secrets["WebhookSecretsSecret"],
             "webhook_secret": LOCAL_WEBHOOK_SECRET,
             "webhook_secret_header": res.env.get("WEBHOOK_SECRET_HEADER", ""),
+            # The local credentials of POST /orders (Norce) and /orders/answers (the ERP): fake ones.
+            "order_receiver_username": LOCAL_ORDER_USERNAME,
+            "order_receiver_password": LOCAL_ORDER_PASSWORD,
+            "order_answer_username": LOCAL_ERP_USERNAME,
+            "order_answer_password": LOCAL_ERP_PASSWORD,
+            "order_queue_url": res.env.get("ORDER_QUEUE_URL"),
+            "order_answer_queue_url": res.env.get("ORDER_ANSWER_QUEUE_URL"),
             "source_credentials_secret_arn": res.secrets.get("SourceCredentialsSecret"),
             "target_credentials_secret_arn": res.secrets.get("TargetCredentialsSecret"),
             "sample_data_dir": str(self.sample_dir) if has_sample else None,

@@ -16,6 +16,11 @@ TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
 LOCAL_NORCE_CLIENT_ID = "local-client"
 LOCAL_NORCE_CLIENT_SECRET = "local-secret-not-real"  # noqa: S105 - fake local credential
 LOCAL_WEBHOOK_SECRET = "local-webhook-secret-not-real"  # noqa: S105 - fake local credential
+#: Basic auth Norce (the emulator) uses on POST /orders, and the ERP on POST /orders/answers.
+LOCAL_ORDER_USERNAME = "norce"
+LOCAL_ORDER_PASSWORD = "local-order-password-not-real"  # noqa: S105 - fake local credential
+LOCAL_ERP_USERNAME = "erp"
+LOCAL_ERP_PASSWORD = "local-erp-password-not-real"  # noqa: S105 - fake local credential
 
 
 class TemplateError(ValueError):

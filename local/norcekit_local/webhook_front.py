@@ -25,6 +25,7 @@ from norcekit_local.handlers import FakeLambdaContext, Handler, load_handler, lo
 from norcekit_local.http_server import BackgroundHTTPServer
 
 EVENTS_RESOURCE = "/events/{EventType}"
+ORDERS_PREFIX = "/orders"
 _EVENTS_PATH = re.compile(r"^/events/(?P<EventType>[^/]+)$")
 
 
@@ -111,9 +112,12 @@ class WebhookFront(BackgroundHTTPServer):
         host: str = "127.0.0.1",
         port: int = 0,
         function_timeout_s: float = 30.0,
+        order_handler: Handler | None = None,
     ) -> None:
         super().__init__(host=host, port=port)
         self._handler = handler
+        #: ``/orders`` and ``/orders/answers``: the order receiver function (same API in the template).
+        self.order_handler = order_handler
         self.function_timeout_s = function_timeout_s
         # One invocation at a time, like one Lambda container (the resolver keeps per-request state).
         self._invoke_lock = threading.Lock()
@@ -138,11 +142,14 @@ class WebhookFront(BackgroundHTTPServer):
 
     def invoke(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> dict[str, Any]:
         event = apigw_rest_event(method, path, headers, body)
+        orders = self.order_handler is not None and urlsplit(path).path.startswith(ORDERS_PREFIX)
+        handler, name = (
+            (self.order_handler, "order_receiver") if orders else (self.handler, "webhook_receiver")
+        )
+        assert handler is not None
         with self._invoke_lock:
             self.invocations += 1
-            result: dict[str, Any] = self.handler(
-                event, FakeLambdaContext("webhook_receiver", self.function_timeout_s)
-            )
+            result: dict[str, Any] = handler(event, FakeLambdaContext(name, self.function_timeout_s))
         self.responses.append(int(result.get("statusCode", 502)))
         return result
 
@@ -165,7 +172,12 @@ class WebhookFront(BackgroundHTTPServer):
                 payload = result.get("body") or ""
                 data = base64.b64decode(payload) if result.get("isBase64Encoded") else str(payload).encode()
                 self.send_response(int(result.get("statusCode", 502)))
-                headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
+                # API Gateway sends both maps (Powertools answers in multiValueHeaders).
+                multi = {
+                    k.lower(): ", ".join(map(str, v))
+                    for k, v in (result.get("multiValueHeaders") or {}).items()
+                }
+                headers = {**multi, **{k.lower(): v for k, v in (result.get("headers") or {}).items()}}
                 headers.setdefault("content-type", "application/json")
                 for name, value in headers.items():
                     if name not in ("content-length", "connection"):
@@ -211,7 +223,8 @@ class WebhookFrontService:
         from norcekit.events.receiver import DEFAULT_SECRET_HEADER  # noqa: PLC0415
 
         handler = load_handler_with("webhook_receiver", stack.components)
-        self.front = WebhookFront(handler, port=self.port).start()
+        orders = load_handler_with("order_receiver", stack.components)
+        self.front = WebhookFront(handler, port=self.port, order_handler=orders).start()
         header = stack.info.get("webhook_secret_header") or DEFAULT_SECRET_HEADER
         secret = stack.info["webhook_secret"]
         # A real tenant's events are configured in Norce Admin (see the README), not subscribed here.
@@ -220,10 +233,20 @@ class WebhookFrontService:
                 stack.emulator.subscribe(
                     event_type, f"{self.front.webhook_url}/{event_type}", {header: secret}
                 )
+        order_url = f"{self.front.base_url}{ORDERS_PREFIX}"
+        # Norce Admin > ERP integration: the emulator's checkout posts here with these credentials.
+        if stack.uses_emulator:
+            stack.emulator.configure(
+                order_receiver_url=order_url,
+                order_receiver_username=stack.info["order_receiver_username"],
+                order_receiver_password=stack.info["order_receiver_password"],
+            )
         details = {
             "webhook_url": self.front.webhook_url,
             "webhook_secret_header": header,
             "webhook_secret": secret,
+            "order_receiver_url": order_url,
+            "order_answer_url": f"{order_url}/answers",
         }
         stack.info.update(details)
         return details

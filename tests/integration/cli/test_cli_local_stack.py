@@ -429,7 +429,7 @@ def test_status_json_shape(stack: LocalStack, cli: Any, products_import: dict[st
     assert products["last_run"]["outcome"] in ("succeeded", "skipped_locked", "failed", "submitted")
     assert set(data["queues"]) == {"events", "dlq"}
     assert set(data["queues"]["dlq"]) == {"visible", "in_flight", "delayed"}
-    assert set(data["quarantine"]) == {"webhook", "import_record", "norce_item", "total"}
+    assert set(data["quarantine"]) == {"webhook", "import_record", "norce_item", "order", "total"}
     assert isinstance(data["open_jobs"], list)
 
 

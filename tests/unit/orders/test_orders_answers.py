@@ -156,3 +156,9 @@ def _record(body: dict[str, Any]) -> dict[str, Any]:
         "eventSourceARN": "arn:aws:sqs:eu-north-1:000000000000:answers",
         "awsRegion": "eu-north-1",
     }
+
+
+def test_an_answer_wrapped_in_its_eventbridge_event_is_unwrapped() -> None:
+    event = {"version": "0", "detail-type": "norcekit.order.answer", "source": "erp", "detail": STATUS}
+    answer, body = parse_answer(json.dumps(event))
+    assert answer.kind == "status" and isinstance(body, SendOrderStatusRequest)

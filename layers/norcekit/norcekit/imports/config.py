@@ -20,6 +20,7 @@ YAML or JSON, from ``NORCEKIT_CONFIG`` (``Settings.norcekit_config``) or passed 
       pim_products: {kind: products, source: pim_files, account_id: 101, mapping: sample,
                      fields_that_are_set: {ProductCultureFieldsThatAreSet: [Name]}, full: {full_file: false}}
     events: {}                             # owned by the events module
+    orders: {}                             # owned by the orders module
 
 An ``entities:`` entry is one import named after its kind (state keys, ``--import``, schedules);
 field ownership between imports of one kind is checked on load (:mod:`norcekit.imports.ownership`).
@@ -238,6 +239,7 @@ class IntegrationConfig(BaseModel):
     entities: dict[str, EntityConfig] = Field(default_factory=dict)
     imports: dict[str, ImportConfig] = Field(default_factory=dict)
     events: dict[str, Any] = Field(default_factory=dict, description="Passed through to norcekit.events.")
+    orders: dict[str, Any] = Field(default_factory=dict, description="Passed through to norcekit.orders.")
 
     _all: dict[str, EntityConfig] = PrivateAttr(default_factory=dict)
 

@@ -71,6 +71,8 @@ def parse_answer(
     """Envelope and contract body; raises ``ValueError`` naming the fields at fault."""
     try:
         data = orjson.loads(raw) if isinstance(raw, bytes | str) else dict(raw)
+        if isinstance(data, dict) and "detail-type" in data and isinstance(data.get("detail"), dict):
+            data = data["detail"]  # the whole EventBridge event (a rule target without InputPath)
         answer = ErpAnswer.model_validate(data)
         body = BODY_MODELS[answer.kind].model_validate(answer.body)
     except orjson.JSONDecodeError as exc:

@@ -13,7 +13,7 @@
                    "watermark_lag_s": float|null, "open_jobs": int}],
      "open_jobs": [<job summary>, ...],
      "queues": {"events": {"visible", "in_flight", "delayed"}|null, "dlq": {...}|null},
-     "quarantine": {"webhook": int, "import_record": int, "total": int}|null}
+     "quarantine": {"webhook": int, "import_record": int, "norce_item": int, "order": int, "total": int}|null}
 
 ``config validate`` JSON shape: ``{"valid": true, "config_path": str, "entities": [{"entity"
 (the import's name), "import", "kind", "enabled", "source", "mapping", "full": {"enabled",
