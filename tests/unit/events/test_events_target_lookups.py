@@ -191,3 +191,15 @@ def test_names_the_schema_does_not_list_are_left_to_the_tenant() -> None:
     assert entity_specs(config, "t")["sku"].expand == "PriceLists,OnHands"
     assert entity_specs(config)["sku"].expand == "PriceLists"
     assert entity_specs(config)["company"].entity_set == "Customers/Companies"
+
+
+def test_the_deployment_example_routes_and_selects_per_target() -> None:
+    from tests.unit.imports.test_import_config import EXAMPLE, EXAMPLE_ENV  # noqa: PLC0415 - its env
+
+    from norcekit.configfile import read_config_document, substitute_env  # noqa: PLC0415
+
+    section = substitute_env(read_config_document(str(EXAMPLE))["events"], EXAMPLE_ENV, "events")
+    config = parse_events_config(section)
+    assert config.targets_for({"SkuChangedNotification"}) == ["shop", "bus", "archive"]
+    assert entity_specs(config, "shop")["sku"].select == ("PartNo", "ProductId", "StatusId", "EanCode")
+    assert entity_specs(config, "archive")["sku"].select is None

@@ -24,6 +24,9 @@ EXAMPLE = REPO / "docs/config.example.yaml"
 EXAMPLE_ENV = {
     "FILE_DROP_ROOT": "s3://acme-erp/incoming/",
     "SOURCE_CREDENTIALS_SECRET_ARN": "arn:aws:secretsmanager:eu-north-1:123456789012:secret:norcekit/src",
+    "TARGET_CREDENTIALS_SECRET_ARN": "arn:aws:secretsmanager:eu-north-1:123456789012:secret:norcekit/tgt",
+    "EVENT_BUS_NAME": "norcekit-events",
+    "QUARANTINE_BUCKET": "acme-norcekit-data",
 }
 
 BASE: dict[str, Any] = {
