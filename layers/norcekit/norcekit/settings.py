@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     )
     quarantine_bucket: str | None = None
     event_queue_url: str | None = None
+    # Where the configuration's import schedules are deployed (norcekit.imports.schedules).
+    import_schedule_group: str | None = None
+    import_runner_arn: str | None = None
+    import_scheduler_role_arn: str | None = None
+    scheduler_dlq_arn: str | None = None
+    schedule_timezone: str = "UTC"
     aws_region: str | None = Field(
         default=None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
     )

@@ -42,6 +42,12 @@ OUTPUT_ENV: dict[str, str] = {
     "NorceCredentialsSecretArn": "NORCE_CREDENTIALS_SECRET_ARN",
     "WebhookSecretsSecretArn": "WEBHOOK_SECRETS_ARN",
     "OrderQueueUrl": "ORDER_QUEUE_URL",
+    # Where `schedules sync` puts the configuration's import schedules.
+    "ImportScheduleGroupName": "IMPORT_SCHEDULE_GROUP",
+    "ImportRunnerFunctionArn": "IMPORT_RUNNER_ARN",
+    "ImportSchedulerRoleArn": "IMPORT_SCHEDULER_ROLE_ARN",
+    "SchedulerDLQArn": "SCHEDULER_DLQ_ARN",
+    "ScheduleTimezone": "SCHEDULE_TIMEZONE",
 }
 #: The DLQ is not a function setting (no Lambda needs it), so the environment mode reads this.
 DLQ_ENV = "EVENT_DLQ_URL"

@@ -23,6 +23,7 @@ import boto3
 import pytest
 
 from norcekit.cli import main
+from norcekit.norce.contracts import IMPORT_KINDS
 from norcekit.quarantine import S3QuarantineStore
 from norcekit.state.jobs import JobStore
 from norcekit.state.locks import LeaseLock
@@ -418,6 +419,7 @@ def test_status_json_shape(stack: LocalStack, cli: Any, products_import: dict[st
         "open_jobs",
         "queues",
         "quarantine",
+        "schedules",
     }
     assert data["stack"]["origin"] == "local" and data["stack"]["table"] == stack.info["table"]
     assert data["config_error"] is None
@@ -461,7 +463,7 @@ def test_config_validate_good_and_bad(cli: Any, tmp_path: Path) -> None:
     status = cli("status", "--config", str(bad), "--json")
     assert status.code == 0, status.err
     assert "'nowhere' is not a configured source" in status.json()["config_error"]
-    assert len(status.json()["entities"]) == 7
+    assert len(status.json()["entities"]) == len(IMPORT_KINDS)
     assert "warning: configuration not loaded" in status.err
 
 

@@ -22,7 +22,6 @@ from cfnlint.decode import cfn_yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
-from norcekit.norce.contracts import IMPORT_KINDS
 from norcekit.observability import MetricName
 from norcekit.settings import Settings
 from norcekit.state.table import TABLE_DEFINITION, TTL_ATTRIBUTE
@@ -37,6 +36,7 @@ FUNCTIONS = {
     "OrderReceiverFunction": "order_receiver",
     "OrderDeliveryFunction": "order_delivery",
     "OrderAnswersFunction": "order_answers",
+    "ScheduleSyncFunction": "schedule_sync",
 }
 MODES = ("full", "delta")
 
@@ -282,6 +282,8 @@ def test_no_allow_statement_grants_every_resource(translated: dict[str, Any]) ->
     for name, statement in _statements(translated):
         if statement["Effect"] != "Allow":
             continue
+        if (name, statement["Action"]) == ("ScheduleSyncFunctionRole", "scheduler:ListSchedules"):
+            continue  # ListSchedules has no resource type (Service Authorization Reference)
         for resource in as_list(statement["Resource"]):
             assert resource != "*", f"{name}: {statement}"
 
@@ -560,50 +562,54 @@ def test_secrets_hold_no_values(resources: dict[str, Any]) -> None:
 # --- schedules ----------------------------------------------------------------------------------
 
 
-def test_one_schedule_per_entity_and_mode(template: dict[str, Any]) -> None:
+def test_import_schedules_come_from_the_configuration_not_the_template(template: dict[str, Any]) -> None:
     schedules = of_type(template["Resources"], "AWS::Scheduler::Schedule")
-    runs = [
-        json.loads(s["Properties"]["Target"]["Input"])
-        for s in schedules.values()
-        if s["Properties"]["Target"]["Arn"] == get_att("ImportRunnerFunction", "Arn")
-    ]
-    assert sorted((r["entity"], r["mode"]) for r in runs) == sorted(
-        # relations (a PIM's kind) came with schedules from the configuration: none in the template
-        (entity, mode)
-        for entity in IMPORT_KINDS
-        if entity != "relations"
-        for mode in MODES
-    )
+    assert set(schedules) == {"JobMonitorSchedule"}  # import-* schedules: ScheduleSyncFunction
+    for gone in ("FullImportScheduleExpression", "DeltaImportScheduleExpression", "ProductsImports"):
+        assert gone not in template["Parameters"], gone
+    assert template["Resources"]["ImportScheduleGroup"]["Type"] == "AWS::Scheduler::ScheduleGroup"
+    assert "ImportSchedulerRole" in template["Resources"] and "SchedulerDLQ" in template["Resources"]
+
+
+def test_a_configuration_upload_runs_the_schedule_sync_with_the_stacks_targets(
+    template: dict[str, Any],
+) -> None:
+    props = template["Resources"]["ScheduleSyncFunction"]["Properties"]
+    pattern = props["Events"]["ConfigUploaded"]["Properties"]["Pattern"]
+    assert pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"] == {
+        "bucket": {"name": [ref("DataBucket")]},
+        "object": {"key": [{"prefix": "config/"}]},
+    }
+    bucket = template["Resources"]["DataBucket"]["Properties"]
+    assert bucket["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+    assert props["Environment"]["Variables"] == {
+        "IMPORT_SCHEDULE_GROUP": ref("ImportScheduleGroup"),
+        "IMPORT_RUNNER_ARN": get_att("ImportRunnerFunction", "Arn"),
+        "IMPORT_SCHEDULER_ROLE_ARN": get_att("ImportSchedulerRole", "Arn"),
+        "SCHEDULER_DLQ_ARN": get_att("SchedulerDLQ", "Arn"),
+        "SCHEDULE_TIMEZONE": ref("ScheduleTimezone"),
+    }
+    # `norcekit schedules sync --stack` reads the same targets from the outputs.
+    outputs = template["Outputs"]
+    for name in (
+        "ImportScheduleGroupName",
+        "ImportRunnerFunctionArn",
+        "ImportSchedulerRoleArn",
+        "SchedulerDLQArn",
+    ):
+        assert name in outputs, name
 
 
 def test_schedules_never_retry_and_park_failures_in_the_scheduler_dlq(template: dict[str, Any]) -> None:
     schedules = of_type(template["Resources"], "AWS::Scheduler::Schedule")
-    targets = {json.dumps(get_att(f, "Arn")) for f in ("ImportRunnerFunction", "JobMonitorFunction")}
+    targets = {json.dumps(get_att("JobMonitorFunction", "Arn"))}  # import schedules: schedule sync
     assert {json.dumps(s["Properties"]["Target"]["Arn"]) for s in schedules.values()} == targets
     for name, schedule in schedules.items():
         props = schedule["Properties"]
         assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}, name
         assert props["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0, name
         assert props["Target"]["DeadLetterConfig"] == {"Arn": get_att("SchedulerDLQ", "Arn")}, name
-
-
-def test_each_entity_and_mode_is_switched_by_its_parameter(template: dict[str, Any]) -> None:
-    schedules = of_type(template["Resources"], "AWS::Scheduler::Schedule")
-    for name, schedule in schedules.items():
-        props = schedule["Properties"]
-        if props["Target"]["Arn"] != get_att("ImportRunnerFunction", "Arn"):
-            continue
-        run = json.loads(props["Target"]["Input"])
-        condition, enabled, disabled = props["State"]["Fn::If"]
-        assert (enabled, disabled) == ("ENABLED", "DISABLED"), name
-        # e.g. SkuPricesDeltaEnabled <- SkuPricesImports in {delta, full+delta}
-        options = json.dumps(template["Conditions"][condition])
-        parameter = "".join(part.title() for part in run["entity"].split("_")) + "Imports"
-        assert f'"Ref": "{parameter}"' in options, name
-        assert f'"{run["mode"]}"' in options and '"full+delta"' in options, name
-        assert props["ScheduleExpression"] == ref(f"{run['mode'].title()}ImportScheduleExpression")
-        assert props["ScheduleExpressionTimezone"] == ref("ScheduleTimezone")
-        assert template["Parameters"][parameter]["AllowedValues"] == ["off", "full", "delta", "full+delta"]
 
 
 def test_job_monitor_ticks_every_minute_by_default(template: dict[str, Any]) -> None:

@@ -80,7 +80,7 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from norcekit.cli.commands import imports, jobs, orders, queues, status, watermarks  # noqa: PLC0415
+    from norcekit.cli.commands import imports, jobs, orders, queues, schedules, status, watermarks  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(
         prog="norcekit",
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_global_options(common, suppress=True)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     entities = _entities()
-    for module in (imports, jobs, watermarks, queues, status, orders):
+    for module in (imports, jobs, watermarks, queues, status, orders, schedules):
         module.register(subparsers, common, entities)
     return parser
 

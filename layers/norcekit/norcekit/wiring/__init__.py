@@ -33,6 +33,8 @@ _EXPORTS = {
     "build_webhook_receiver": "receiver",
     "build_order_receiver": "orders",
     "build_order_delivery": "orders",
+    "schedule_target": "schedules",
+    "sync_configured_schedules": "schedules",
 }
 
 __all__ = [
@@ -53,6 +55,8 @@ __all__ = [
     "build_token_store",
     "build_webhook_receiver",
     "load_integration_config",
+    "schedule_target",
+    "sync_configured_schedules",
 ]
 
 if TYPE_CHECKING:
@@ -65,6 +69,7 @@ if TYPE_CHECKING:
     from norcekit.wiring.norce import build_norce_clients, build_token_store
     from norcekit.wiring.orders import build_order_delivery, build_order_receiver
     from norcekit.wiring.receiver import build_webhook_receiver
+    from norcekit.wiring.schedules import schedule_target, sync_configured_schedules
 
 
 def __getattr__(name: str) -> Any:

@@ -13,7 +13,8 @@
                    "watermark_lag_s": float|null, "open_jobs": int}],
      "open_jobs": [<job summary>, ...],
      "queues": {"events": {"visible", "in_flight", "delayed"}|null, "dlq": {...}|null},
-     "quarantine": {"webhook": int, "import_record": int, "norce_item": int, "order": int, "total": int}|null}
+     "quarantine": {"webhook": int, "import_record": int, "norce_item": int, "order": int, "total": int}|null,
+     "schedules": {"in_sync": bool|null, "error": str|null, "changes": [...]}|null}  # schedules sync
 
 ``config validate`` JSON shape: ``{"valid": true, "config_path": str, "entities": [{"entity"
 (the import's name), "import", "kind", "enabled", "source", "mapping", "full": {"enabled",
@@ -126,6 +127,7 @@ def status(ctx: CliContext, args: argparse.Namespace) -> int:
     if _configured(services, "quarantine"):
         counts: dict[str, int] = {kind: services.quarantine_count(kind) for kind in KINDS}
         quarantine = {**counts, "total": sum(counts.values())}
+    schedules = None if config_error else _schedule_drift(ctx)
     data = to_jsonable(
         {
             "generated_at": now,
@@ -135,6 +137,7 @@ def status(ctx: CliContext, args: argparse.Namespace) -> int:
             "open_jobs": [job_summary(j) for j in open_jobs],
             "queues": queues,
             "quarantine": quarantine,
+            "schedules": schedules,
         }
     )
 
@@ -191,10 +194,41 @@ def status(ctx: CliContext, args: argparse.Namespace) -> int:
                 f"{quarantined['import_record']} import records)",
             )
         )
+        drift = data["schedules"]
+        pairs.append(("schedules", "-" if drift is None else _describe_drift(drift)))
         console.print(key_values(None, pairs))
 
     ctx.out.emit(data, render)
     return ExitCode.OK
+
+
+def _schedule_drift(ctx: CliContext) -> dict[str, Any] | None:
+    """The deployed import schedules against the configuration; ``None`` when the stack names no group."""
+    from norcekit.cli.commands.schedules import changes_json  # noqa: PLC0415
+    from norcekit.wiring import sync_configured_schedules  # noqa: PLC0415
+
+    services = ctx.services
+    if not services.settings.import_schedule_group:
+        return None
+    try:
+        changes = sync_configured_schedules(
+            services.settings, services.config, services.components.aws, dry_run=True
+        )
+    except Exception as exc:  # status answers even when the scheduler cannot be read
+        from norcekit.cli.errors import classify  # noqa: PLC0415
+
+        return {"in_sync": None, "error": classify(exc)[1], "changes": []}
+    if changes:
+        ctx.out.warn(f"{len(changes)} schedule(s) differ from the configuration: `norcekit schedules sync`")
+    return {"in_sync": not changes, "error": None, "changes": changes_json(changes)}
+
+
+def _describe_drift(drift: dict[str, Any]) -> str:
+    if drift["error"]:
+        return f"unknown ({drift['error']})"
+    if drift["in_sync"]:
+        return "match the configuration"
+    return "differ: " + "; ".join(f"{c['action']} {c['name']}" for c in drift["changes"])
 
 
 # --- config validate --------------------------------------------------------------------------------
