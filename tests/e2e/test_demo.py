@@ -42,7 +42,11 @@ def test_demo_runs_every_stage_and_verifies_it(tmp_path: Path) -> None:
     process, summary = run_demo(tmp_path)
     assert process.returncode == 0, process.stderr
     assert summary["ok"] is True and summary["failed_stage"] is None
-    assert [s["number"] for s in summary["stages"] if s["ok"]] == [0, 1, 2, 3, 4, 5, 6]
+    assert [s["number"] for s in summary["stages"] if s["ok"]] == [0, 1, 2, 3, 4, 5, 6, 7]
+    # Issue 15: a checkout posted three times reaches the ERP once; the ERP's answers reach Norce.
+    orders = summary["orders"]
+    assert (orders["checkout_posts"], orders["stored"], orders["at_erp"]) == (3, 1, 1)
+    assert (orders["status"], orders["erp_order_no"]) == ("Confirmed", "ERP-300001")
     # Issue 12: empty and half-size exports refused, an unknown PartNo's price kept for replay.
     guardrails = summary["guardrails"]
     assert len(guardrails["refused"]) == 2 and guardrails["active_skus_unchanged"] > 0

@@ -39,6 +39,7 @@ from .stages_events import (
     stage_summary,
 )
 from .stages_guardrails import stage_guardrails
+from .stages_orders import stage_orders
 
 DESCRIPTION = "make demo: the whole of norcekit, end to end, on loopback."
 
@@ -49,6 +50,7 @@ STAGES: list[tuple[str, Callable[[Demo], None]]] = [
     ("Norce events to the targets", stage_events),
     ("what goes wrong is kept: quarantine and DLQ", stage_failures),
     ("a full import that would deactivate is refused; items Norce rejects are kept", stage_guardrails),
+    ("a Norce checkout to the ERP, the ERP's answers back to Norce", stage_orders),
     ("summary", stage_summary),
 ]
 
@@ -204,7 +206,7 @@ def _print_end(out: Reporter, summary: dict[str, Any], path: Path) -> None:
         )
     out.table("Items imported", ["entity", "full", "delta", "jobs", "full job lead time s"], rows)
     jobs, events, quarantine, dlq = summary["jobs"], summary["events"], summary["quarantine"], summary["dlq"]
-    outputs, lead = summary["outputs"], summary["jobs"]["lead_time_s"]
+    outputs, lead, orders = summary["outputs"], summary["jobs"]["lead_time_s"], summary["orders"]
     out.table(
         "Summary",
         ["what", "result"],
@@ -228,6 +230,11 @@ def _print_end(out: Reporter, summary: dict[str, Any], path: Path) -> None:
                 "DLQ",
                 f"{dlq['dead_lettered']} dead-lettered ({dlq['key']}), {dlq['redriven']} redriven, "
                 f"delivered after redrive: {dlq['delivered_after_redrive']}",
+            ],
+            [
+                "orders",
+                f"checkout posted {orders['checkout_posts']}x → {orders['at_erp']} at the ERP; Norce shows "
+                f"{orders['status']} as {orders['erp_order_no']}",
             ],
             ["HTTP sink output", f"{outputs['http']} ({outputs['http_documents']} documents)"],
             ["S3 target output", f"{outputs['s3']} ({outputs['s3_documents']} documents)"],
