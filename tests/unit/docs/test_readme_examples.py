@@ -57,3 +57,23 @@ def test_readme_mapping_example_maps_and_rejects() -> None:
     )
     with pytest.raises(MappingError, match="sku"):
         onhand({"sku": "", "wh": "MAIN", "qty": "1"})
+
+
+def test_readme_named_imports_example_validates_and_a_shared_field_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FILE_DROP_ROOT", "s3://data/incoming/")
+    document = yaml.safe_load(fenced("yaml", "# Named imports"))
+
+    config = load_config(document)
+
+    assert [(name, config.kind_of(name)) for name in config.enabled_entities()] == [
+        ("pim_products", "products"),
+        ("pim_relations", "relations"),
+        ("erp_products", "products"),
+        ("erp_incoming", "onhand"),
+        ("wms_onhand", "onhand"),
+    ]
+    document["imports"]["erp_products"]["fields_that_are_set"]["ProductCultureFieldsThatAreSet"] = ["Name"]
+    with pytest.raises(ValueError, match="Name is set by both imports 'pim_products' and 'erp_products'"):
+        load_config(document)

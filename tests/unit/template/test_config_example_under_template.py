@@ -61,16 +61,15 @@ def test_every_variable_the_example_uses_is_set_by_the_template(function_environ
 
 def test_the_example_loads_with_only_the_functions_environment(function_environment: dict[str, str]) -> None:
     config = load_config(EXAMPLE, environ=function_environment)
-    [drop] = [s for s in config.sources.values() if isinstance(s, FileDropSourceConfig)]
-    assert drop.root == f"s3://{BUCKET}/incoming/erp-exports"
+    roots = sorted(s.root for s in config.sources.values() if isinstance(s, FileDropSourceConfig))
+    assert roots == [f"s3://{BUCKET}/incoming/erp-exports", f"s3://{BUCKET}/incoming/pim-exports"]
 
 
 def test_the_file_drop_root_is_inside_what_the_import_runner_may_read(
     template: dict[str, Any], function_environment: dict[str, str]
 ) -> None:
     config = load_config(EXAMPLE, environ=function_environment)
-    [drop] = [s for s in config.sources.values() if isinstance(s, FileDropSourceConfig)]
-    key_prefix = drop.root.removeprefix(f"s3://{BUCKET}/")
+    drops = [s for s in config.sources.values() if isinstance(s, FileDropSourceConfig)]
     statements = {
         s["Sid"]: s
         for s in template["Resources"]["ImportRunnerFunction"]["Properties"]["Policies"][1]["Statement"]
@@ -79,8 +78,10 @@ def test_the_file_drop_root_is_inside_what_the_import_runner_may_read(
     listable = deployed_value(
         statements["ListSourceFiles"]["Condition"]["StringLike"]["s3:prefix"][0], template
     )
-    assert readable.endswith("/incoming/*") and key_prefix.startswith("incoming/")
-    assert key_prefix.startswith(listable.removesuffix("*"))
+    assert readable.endswith("/incoming/*") and len(drops) == 2
+    for drop in drops:
+        key_prefix = drop.root.removeprefix(f"s3://{BUCKET}/")
+        assert key_prefix.startswith("incoming/") and key_prefix.startswith(listable.removesuffix("*"))
 
 
 def test_the_example_reads_a_nested_value_of_the_stack_source_secret(
