@@ -95,3 +95,38 @@ def test_the_delivery_consumer_writes_the_order_to_the_s3_target_and_records_it(
     assert document["data"]["ClientOrderRef"] == "100234"
     order = DynamoOrderStore(state_table).get("100234")
     assert order is not None and order.status == "delivered" and order.deliveries["archive"].outcome == "ok"
+
+
+def test_a_target_that_keeps_failing_sends_the_order_to_the_dlq_after_the_receive_limit(
+    receiver: Any,
+    order_aws: OrderQueues,
+    state_table: StateTable,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An ERP that is down: nothing listens on port 9 (discard), every attempt fails fast.
+    config = {
+        "orders": {
+            "targets": {
+                "erp": {"type": "http", "url": "http://127.0.0.1:9/orders", "max_attempts": 1, "timeout_s": 1}
+            }
+        }
+    }
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    monkeypatch.setenv("NORCEKIT_CONFIG", str(tmp_path / "config.json"))
+    reset_settings_cache()
+    post(receiver, order_request("100239"), basic(USER, PASSWORD))
+    delivery = load_handler("order_delivery", fresh=True)
+    sqs = boto3.client("sqs", region_name=REGION)
+    failures = 0
+    for _ in range(5):  # the queue's maxReceiveCount is 3: the 4th receive finds it in the DLQ
+        messages = sqs.receive_message(QueueUrl=order_aws.orders, MaxNumberOfMessages=10, VisibilityTimeout=0)
+        if not messages.get("Messages"):
+            break
+        result = delivery(as_sqs_event(messages["Messages"]), FakeLambdaContext())
+        failures += len(result["batchItemFailures"])
+    assert failures == 3
+    dead = sqs.receive_message(QueueUrl=order_aws.orders_dlq, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"]) for m in dead] == [{"client_order_ref": "100239"}]
+    order = DynamoOrderStore(state_table).get("100239")
+    assert order is not None and order.status == "delivery_failed" and order.deliveries["erp"].attempts == 3
