@@ -50,9 +50,12 @@ def _payload(event_type: str, key: Any) -> dict[str, Any]:
     if event_type == "SkuChangedNotification":
         return {"ClientId": 1234, "PartNo": key, "EntityChanged": "tClientProductSku"}
     if event_type == "SkuPriceChangedNotification":
-        return {"PartNo": key, "PricelistCode": "SE-B2C", "PriceSaleValue": 199.0, "QuantityBreak": 1}
+        return {"ClientId": 1234, "PartNo": key, "PricelistId": 7, "PricelistCode": "SE-B2C",
+                "PriceSaleValue": 199.0, "QuantityBreak": 1}  # fmt: skip
     if event_type == "SkuOnHandBreakPointNotification":
-        return {"PartNo": key, "WarehouseCode": "MAIN", "LocationCode": "STO", "OnHandValue": 3.0}
+        # The documented event names warehouse and location by id (issue 13's field types).
+        return {"ClientId": 1234, "PartNo": key, "WarehouseId": 1, "LocationId": 1, "OnHandValue": 3.0,
+                "MinimumValue": 5.0}  # fmt: skip
     if event_type == "CustomerChangedNotification":
         return {"ClientId": 1234, "CustomerId": key, "EntityChanged": "tClientCustomer"}
     return {"ClientId": 1234, "CompanyId": key, "EntityChanged": "tClientCompany"}
@@ -201,8 +204,10 @@ def _run_naive(query: Any, specs: Any, target: _AcceptAll, records: list[dict[st
         queued = parse_message(record["messageId"], record["body"])
         spec = specs[queued.event.entity]
         key = key_for(spec, queued.payload)
-        rows = query.get_many(spec.entity_set, key.key_field, [key.value], expand=spec.expand)
-        row = next(iter(rows.values()), None)
+        row = None  # an entity without a Query set is delivered from its payload, as the processor does
+        if spec.entity_set is not None:
+            rows = query.get_many(spec.entity_set, key.key_field, [key.value], expand=spec.expand)
+            row = next(iter(rows.values()), None)
         target.deliver([TargetDocument.build(queued.event.entity, key.text, [queued.event_type], row)])
     return {"elapsed_s": time.perf_counter() - started, "calls": query.calls - before}
 

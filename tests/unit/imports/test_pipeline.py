@@ -153,3 +153,12 @@ def test_chunks_split_into_batches_of_at_most_size(n: int, size: int, expected: 
 def test_chunks_refuse_a_size_below_one() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         list(chunks([1], 0))
+
+
+def test_a_record_read_by_a_source_equals_one_built_by_its_constructor() -> None:
+    at = datetime(2026, 12, 3, tzinfo=UTC)
+    fast = SourceRecord.read("K", {"a": 1}, "f.jsonl:3", at, 7)
+    assert fast == SourceRecord(key="K", data={"a": 1}, origin="f.jsonl:3", changed_at=at, cursor=7)
+    assert fast.ok and hash(fast.key) == hash("K")
+    with pytest.raises(AttributeError):
+        fast.key = "other"  # type: ignore[misc]  # still frozen

@@ -48,7 +48,39 @@ class SourceRecord:
         return self.error is None
 
     @classmethod
+    def read(
+        cls,
+        key: str,
+        data: dict[str, Any],
+        origin: str,
+        changed_at: datetime | None = None,
+        cursor: int | None = None,
+    ) -> SourceRecord:
+        """A record of a row that was read: the same as the constructor, without its cost.
+
+        Sources create one per row of up to a million-row export; the frozen dataclass ``__init__``
+        sets each slot through ``object.__setattr__`` (about 1.7 µs), the slots' own setters take
+        a third of that.
+        """
+        record = _new(cls)
+        _set_key(record, key)
+        _set_data(record, data)
+        _set_origin(record, origin)
+        _set_changed_at(record, changed_at)
+        _set_cursor(record, cursor)
+        _set_error(record, None)
+        _set_raw(record, None)
+        return record
+
+    @classmethod
     def failed(cls, origin: str, error: str, raw: str | None = None) -> SourceRecord:
         """A record for a row that could not be read (``raw`` is cut to :data:`RAW_EXCERPT_CHARS`)."""
         excerpt = raw[:RAW_EXCERPT_CHARS] if raw is not None else None
         return cls(key=origin, data=None, origin=origin, error=error, raw=excerpt)
+
+
+_new = object.__new__
+_set_key, _set_data, _set_origin, _set_changed_at, _set_cursor, _set_error, _set_raw = (
+    SourceRecord.__dict__[name].__set__
+    for name in ("key", "data", "origin", "changed_at", "cursor", "error", "raw")
+)

@@ -238,6 +238,13 @@ class Row:
 
     def translations(self, field: str) -> dict[str, str]:
         """``{"sv-SE": "...", "en-GB": "..."}`` → the same dict, empty values dropped."""
+        value = self.data.get(field)
+        if type(value) is dict:  # the common case, all text: the row's own dict (read, never changed)
+            for culture, text in value.items():
+                if type(culture) is not str or type(text) is not str or not text.strip():
+                    break
+            else:
+                return value
         value = self.raw(field)
         if value is None:
             return {}

@@ -55,10 +55,7 @@ def products(data: dict[str, Any]) -> WireItem:
     names = row.translations("names")
     descriptions = row.translations("descriptions")
     cultures = [
-        _without_none(
-            {"CultureCode": culture, "Name": names.get(culture), "Description": descriptions.get(culture)}
-        )
-        for culture in sorted(set(names) | set(descriptions))
+        _culture(culture, names, descriptions) for culture in sorted(names.keys() | descriptions.keys())
     ]
     variants = [
         _variant(variant, sort_order)
@@ -78,6 +75,15 @@ def products(data: dict[str, Any]) -> WireItem:
     if variants:
         payload["Variants"] = variants
     return wire_item(Product, payload)
+
+
+def _culture(culture: str, names: dict[str, str], descriptions: dict[str, str]) -> dict[str, str]:
+    entry = {"CultureCode": culture}
+    if culture in names:
+        entry["Name"] = names[culture]
+    if culture in descriptions:
+        entry["Description"] = descriptions[culture]
+    return entry
 
 
 def _without_none(payload: dict[str, Any]) -> dict[str, Any]:
@@ -101,17 +107,22 @@ _VAT_RATES: dict[tuple[tuple[str, Any], ...], list[dict[str, Any]]] = {}
 _VAT_RATES_MAX = 4096
 
 
-def _vat_rates(vat: Row) -> list[dict[str, Any]]:
-    items = tuple(vat.data.items())
+def _vat_rates(row: Row, vat: dict[str, Any]) -> list[dict[str, Any]]:
     # Only text values are cached: 1 == 1.0 == True would let a cached number answer for a boolean.
-    key = items if all(type(value) is str for _, value in items) else None
+    key: tuple[tuple[str, Any], ...] | None = tuple(vat.items())
+    for value in vat.values():
+        if type(value) is not str:
+            key = None
+            break
     cached = _VAT_RATES.get(key) if key is not None else None
     if cached is not None:
         return cached
+    vat_row = row.obj("vat_rates")
+    assert vat_row is not None
     rates = []
-    for country in sorted(vat.data):
-        area = sales_area(vat, country, country)
-        rate = vat.decimal(country)
+    for country in sorted(vat):
+        area = sales_area(vat_row, country, country)
+        rate = vat_row.decimal(country)
         rates.append({"SalesArea": area, "Rate": rate} if rate is not None else {"SalesArea": area})
     if key is not None:
         if len(_VAT_RATES) >= _VAT_RATES_MAX:
@@ -120,19 +131,36 @@ def _vat_rates(vat: Row) -> list[dict[str, Any]]:
     return rates
 
 
+_STATUS_NAMES = {member.name.casefold(): member for member in en.SkuStatus}
+
+
 def _sku(row: Row) -> dict[str, Any]:
-    unit = row.text("uom", default="pcs") or "pcs"
-    unit_type = _UNITS.get(unit.casefold())
+    # Each field's common case (clean text, a known spelling) is read here; anything else goes to the
+    # Row accessor, in the same order as ever, which gives the same value or names the field.
+    data = row.data
+    unit = data.get("uom")
+    unit_type = _UNITS.get(unit) if type(unit) is str else None
     if unit_type is None:
-        raise row.fail("uom", f"{unit!r} is not a known unit ({', '.join(_UNITS)})")
-    vat = row.obj("vat_rates")
-    vat_rates = _vat_rates(vat) if vat is not None else None
-    sku: dict[str, Any] = {
-        "PartNo": row.required_text("part_no"),
-        "Status": row.enum("status", en.SkuStatus, default=en.SkuStatus.Active),
-        "Type": en.SkuType.ErpStandard,
-    }
-    ean = row.text("ean")
+        unit = row.text("uom", default="pcs") or "pcs"
+        unit_type = _UNITS.get(unit.casefold())
+        if unit_type is None:
+            raise row.fail("uom", f"{unit!r} is not a known unit ({', '.join(_UNITS)})")
+    vat = data.get("vat_rates")
+    if type(vat) is not dict:
+        vat_row = row.obj("vat_rates")  # None when empty; an error when not an object
+        vat = vat_row.data if vat_row is not None else None
+    vat_rates = _vat_rates(row, vat) if vat is not None else None
+    part_no = data.get("part_no")
+    if type(part_no) is not str or not (part_no := part_no.strip()):
+        part_no = row.required_text("part_no")
+    status = data.get("status")
+    member = _STATUS_NAMES.get(status) if type(status) is str else None
+    if member is None:
+        member = row.enum("status", en.SkuStatus, default=en.SkuStatus.Active)
+    sku: dict[str, Any] = {"PartNo": part_no, "Status": member, "Type": en.SkuType.ErpStandard}
+    ean = data.get("ean")
+    if type(ean) is not str or not (ean := ean.strip()):
+        ean = row.text("ean")
     if ean is not None:
         sku["EanCode"] = ean
     sku["UnitOfMeasurementType"] = unit_type

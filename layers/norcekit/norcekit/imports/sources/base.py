@@ -19,7 +19,7 @@ sources they are integers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
@@ -112,7 +112,7 @@ def check_entity(source_name: str, entity: str, known: Iterable[str]) -> None:
         )
 
 
-def make_key(data: dict[str, object], fields: tuple[str, ...]) -> str | None:
+def make_key(data: dict[str, object], fields: Sequence[str]) -> str | None:
     """Business key from ``fields`` joined with ``|``; ``None`` when any part is missing/empty."""
     parts: list[str] = []
     for field_name in fields:

@@ -406,7 +406,7 @@ def _record(
     file_time: datetime | None,
     cursor: int | None,
 ) -> SourceRecord:
-    key = make_key(data, tuple(entity.key_fields))
+    key = make_key(data, entity.key_fields)
     if key is None:
         fields = ", ".join(entity.key_fields)
         return SourceRecord.failed(
@@ -422,7 +422,7 @@ def _record(
                 origin, f"line {line_no}: {entity.changed_at_field} {stamp!r} is not an ISO-8601 timestamp",
                 _raw(data),
             )  # fmt: skip
-    return SourceRecord(key=key, data=data, origin=origin, changed_at=changed_at, cursor=cursor)
+    return SourceRecord.read(key, data, origin, changed_at, cursor)
 
 
 def _raw(data: dict[str, Any]) -> str:
