@@ -72,7 +72,7 @@ class DeployedFunction:
         self.called.append((function, dict(event)))
         return {
             "run_id": "dry",
-            "entity": event["entity"],
+            "entity": event["import"],
             "mode": event["mode"],
             "outcome": "succeeded",
             "started_at": "2026-12-03T07:00:00+00:00",
@@ -87,7 +87,7 @@ class DeployedFunction:
             if self.record is None:
                 self.record = RunRecord(
                     run_id=event["run_id"],
-                    entity=event["entity"],
+                    entity=event["import"],
                     mode=event["mode"],
                     started_at=datetime.now(UTC),
                 )
@@ -149,8 +149,8 @@ def test_import_run_wait_invokes_the_function_and_follows_the_run_to_its_end(
     assert code == 0, err
     [(name, event)] = function.started
     assert name == FUNCTION
-    assert set(event) == {"entity", "mode", "run_id"}  # the schedule's event, plus the run to follow
-    assert (event["entity"], event["mode"]) == ("products", "delta")
+    assert set(event) == {"import", "mode", "run_id"}  # the schedule's event, plus the run to follow
+    assert (event["import"], event["mode"]) == ("products", "delta")
     document = json.loads(out)
     assert document["waited"] is True
     assert document["run"]["run_id"] == event["run_id"] and document["run"]["outcome"] == "succeeded"

@@ -1,6 +1,6 @@
 """``norcekit --stack NAME import run``: the deployed import function runs the import.
 
-The CLI sends the event the schedule sends (``{"entity", "mode"}``, plus the ``run_id`` it will
+The CLI sends the event the schedule sends (``{"import", "mode"}``, plus the ``run_id`` it will
 follow) as an asynchronous invocation, so the import runs with the function's network, role and
 settings. ``--wait`` follows the run record in the stack's table, one progress line per change,
 until the run ends (the stack's job monitor settles its jobs); ``--dry-run`` waits for the
@@ -55,7 +55,8 @@ def run_deployed(ctx: CliContext, args: argparse.Namespace) -> tuple[dict[str, A
             "--allow: the deployed function takes no guardrail overrides; use --in-process", ExitCode.USAGE
         )
     run_id = new_run_id(args.entity, args.mode, ctx.now())
-    event: dict[str, Any] = {"entity": args.entity, "mode": args.mode, "run_id": run_id}
+    # The schedules' event ({import, mode}; an entities: import is named after its kind).
+    event: dict[str, Any] = {"import": args.entity, "mode": args.mode, "run_id": run_id}
     invoker = ctx.services.invoker
     if args.dry_run:
         event["dry_run"] = True
