@@ -7,8 +7,9 @@ import socket
 import urllib.request
 from typing import Any
 
-import boto3
 from moto.server import ThreadedMotoServer
+
+from norcekit.wiring.aws import AwsClients
 
 #: Fake credentials: moto accepts anything; these can never authenticate against real AWS.
 FAKE_ACCESS_KEY_ID = "testing"
@@ -31,6 +32,7 @@ class MotoServer:
         self._requested_port = port
         self._server: ThreadedMotoServer | None = None
         self._port: int | None = None
+        self._aws: AwsClients | None = None
 
     def start(self) -> MotoServer:
         if self._server is not None:
@@ -41,6 +43,8 @@ class MotoServer:
         server.start()
         self._server = server
         self._port = server.get_host_and_port()[1]
+        # The composition root's client factory, pointed at this server with fake credentials.
+        self._aws = AwsClients.from_environ(self.env(), region=self.region)
         return self
 
     def stop(self) -> None:
@@ -49,7 +53,7 @@ class MotoServer:
         # moto keeps its state in process-wide backends, not in the server: without a reset the next
         # local stack started in this process (tests, the demo) would find this one's resources.
         self.reset()
-        server, self._server = self._server, None
+        server, self._server, self._aws = self._server, None, None
         server.stop()
         # werkzeug's shutdown() stops serving but leaves the listening socket open.
         inner = getattr(server, "_server", None)
@@ -77,14 +81,15 @@ class MotoServer:
         """Environment that points boto3 (in any process) at this server with fake credentials."""
         return aws_env(self.endpoint_url, self.region)
 
+    @property
+    def aws(self) -> AwsClients:
+        """Every client on this server, from :class:`norcekit.wiring.AwsClients` (one botocore Config)."""
+        if self._aws is None:
+            raise RuntimeError("moto server not started")
+        return self._aws
+
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self.endpoint_url,
-            region_name=self.region,
-            aws_access_key_id=FAKE_ACCESS_KEY_ID,
-            aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
-        )
+        return self.aws.client(service)
 
 
 def aws_env(endpoint_url: str, region: str) -> dict[str, str]:

@@ -68,7 +68,7 @@ class SqsConsumer:
         self,
         queue_url: str,
         *,
-        sqs: SQSClient | None = None,
+        sqs: SQSClient,
         handler: Handler | None = None,
         batch_size: int = 10,
         wait_time_s: int = 1,
@@ -79,7 +79,7 @@ class SqsConsumer:
         """``retry_visibility_s``: visibility given to failed records (None = the queue's own
         timeout, as in AWS); a small value makes local retries and the DLQ quick to demo."""
         self.queue_url = queue_url
-        self._sqs = sqs
+        self.sqs = sqs
         self._handler = handler
         self.batch_size = batch_size
         self.wait_time_s = wait_time_s
@@ -90,14 +90,6 @@ class SqsConsumer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._queue_arn: str | None = None
-
-    @property
-    def sqs(self) -> SQSClient:
-        if self._sqs is None:
-            from norcekit.wiring import AwsClients  # noqa: PLC0415 - endpoint/region read at start time
-
-            self._sqs = AwsClients().sqs()
-        return self._sqs
 
     @property
     def handler(self) -> Handler:

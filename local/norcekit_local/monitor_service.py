@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from norcekit.deadline import Deadline
+
 if TYPE_CHECKING:
     from norcekit.jobs import JobMonitor, TickSummary
     from norcekit.wiring import Components
@@ -75,7 +77,6 @@ class JobMonitorService:
 
     def tick(self) -> TickSummary:
         """One tick now (the thread's ticks and this one never overlap)."""
-        from norcekit.deadline import Deadline  # noqa: PLC0415
 
         if self.monitor is None:
             raise RuntimeError("job monitor service not started")

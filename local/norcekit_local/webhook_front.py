@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from norce_emulator.events import EVENT_TYPES
+from norcekit.events.receiver import DEFAULT_SECRET_HEADER
 from norcekit_local.handlers import FakeLambdaContext, Handler, load_handler, load_handler_with
 from norcekit_local.http_server import BackgroundHTTPServer
 
@@ -219,9 +221,6 @@ class WebhookFrontService:
         self.front: WebhookFront | None = None
 
     def start(self, stack: Any) -> dict[str, Any]:
-        from norce_emulator.events import EVENT_TYPES  # noqa: PLC0415
-        from norcekit.events.receiver import DEFAULT_SECRET_HEADER  # noqa: PLC0415
-
         handler = load_handler_with("webhook_receiver", stack.components)
         orders = load_handler_with("order_receiver", stack.components)
         self.front = WebhookFront(handler, port=self.port, order_handler=orders).start()

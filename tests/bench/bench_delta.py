@@ -96,7 +96,7 @@ def _one_run(url: str, drop_root: Path, table_name: str, bucket: str, now: datet
     from norcekit.wiring import build_norce_clients  # noqa: PLC0415
 
     create_table(boto3.client("dynamodb", region_name=REGION), table_name)
-    table = StateTable(table_name)
+    table = StateTable(table_name, dynamodb_resource=boto3.resource("dynamodb", region_name=REGION))
     watermarks = WatermarkStore(table)
     watermarks.commit("sku_prices", Watermark.timestamp(now - timedelta(hours=1)), run_id="bench-full")
     settings = load_settings(
@@ -106,7 +106,9 @@ def _one_run(url: str, drop_root: Path, table_name: str, bucket: str, now: datet
     clients = build_norce_clients(settings)
     runner = ImportRunner(
         integration_config(drop_root, batch_size=BATCH_SIZE),
-        stores=RunStores.on_table(table, S3QuarantineStore(bucket)),
+        stores=RunStores.on_table(
+            table, S3QuarantineStore(bucket, s3_client=boto3.client("s3", region_name=REGION))
+        ),
         norce=NorceSide(connect=clients.connect, jobs=clients.jobs, account_id_for=lambda source: 1),
         metrics=_NullMetrics(),  # type: ignore[arg-type]
         options=RunnerOptions(),

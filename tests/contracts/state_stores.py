@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import SecretStr
 
-from norcekit.norce.auth import CachedToken, TokenStore
 from norcekit.norce.jobs import JobStatus
+from norcekit.norce.tokens import CachedToken, TokenStore
 from norcekit.state.claims import CLAIM_LEASE_S, ClaimLostError
 from norcekit.state.interfaces import FinishClaims, JobRecords, Locks, RunRecords, Watermarks
 from norcekit.state.jobs import JobCounters, JobExistsError, JobNotFoundError, JobRecord, LogError, LogSummary

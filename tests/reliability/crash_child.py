@@ -46,9 +46,13 @@ def run_import(root: str, marker: str, lease_s: str) -> None:
 
 
 def consume(queue_url: str) -> None:
+    import boto3  # noqa: PLC0415 - only the consumer child needs it
+
     from norcekit_local.consumer import SqsConsumer  # noqa: PLC0415
 
-    consumer = SqsConsumer(queue_url, batch_size=10, wait_time_s=1, retry_visibility_s=1)
+    # The parent points this process at its moto server through AWS_ENDPOINT_URL.
+    sqs = boto3.client("sqs")
+    consumer = SqsConsumer(queue_url, sqs=sqs, batch_size=10, wait_time_s=1, retry_visibility_s=1)
     while True:
         consumer.poll_once()
 

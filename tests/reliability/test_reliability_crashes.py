@@ -22,6 +22,7 @@ from typing import Any
 
 import boto3
 import pytest
+from tests.fixtures.aws import moto_table
 from tests.fixtures.emulator import APPLICATION_ID, CLIENT_ID, CLIENT_SECRET
 from tests.integration.imports.run.runner_support import integration_config
 from tests.reliability.conftest import REPO_ROOT
@@ -33,7 +34,7 @@ from norcekit.imports.runner import RunnerOptions, run_of_lock_owner
 from norcekit.settings import get_settings, reset_settings_cache
 from norcekit.state.jobs import JobStore
 from norcekit.state.runs import RunOutcome, RunStore
-from norcekit.state.table import StateTable, create_table
+from norcekit.state.table import create_table
 from norcekit.state.watermarks import WatermarkStore
 from norcekit.wiring import Components, build_norce_clients
 from norcekit_local.aws import MotoServer
@@ -126,7 +127,7 @@ def test_import_killed_mid_stream_leaves_no_job_and_the_next_run_completes(
     finally:
         if child.poll() is None:
             child.kill()
-    table = StateTable(TABLE)
+    table = moto_table(TABLE)
     lock = table.get({"PK": "LOCK#customers", "SK": "LOCK"})
     assert lock is not None, "the killed run's lease is still held"
     dead_run = run_of_lock_owner(lock["owner"])  # the owner is the run id plus a per-holder suffix

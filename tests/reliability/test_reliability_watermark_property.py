@@ -37,7 +37,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
-from tests.fixtures.aws import REGION
+from tests.fixtures.aws import REGION, moto_table
 from tests.integration.imports.run.runner_support import Clock, RecordingMetrics, integration_config
 
 from norcekit.deadline import Deadline
@@ -411,7 +411,7 @@ def moto_stores(state_table: StateTable) -> Callable[[Clock], Stores]:
     def make(clock: Clock) -> Stores:
         name = f"wm-property-{next(counter)}"
         create_table(client, name)
-        table = StateTable(name)
+        table = moto_table(name)
         return Stores(
             JobStore(table), RunStore(table), WatermarkStore(table), LeaseLocks(table, clock=clock.epoch)
         )

@@ -232,20 +232,12 @@ class S3QuarantineStore(_EnvelopeStore):
         prefix: str = "quarantine/",
         *,
         replayed_prefix: str = "replayed/",
-        s3_client: S3Client | None = None,
+        s3_client: S3Client,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__(prefix, replayed_prefix, clock)
         self.bucket = bucket
-        self._client = s3_client
-
-    @property
-    def client(self) -> S3Client:
-        if self._client is None:
-            import boto3  # noqa: PLC0415 - deferred: cold start of handlers that never quarantine
-
-            self._client = boto3.client("s3")
-        return self._client
+        self.client = s3_client
 
     def _write(self, key: str, body: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")

@@ -11,6 +11,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote, unquote
+
+from norcekit.deadline import Deadline
+from norcekit.norce.jobs import JobStatus
+from norcekit.state.runs import RunOutcome
 
 from ..demo_output import Reporter
 from ..sample_data.generate import (
@@ -206,9 +211,6 @@ def run_imports(demo: Demo, mode: str, entities: Sequence[str]) -> list[RunRecor
 
 
 def _run_one(demo: Demo, entity: str, mode: str) -> RunResult:
-    from norcekit.deadline import Deadline  # noqa: PLC0415
-    from norcekit.state.runs import RunOutcome  # noqa: PLC0415
-
     result = demo.svc.runner.run(entity, mode, deadline=Deadline.after(600))  # type: ignore[arg-type]
     demo.expect(
         result.outcome in (RunOutcome.SUBMITTED, RunOutcome.SUCCEEDED),
@@ -225,8 +227,6 @@ def run_jobs(demo: Demo, run: RunRecord) -> list[Any]:
 def wait_run_succeeded(demo: Demo, result: RunResult) -> RunRecord:
     """Until the job monitor (or a JobCompletedEvent) has marked every job and the run succeeded
     and the watermark is committed — read from the state table, never assumed."""
-    from norcekit.norce.jobs import JobStatus  # noqa: PLC0415
-    from norcekit.state.runs import RunOutcome  # noqa: PLC0415
 
     def check() -> RunRecord | None:
         run = demo.svc.run_store.get(result.run_id)
@@ -324,12 +324,8 @@ def run_figures(demo: Demo, runs: Iterable[RunRecord]) -> dict[str, Any]:
 
 
 def quote_text(text: str) -> str:
-    from urllib.parse import quote  # noqa: PLC0415
-
     return quote(text, safe="-_.~:")
 
 
 def unquote_text(text: str) -> str:
-    from urllib.parse import unquote  # noqa: PLC0415
-
     return unquote(text)

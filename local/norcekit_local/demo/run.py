@@ -11,6 +11,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from norcekit.cli.services import Services
+from norcekit.stack import resolve_local, stack_environ
+
 from ..consumer import EventConsumerService
 from ..demo_output import Reporter, redirect_process_output
 from ..monitor_service import JobMonitorService
@@ -137,9 +140,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(
     args: argparse.Namespace, root: Path, out: Reporter, records: list[StageRecord], summary: dict[str, Any]
 ) -> bool:
-    from norcekit.cli.services import Services  # noqa: PLC0415
-    from norcekit.stack import resolve_local, stack_environ  # noqa: PLC0415
-
     out.say(f"norcekit demo: local stack in {root} (Lambda logs: {root / 'out' / 'demo.log'})")
     export = generate(root / "sample", products=args.products)
     out.say(

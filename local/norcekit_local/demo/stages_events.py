@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from norcekit.events.dlq import peek, redrive
+
 from ..consumer import EventConsumerService
 from ..monitor_service import JobMonitorService
 from ..sample_data.generate import (
@@ -158,8 +160,6 @@ def _bad_source_row(demo: Demo) -> None:
 
 
 def _dead_letter_and_redrive(demo: Demo) -> None:
-    from norcekit.events.dlq import peek, redrive  # noqa: PLC0415
-
     change = demo.change
     assert change is not None
     svc, sink, emulator = demo.svc, demo.sink, demo.stack.emulator

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from norcekit.state.runs import RunOutcome
+
 from ..sample_data.files import iso, newest_full, stamp
 from .core import Demo, StageFailed
 
@@ -37,7 +39,6 @@ def _active_skus(demo: Demo) -> int:
 
 def stage_guardrails(demo: Demo) -> None:
     from norcekit.deadline import Deadline  # noqa: PLC0415 - the library loads with the stack
-    from norcekit.state.runs import RunOutcome  # noqa: PLC0415
 
     emulator = demo.stack.emulator
     current = newest_full(demo.sample_dir, "products")

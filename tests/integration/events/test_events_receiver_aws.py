@@ -9,10 +9,10 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from tests.fixtures.aws import moto_quarantine
 from tests.integration.events.conftest import REGION, WEBHOOK_SECRET
 
 from norcekit.events.receiver import SecretsManagerSecrets, SqsEventQueue, WebhookReceiver, build_resolver
-from norcekit.quarantine import S3QuarantineStore
 from norcekit.settings import reset_settings_cache
 from norcekit_local.handlers import FakeLambdaContext, load_handler
 
@@ -86,7 +86,7 @@ def test_rejected_payloads_are_quarantined_in_s3(
 
     assert [r["statusCode"] for r in results] == [status] * 3
     assert queued(sqs_queues.queue_url) == []
-    [item] = S3QuarantineStore(quarantine_bucket).list("webhook")
+    [item] = moto_quarantine(quarantine_bucket).list("webhook")
     assert item.metadata["reason_code"] == reason_code
     assert item.metadata["headers"]["X-Norce-Webhook-Secret"] == "***"
     assert WEBHOOK_SECRET not in json.dumps(item.model_dump(mode="json"))
@@ -103,7 +103,7 @@ def test_oversized_body_is_quarantined(
     event["body"] = json.dumps({**json.loads(event["body"]), "Padding": "x" * 2000})
 
     assert fresh(event, FakeLambdaContext())["statusCode"] == 202
-    [item] = S3QuarantineStore(quarantine_bucket).list("webhook")
+    [item] = moto_quarantine(quarantine_bucket).list("webhook")
     assert item.metadata["reason_code"] == "too_large"
 
 
@@ -121,7 +121,7 @@ def test_queue_refusing_the_event_quarantines_it(
     result = handler(sample("SkuChangedNotification"), FakeLambdaContext())
 
     assert result["statusCode"] == 202
-    [item] = S3QuarantineStore(quarantine_bucket).list("webhook")
+    [item] = moto_quarantine(quarantine_bucket).list("webhook")
     assert item.metadata["reason_code"] == "enqueue_failed"
 
 
@@ -156,8 +156,8 @@ def test_rotation_is_picked_up_with_one_forced_fetch(
     now = [0.0]
     receiver = WebhookReceiver(
         secrets=SecretsManagerSecrets(webhook_secret_arn, provider=SecretsProvider(boto3_client=client)),
-        queue=SqsEventQueue(sqs_queues.queue_url),
-        quarantine=S3QuarantineStore(quarantine_bucket),
+        queue=SqsEventQueue(sqs_queues.queue_url, client=boto3.client("sqs", region_name=REGION)),
+        quarantine=moto_quarantine(quarantine_bucket),
         monotonic=lambda: now[0],
     )
     app = build_resolver(lambda: receiver)
@@ -217,5 +217,5 @@ def test_nan_body_is_quarantined_and_never_queued(
 
     assert handler(event, FakeLambdaContext())["statusCode"] == 202
     assert queued(sqs_queues.queue_url) == []  # nothing the processor could choke on (no DLQ)
-    [item] = S3QuarantineStore(quarantine_bucket).list("webhook")
+    [item] = moto_quarantine(quarantine_bucket).list("webhook")
     assert item.metadata["reason_code"] == "invalid_json"

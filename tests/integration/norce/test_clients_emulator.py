@@ -8,18 +8,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.fixtures.aws import moto_table
 from tests.fixtures.emulator import APPLICATION_ID, CLIENT_ID, product
 from tests.fixtures.norce_settings import emulator_settings
 
 from norce_emulator import Emulator
 from norce_emulator.contracts import SKU_STATUS_INACTIVE
 from norcekit.deadline import Deadline
-from norcekit.norce.auth import CachedToken, token_cache_key
 from norcekit.norce.contracts import IMPORT_KINDS, ProductHeader, SkuOnhand, SkuOnhandHeader
 from norcekit.norce.contracts.product import Product
 from norcekit.norce.factory import NorceClients
 from norcekit.norce.http import NorceUnavailable
 from norcekit.norce.jobs import JobClient, JobDto, JobStatus
+from norcekit.norce.tokens import CachedToken, token_cache_key
 from norcekit.settings import Settings
 from norcekit.state.table import StateTable
 from norcekit.state.token_store import DynamoTokenStore
@@ -214,7 +215,7 @@ def test_containers_sharing_a_dynamo_token_store_fetch_one_token(
     answers: list[Any] = []
 
     def container() -> None:
-        store = SerializedStore(DynamoTokenStore(StateTable(state_table.name), key))
+        store = SerializedStore(DynamoTokenStore(moto_table(state_table.name), key))
         with build_norce_clients(settings, token_store=store) as own:
             own.tokens.poll_interval_s = 0.02
             barrier.wait()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from tests.fixtures.aws import moto_quarantine
 
 from norcekit.quarantine import (
     MASK,
@@ -40,7 +41,7 @@ class Clock:
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], QuarantineStore]:
     if request.param == "s3":
         bucket = request.getfixturevalue("quarantine_bucket")
-        return lambda: S3QuarantineStore(bucket, clock=Clock())
+        return lambda: moto_quarantine(bucket, clock=Clock())
     return lambda: LocalQuarantineStore(tmp_path / "q", clock=Clock())
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import boto3
 import pytest
 from tests.contracts.state_stores import Backend, StateStoreContract
+from tests.fixtures.aws import REGION
 
 from norcekit.state.claims import FinishClaimStore
 from norcekit.state.jobs import JobStore
@@ -43,7 +45,9 @@ class TestDynamoStores(StateStoreContract):
     def backend(self, state_table: StateTable) -> Backend:
         # A new StateTable per store: its own boto3 resource, like another Lambda container.
         def table() -> StateTable:
-            return _SerializedWrites(state_table.name)
+            return _SerializedWrites(
+                state_table.name, dynamodb_resource=boto3.resource("dynamodb", region_name=REGION)
+            )
 
         return Backend(
             jobs=lambda: JobStore(table()),

@@ -15,8 +15,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 from pydantic import SecretStr
 
-from norcekit.norce.auth import CachedToken
 from norcekit.norce.jobs import JobStatus
+from norcekit.norce.tokens import CachedToken
 from norcekit.state.jobs import JobRecord, JobStore
 from norcekit.state.locks import LeaseLock
 from norcekit.state.runs import RunRecord, RunStore
@@ -43,7 +43,7 @@ def served_table(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> StateTa
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     name = f"norcekit-it-{uuid.uuid4().hex[:8]}"
     create_table(boto3.client("dynamodb"), name)
-    return StateTable(name)
+    return StateTable(name, dynamodb_resource=boto3.resource("dynamodb"))
 
 
 def test_table_definition_over_http_has_gsis_and_ttl(served_table: StateTable, moto_endpoint: str) -> None:

@@ -8,6 +8,7 @@ import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
+from tests.fixtures.aws import moto_table
 
 from norcekit.state.table import (
     GSI1,
@@ -71,7 +72,7 @@ def test_refused_condition_raises_condition_failed_with_the_stored_item(state_ta
 
 
 def test_other_errors_are_not_mistaken_for_refused_conditions(moto_aws: None) -> None:
-    missing = StateTable("no-such-table")
+    missing = moto_table("no-such-table")
     with pytest.raises(ClientError) as caught:
         missing.put({**Keys.lock("x")}, condition=Attr("PK").not_exists())
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
@@ -117,6 +118,6 @@ def test_iso_utc_is_fixed_width_utc_and_refuses_naive_datetimes() -> None:
 
 
 def test_resource_is_created_lazily(moto_aws: None) -> None:
-    table = StateTable("lazy")
+    table = moto_table("lazy")
     assert table._table is None
     assert table.table.name == "lazy"

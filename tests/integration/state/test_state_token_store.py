@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from norcekit.norce.auth import CachedToken, TokenStore, token_cache_key
+from norcekit.norce.tokens import CachedToken, TokenStore, token_cache_key
 from norcekit.state.table import StateTable
 from norcekit.state.token_store import DynamoTokenStore
 

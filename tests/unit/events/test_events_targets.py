@@ -10,13 +10,14 @@ import boto3
 import httpx
 import pytest
 import respx
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from moto import mock_aws
 
 from norcekit.deadline import Deadline
 from norcekit.events.config import EventBridgeTargetConfig, HttpTargetConfig, S3TargetConfig
 from norcekit.events.targets.base import Outcome, TargetDocument, idempotency_key
 from norcekit.events.targets.eventbridge import EventBridgeTarget, chunk_entries
-from norcekit.events.targets.http import HttpTarget
+from norcekit.events.targets.http import HttpTarget, secret_auth
 from norcekit.events.targets.s3 import S3Target
 
 URL = "https://target.example.test/norce"
@@ -160,8 +161,17 @@ def test_http_auth_from_secrets_manager(monkeypatch: pytest.MonkeyPatch) -> None
         )["ARN"]
         route = respx.post(URL).mock(return_value=httpx.Response(200))
         config = HttpTargetConfig.model_validate({"type": "http", "url": URL, "credentials_secret_arn": arn})
-        HttpTarget("shop", config, client=httpx.Client()).deliver([doc()])
+        provider = SecretsProvider(boto3_client=boto3.client("secretsmanager", region_name=REGION))
+        auth = secret_auth(config, provider=provider)
+        HttpTarget("shop", config, client=httpx.Client(), auth=auth).deliver([doc()])
         assert route.calls[0].request.headers["Authorization"] == "Bearer test-target-token"
+
+
+def test_a_target_with_a_credentials_secret_needs_its_auth_source() -> None:
+    arn = "arn:aws:secretsmanager:eu-north-1:123456789012:secret:target-creds"
+    config = HttpTargetConfig.model_validate({"type": "http", "url": URL, "credentials_secret_arn": arn})
+    with pytest.raises(ValueError, match="shop: credentials_secret_arn needs its auth source"):
+        HttpTarget("shop", config, client=httpx.Client())
 
 
 # --- EventBridge --------------------------------------------------------------------------------------

@@ -7,12 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from norcekit.configfile import ConfigError
 from norcekit.imports.config import IntegrationConfig, build_source, load_config
+from norcekit.imports.sources import SourceError
 from norcekit.imports.sources.business_central import BusinessCentralSource
-from norcekit.imports.sources.filedrop import FileDropSource
+from norcekit.imports.sources.filedrop import FileDropSource, S3FileStore
 from norcekit.imports.sources.rest import RestSource
 from norcekit.norce.contracts import dump_header
 from norcekit.settings import load_settings
@@ -94,8 +96,12 @@ def test_deployment_example_loads_and_builds_its_sources(monkeypatch: pytest.Mon
     assert bc.options.base_url.startswith(
         "https://api.businesscentral.dynamics.com/v2.0/contoso.onmicrosoft.com/"
     )
-    files = build_source(config, "erp_files")
+    s3 = boto3.client("s3", region_name="eu-north-1")  # the process's client (no call is made)
+    files = build_source(config, "erp_files", s3_client=s3)
     assert isinstance(files, FileDropSource) and files.options.root == "s3://acme-erp/incoming/erp-exports"
+    assert isinstance(files.store, S3FileStore) and files.store.client is s3
+    with pytest.raises(SourceError, match="an S3 root needs the process's S3 client"):
+        build_source(config, "erp_files")
     mapping = config.mapping_for("products")
     product = mapping({"number": "1000", "displayName": "Bicycle"})
     assert product is not None and product.ManufacturerCode == "OWNBRAND"  # type: ignore[attr-defined]

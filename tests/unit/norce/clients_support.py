@@ -9,8 +9,9 @@ import httpx
 from pydantic import SecretStr
 
 from norcekit.deadline import Deadline
-from norcekit.norce.auth import CachedToken, InMemoryTokenStore, TokenProvider
+from norcekit.norce.auth import TokenProvider
 from norcekit.norce.http import NorceHttp
+from norcekit.norce.tokens import CachedToken, InMemoryTokenStore
 
 HOST = "https://tenant.api-se.stage.norce.tech"
 TOKEN_URL = f"{HOST}/identity/1.0/connect/token"

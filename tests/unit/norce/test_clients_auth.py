@@ -14,8 +14,9 @@ from pydantic import SecretStr
 from tests.unit.norce.clients_support import QUERY, TOKEN_URL, FakeClock, make_tokens, token_response
 
 from norcekit.deadline import Deadline
-from norcekit.norce.auth import CachedToken, InMemoryTokenStore, TokenProvider, TokenStore, authorized_request
+from norcekit.norce.auth import TokenProvider, authorized_request
 from norcekit.norce.http import DeadlineExceeded, NorceAuthError, NorceHttp, RetryPolicy
+from norcekit.norce.tokens import CachedToken, InMemoryTokenStore, TokenStore
 
 API_URL = f"{QUERY}/Core/Currencies"
 

@@ -12,9 +12,10 @@ import respx
 from pydantic import SecretStr
 
 from norcekit.deadline import Deadline
-from norcekit.norce.auth import ClientCredentials, TokenProvider
+from norcekit.norce.auth import TokenProvider
 from norcekit.norce.credentials import CredentialsUnavailable, SecretsManagerCredentials
 from norcekit.norce.http import NorceAuthError, NorceHttp, RetryPolicy
+from norcekit.norce.tokens import ClientCredentials
 
 TOKEN_URL = "https://tenant.api-se.stage.norce.tech/identity/1.0/connect/token"
 ARN = "arn:aws:secretsmanager:eu-north-1:123456789012:secret:norce-credentials"

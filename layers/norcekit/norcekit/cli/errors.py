@@ -63,6 +63,7 @@ def _classify(exc: BaseException) -> tuple[ExitCode, str]:
         ReadTimeoutError,
     )
 
+    # The domain's error types load only when an error is classified (`norcekit --help` stays fast).
     from norcekit.configfile import ConfigError  # noqa: PLC0415
     from norcekit.imports.runner import UnknownEntityError  # noqa: PLC0415
     from norcekit.jobs import EntityBusyError, RestartError, RestartRefusedError  # noqa: PLC0415

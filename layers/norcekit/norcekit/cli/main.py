@@ -32,7 +32,7 @@ from norcekit.cli.errors import EXIT_CODES_HELP, CliError, ExitCode, classify
 
 
 def _entities() -> list[str]:
-    from norcekit.norce.contracts import IMPORT_KINDS  # noqa: PLC0415
+    from norcekit.norce.contracts import IMPORT_KINDS  # noqa: PLC0415 - `norcekit --help` stays fast
 
     return list(IMPORT_KINDS)
 
@@ -80,6 +80,7 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # `norcekit --help` stays fast: each command module loads its domain only when it runs.
     from norcekit.cli.commands import imports, jobs, orders, queues, schedules, status, watermarks  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(
@@ -126,7 +127,7 @@ class _OneLineFormatter(logging.Formatter):
 @contextlib.contextmanager
 def _library_logging(stream: TextIO, *, verbose: bool, debug: bool) -> Iterator[None]:
     """Library log lines (Powertools child loggers of ``norcekit``) on stderr, one line each."""
-    from norcekit.observability import RedactionFilter  # noqa: PLC0415
+    from norcekit.observability import RedactionFilter  # noqa: PLC0415 - `norcekit --help` stays fast
 
     logger = logging.getLogger("norcekit")
     handler = logging.StreamHandler(stream)
@@ -156,7 +157,7 @@ def main(
 
     ``invoker``: a :class:`~norcekit.wiring.invoke.LambdaInvoker` in place of the Lambda API (tests).
     """
-    from norcekit.cli.output import Output  # noqa: PLC0415
+    from norcekit.cli.output import Output  # noqa: PLC0415 - `norcekit --help` stays fast
 
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
@@ -184,17 +185,17 @@ def main(
 
 
 def _run(args: argparse.Namespace, out: Any, stdin: TextIO, invoker: Any = None) -> int:
-    from norcekit.cli.context import CliContext  # noqa: PLC0415
-    from norcekit.cli.services import Services  # noqa: PLC0415
-    from norcekit.settings import settings_from_environ  # noqa: PLC0415
-    from norcekit.stack import (  # noqa: PLC0415
+    from norcekit.cli.context import CliContext  # noqa: PLC0415 - `norcekit --help` stays fast
+    from norcekit.cli.services import Services  # noqa: PLC0415 - `norcekit --help` stays fast
+    from norcekit.settings import settings_from_environ  # noqa: PLC0415 - `norcekit --help` stays fast
+    from norcekit.stack import (  # noqa: PLC0415 - `norcekit --help` stays fast
         read_env_file,
         resolve_cloudformation,
         resolve_environment,
         resolve_local,
         stack_environ,
     )
-    from norcekit.wiring import AwsClients  # noqa: PLC0415
+    from norcekit.wiring import AwsClients  # noqa: PLC0415 - `norcekit --help` stays fast
 
     if args.local_root is not None:
         args.local = True

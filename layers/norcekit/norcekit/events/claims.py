@@ -39,20 +39,12 @@ def content_name(body: bytes) -> str:
 
 
 class S3ClaimStore:
-    def __init__(self, bucket: str, prefix: str = DEFAULT_PREFIX, *, client: S3Client | None = None) -> None:
+    def __init__(self, bucket: str, prefix: str = DEFAULT_PREFIX, *, client: S3Client) -> None:
         if not prefix.endswith("/"):
             raise ValueError("prefix must end with '/'")
         self.bucket = bucket
         self.prefix = prefix
-        self._client = client
-
-    @property
-    def client(self) -> S3Client:
-        if self._client is None:
-            import boto3  # noqa: PLC0415 - boto3 on first use (cold start)
-
-            self._client = boto3.client("s3")
-        return self._client
+        self.client = client
 
     def put(self, body: bytes) -> str:
         key = self.prefix + content_name(body)

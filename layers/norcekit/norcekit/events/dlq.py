@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
+from botocore.exceptions import ClientError
 
 from norcekit.envelope import InvalidEnvelope, QueueEnvelope
 
@@ -30,14 +31,6 @@ class RedriveResult:
     task_handle: str | None = None
 
 
-def _client(sqs: SQSClient | None) -> SQSClient:
-    if sqs is not None:
-        return sqs
-    import boto3  # noqa: PLC0415 - CLI-only path
-
-    return boto3.client("sqs")
-
-
 def _queue_arn(sqs: SQSClient, queue_url: str) -> str:
     return sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
@@ -46,16 +39,13 @@ def redrive(
     source_dlq_url: str,
     dest_queue_url: str,
     *,
-    sqs: SQSClient | None = None,
+    sqs: SQSClient,
     limit: int = 10_000,
     prefer_move_task: bool = True,
     max_per_second: int | None = None,
 ) -> RedriveResult:
     """Move messages from the DLQ back to ``dest_queue_url`` (normally the event queue)."""
-    sqs = _client(sqs)
     if prefer_move_task:
-        from botocore.exceptions import ClientError  # noqa: PLC0415
-
         try:
             params: dict[str, Any] = {
                 "SourceArn": _queue_arn(sqs, source_dlq_url),
@@ -78,11 +68,8 @@ def redrive(
     return move_messages(source_dlq_url, dest_queue_url, sqs=sqs, limit=limit)
 
 
-def move_messages(
-    source_url: str, dest_url: str, *, sqs: SQSClient | None = None, limit: int = 10_000
-) -> RedriveResult:
+def move_messages(source_url: str, dest_url: str, *, sqs: SQSClient, limit: int = 10_000) -> RedriveResult:
     """The fallback mover: receive → send (body + attributes preserved) → delete."""
-    sqs = _client(sqs)
     moved = failed = 0
     while moved + failed < limit:
         messages = sqs.receive_message(
@@ -128,9 +115,8 @@ class PeekedMessage:
     body: Any
 
 
-def peek(dlq_url: str, n: int = 10, *, sqs: SQSClient | None = None) -> list[PeekedMessage]:
+def peek(dlq_url: str, n: int = 10, *, sqs: SQSClient) -> list[PeekedMessage]:
     """Up to ``n`` DLQ messages, without removing them (they are made visible again at once)."""
-    sqs = _client(sqs)
     seen: dict[str, PeekedMessage] = {}
     handles: list[str] = []
     while len(seen) < n:

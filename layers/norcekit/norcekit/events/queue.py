@@ -22,17 +22,9 @@ class EventQueue(Protocol):
 
 
 class SqsEventQueue:
-    def __init__(self, queue_url: str, *, client: SQSClient | None = None) -> None:
+    def __init__(self, queue_url: str, *, client: SQSClient) -> None:
         self.queue_url = queue_url
-        self._client = client
-
-    @property
-    def client(self) -> SQSClient:
-        if self._client is None:
-            import boto3  # noqa: PLC0415 - boto3 on first use (cold start)
-
-            self._client = boto3.client("sqs")
-        return self._client
+        self.client = client
 
     def send(self, body: str, attributes: Mapping[str, str]) -> str:
         response = self.client.send_message(

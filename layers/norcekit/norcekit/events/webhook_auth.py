@@ -67,19 +67,11 @@ class SecretsManagerSecrets:
     """Accepted secrets from Secrets Manager via Powertools Parameters (cached ``max_age`` seconds)."""
 
     def __init__(
-        self, secret_arn: str, *, max_age: int = SECRETS_MAX_AGE_S, provider: SecretsProvider | None = None
+        self, secret_arn: str, *, provider: SecretsProvider, max_age: int = SECRETS_MAX_AGE_S
     ) -> None:
         self.secret_arn = secret_arn
         self.max_age = max_age
-        self._provider = provider
-
-    @property
-    def provider(self) -> SecretsProvider:
-        if self._provider is None:
-            from aws_lambda_powertools.utilities.parameters import SecretsProvider  # noqa: PLC0415 - boto3 on first use (cold start)
-
-            self._provider = SecretsProvider()
-        return self._provider
+        self.provider = provider
 
     def secrets(self, *, refresh: bool = False) -> list[str]:
         try:

@@ -19,10 +19,10 @@ _EXPORTS = {
     "NorceRateLimited": "http",
     "NorceUnavailable": "http",
     "RetryPolicy": "http",
-    "CachedToken": "auth",
-    "InMemoryTokenStore": "auth",
+    "CachedToken": "tokens",
+    "InMemoryTokenStore": "tokens",
     "TokenProvider": "auth",
-    "TokenStore": "auth",
+    "TokenStore": "tokens",
     "ConnectClient": "connect",
     "ImportResult": "connect",
     "JobClient": "jobs",
@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from norcekit.norce.auth import CachedToken, InMemoryTokenStore, TokenProvider, TokenStore
+    from norcekit.norce.auth import TokenProvider
     from norcekit.norce.connect import ConnectClient, ImportResult
     from norcekit.norce.factory import NorceClients
     from norcekit.norce.http import (
@@ -74,6 +74,7 @@ if TYPE_CHECKING:
     )
     from norcekit.norce.jobs import JobClient, JobDto, JobLogEntry, JobStatus
     from norcekit.norce.query import QueryClient, odata_literal
+    from norcekit.norce.tokens import CachedToken, InMemoryTokenStore, TokenStore
 
 
 def __getattr__(name: str) -> Any:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from norcekit.norce.auth import ClientCredentials
+from norcekit.norce.tokens import ClientCredentials
 from norcekit.observability import register_secret
 
 if TYPE_CHECKING:
@@ -29,21 +29,11 @@ class SecretsManagerCredentials:
     """Reads the Norce client credentials from one Secrets Manager secret."""
 
     def __init__(
-        self, secret_arn: str, *, provider: SecretsProvider | None = None, max_age: int = SECRET_MAX_AGE_S
+        self, secret_arn: str, *, provider: SecretsProvider, max_age: int = SECRET_MAX_AGE_S
     ) -> None:
         self.secret_arn = secret_arn
         self.max_age = max_age
-        self._provider = provider
-
-    @property
-    def provider(self) -> SecretsProvider:
-        if self._provider is None:
-            from aws_lambda_powertools.utilities.parameters import (  # noqa: PLC0415 - boto3 on first use (cold start)
-                SecretsProvider,
-            )
-
-            self._provider = SecretsProvider()
-        return self._provider
+        self.provider = provider
 
     def __call__(self, *, refresh: bool = False) -> ClientCredentials:
         try:

@@ -166,9 +166,12 @@ def create_table(client: DynamoDBClient, name: str, *, exist_ok: bool = False) -
 
 
 class StateTable:
-    """The state table. The boto3 resource is created on first use (cheap cold start)."""
+    """The state table on the DynamoDB resource the composition root built (``norcekit.wiring``).
 
-    def __init__(self, table_name: str, *, dynamodb_resource: DynamoDBServiceResource | None = None) -> None:
+    The table handle is made on first use (cheap cold start).
+    """
+
+    def __init__(self, table_name: str, *, dynamodb_resource: DynamoDBServiceResource) -> None:
         if not table_name:
             raise ValueError("table_name is required")
         self.name = table_name
@@ -178,11 +181,6 @@ class StateTable:
     @property
     def table(self) -> Table:
         if self._table is None:
-            if self._resource is None:
-                import boto3  # noqa: PLC0415 - deferred: not every code path needs DynamoDB
-
-                # Region and endpoint (AWS_ENDPOINT_URL) come from the environment.
-                self._resource = boto3.resource("dynamodb")
             self._table = self._resource.Table(self.name)
         return self._table
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from boto3.dynamodb.conditions import Attr
 from pydantic import SecretStr
 
-from norcekit.norce.auth import CachedToken
+from norcekit.norce.tokens import CachedToken
 from norcekit.state.table import TTL_ATTRIBUTE, ConditionFailed, Keys, StateTable, number
 
 #: The item outlives the token a little so a stale read still finds *something* to compare.

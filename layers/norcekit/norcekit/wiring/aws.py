@@ -78,22 +78,27 @@ class AwsClients:
         ``environ`` (the CLI's or the local stack's variables, never ``os.environ`` itself) supplies
         ``AWS_ENDPOINT_URL`` and explicit credentials; without it boto3's usual chain applies.
         """
-        env = environ or {}
+        return cls.from_environ(environ or {}, region=settings.aws_region, config=aws_client_config(settings))
+
+    @classmethod
+    def from_environ(
+        cls, environ: Mapping[str, str], *, region: str | None, config: Config | None = None
+    ) -> AwsClients:
+        """Clients for the endpoint and credentials ``environ`` names (``AWS_ENDPOINT_URL``,
+        ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY`` or ``AWS_PROFILE``): the local stack's moto
+        server, a CLI pointed at a stack. Without them, boto3's usual chain."""
         session = None
-        if env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
+        if environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"):
             session = boto3.Session(
-                aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-                aws_session_token=env.get("AWS_SESSION_TOKEN") or None,
-                region_name=settings.aws_region,
+                aws_access_key_id=environ["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=environ["AWS_SECRET_ACCESS_KEY"],
+                aws_session_token=environ.get("AWS_SESSION_TOKEN") or None,
+                region_name=region,
             )
-        elif env.get("AWS_PROFILE"):
-            session = boto3.Session(profile_name=env["AWS_PROFILE"], region_name=settings.aws_region)
+        elif environ.get("AWS_PROFILE"):
+            session = boto3.Session(profile_name=environ["AWS_PROFILE"], region_name=region)
         return cls(
-            session=session,
-            region=settings.aws_region,
-            endpoint_url=env.get("AWS_ENDPOINT_URL"),
-            config=aws_client_config(settings),
+            session=session, region=region, endpoint_url=environ.get("AWS_ENDPOINT_URL"), config=config
         )
 
     @property

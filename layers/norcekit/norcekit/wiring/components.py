@@ -126,7 +126,7 @@ class Components:
     def norce(self) -> NorceClients:
         """The Norce clients; their token is shared through the state table when there is one."""
         from norcekit.state.table import StateTable  # noqa: PLC0415 - cold start: not the receiver's
-        from norcekit.wiring.norce import build_norce_clients, build_token_store  # noqa: PLC0415
+        from norcekit.wiring.norce import build_norce_clients, build_token_store  # noqa: PLC0415 - cold start
 
         settings = self.settings
         settings.require_norce()

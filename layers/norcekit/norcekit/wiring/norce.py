@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from norcekit.norce.auth import CredentialsSource, TokenProvider, TokenStore, token_cache_key
+from norcekit.norce.auth import TokenProvider
 from norcekit.norce.connect import ConnectClient
 from norcekit.norce.credentials import SecretsManagerCredentials
 from norcekit.norce.factory import NorceClients, resolve_credentials
 from norcekit.norce.http import NorceHttp
 from norcekit.norce.jobs import JobClient
 from norcekit.norce.query import QueryClient
+from norcekit.norce.tokens import CredentialsSource, TokenStore, token_cache_key
 from norcekit.state.table import StateTable
 from norcekit.state.token_store import DynamoTokenStore
 
@@ -79,7 +80,7 @@ def build_norce_clients(
 def _credentials_source(settings: Settings, secrets: SecretsProvider | None) -> CredentialsSource | None:
     """Where a refused client secret is re-read (a rotation): the secret, unless set in the env."""
     arn = settings.norce_credentials_secret_arn
-    if not arn or (settings.norce_client_id and settings.norce_client_secret):
+    if not arn or secrets is None or (settings.norce_client_id and settings.norce_client_secret):
         return None
     return SecretsManagerCredentials(arn, provider=secrets)
 

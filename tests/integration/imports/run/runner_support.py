@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.fixtures.aws import moto_quarantine
+
 from norcekit.imports.config import IntegrationConfig, load_config
 from norcekit.imports.records import SourceRecord, WatermarkValue
 from norcekit.imports.runner import Clocks, ImportRunner, NorceSide, RunnerOptions, RunStores
@@ -180,7 +182,7 @@ class Stack:
 
     @property
     def quarantine(self) -> S3QuarantineStore:
-        return S3QuarantineStore(self.bucket)
+        return moto_quarantine(self.bucket)
 
     def runner(
         self,

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from tests.fixtures.aws import TABLE_NAME
+from tests.fixtures.aws import TABLE_NAME, moto_table
 from tests.integration.imports.run.runner_support import (
     T0,
     MemorySource,
@@ -27,7 +27,6 @@ from norcekit.jobs.completion import CommitResult, commit_run_watermark_if_compl
 from norcekit.norce.jobs import JobStatus
 from norcekit.state.locks import LeaseLock
 from norcekit.state.runs import RunOutcome, RunRecord, RunStore
-from norcekit.state.table import StateTable
 from norcekit.state.watermarks import Watermark
 
 pytestmark = pytest.mark.integration
@@ -209,7 +208,7 @@ def test_two_concurrent_runs_exactly_one_proceeds(stack: Stack, emulator: Emulat
     results = {}
 
     def first_run() -> None:
-        runner = stack.runner(source=source, table=StateTable(TABLE_NAME))
+        runner = stack.runner(source=source, table=moto_table(TABLE_NAME))
         results["first"] = runner.run("customers", "delta", deadline=Deadline.after(600))
 
     worker = threading.Thread(target=first_run)
@@ -251,7 +250,7 @@ def test_a_duplicate_trigger_with_the_same_run_id_does_not_free_the_first_runs_l
     results = {}
 
     def first_run() -> None:
-        runner = stack.runner(source=source, table=StateTable(TABLE_NAME))
+        runner = stack.runner(source=source, table=moto_table(TABLE_NAME))
         results["first"] = runner.run("customers", "delta", deadline=Deadline.after(600), run_id="run-dup")
 
     worker = threading.Thread(target=first_run)

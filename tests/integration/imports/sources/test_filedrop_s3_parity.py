@@ -8,12 +8,21 @@ from pathlib import Path
 
 import boto3
 import pytest
+from tests.fixtures.aws import REGION
 
 from norcekit.imports.config import build_source, load_config
 from norcekit.imports.records import SourceRecord
 from norcekit.imports.sources import SourceError
 from norcekit.imports.sources.auth import SecretRef, resolve_secret
-from norcekit.imports.sources.filedrop import FileDropOptions, FileDropSource, LocalFileStore, S3FileStore
+from norcekit.imports.sources.filedrop import (
+    FileDropOptions,
+    FileDropSource,
+    LocalFileStore,
+    S3FileStore,
+    file_store_for,
+)
+from norcekit.wiring import AwsClients
+from norcekit.wiring.imports import secret_fetcher
 from norcekit_local.sample_data.generate import apply_change_set, generate
 
 pytestmark = pytest.mark.integration
@@ -55,7 +64,9 @@ def test_local_folder_and_s3_prefix_yield_the_same_records(exported: Path) -> No
     options = config.sources["sample_erp"]
     assert isinstance(options, FileDropOptions)
     local = FileDropSource("local", options, LocalFileStore(exported))
-    remote = FileDropSource("s3", options, S3FileStore(BUCKET, "exports"))
+    remote = FileDropSource(
+        "s3", options, S3FileStore(BUCKET, "exports", client=boto3.client("s3", region_name=REGION))
+    )
 
     for entity in ("products", "sku_prices", "onhand", "customers", "companies", "price_lists"):
         assert _summary(list(local.iter_all(entity))) == _summary(list(remote.iter_all(entity))), entity
@@ -82,14 +93,14 @@ def test_build_source_from_config_reads_s3_root(exported: Path) -> None:
             "entities": {"onhand": {"source": "drop", "mapping": "sample"}},
         }
     )
-    source = build_source(config, "drop")
+    source = build_source(config, "drop", s3_client=AwsClients(region=REGION).s3())
     assert sum(1 for _ in source.iter_all("onhand")) > 0
 
 
 def test_missing_bucket_is_a_source_error(moto_aws: None) -> None:
+    options = FileDropOptions(root="s3://nope/x", entities={"onhand": {"key_fields": ["part_no"]}})  # type: ignore[dict-item]
     drop = FileDropSource(
-        "drop",
-        FileDropOptions(root="s3://nope/x", entities={"onhand": {"key_fields": ["part_no"]}}),  # type: ignore[dict-item]
+        "drop", options, file_store_for(options.root, s3_client=AwsClients(region=REGION).s3())
     )
     with pytest.raises(SourceError, match=r"cannot list s3://nope/x/onhand/full/: NoSuchBucket"):
         list(drop.iter_all("onhand"))
@@ -99,6 +110,9 @@ def test_secret_reference_resolves_from_secrets_manager(moto_aws: None) -> None:
     arn = boto3.client("secretsmanager").create_secret(
         Name="norcekit/bc", SecretString=json.dumps({"client_secret": "test-value"})
     )["ARN"]
-    assert resolve_secret(SecretRef(secret_arn=arn, key="client_secret")) == "test-value"
+    read = secret_fetcher(AwsClients(region=REGION).secrets_provider)  # what wiring gives sources
+    assert resolve_secret(SecretRef(secret_arn=arn, key="client_secret"), fetch=read) == "test-value"
     with pytest.raises(SourceError, match="no key 'other'"):
-        resolve_secret(SecretRef(secret_arn=arn, key="other"))
+        resolve_secret(SecretRef(secret_arn=arn, key="other"), fetch=read)
+    with pytest.raises(SourceError, match="no secret reader given"):
+        resolve_secret(SecretRef(secret_arn=arn, key="client_secret"))

@@ -80,7 +80,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
 
 
 def run_import(ctx: CliContext, args: argparse.Namespace) -> int:
-    from norcekit.state.runs import RunOutcome  # noqa: PLC0415
+    from norcekit.state.runs import RunOutcome  # noqa: PLC0415 - CLI start-up (its command loads it)
 
     if runs_deployed(ctx, args):
         deployed, followed = run_deployed(ctx, args)
@@ -191,7 +191,7 @@ def _wm(value: dict[str, Any] | None) -> str:
 
 
 def _exit_code(outcome: Any) -> int:
-    from norcekit.state.runs import RunOutcome  # noqa: PLC0415
+    from norcekit.state.runs import RunOutcome  # noqa: PLC0415 - CLI start-up (its command loads it)
 
     if outcome in (RunOutcome.SUCCEEDED, RunOutcome.SUBMITTED, RunOutcome.RUNNING):
         return ExitCode.OK

@@ -369,7 +369,7 @@ def wait_for_run(
     would; a restarted job joins the run and is waited for too. Raises :class:`CliError`
     (``CONFLICT``) when the jobs are still running after ``timeout_s``.
     """
-    from norcekit.state.runs import RunOutcome  # noqa: PLC0415
+    from norcekit.state.runs import RunOutcome  # noqa: PLC0415 - CLI start-up (its command loads it)
 
     deadline = Deadline.after(timeout_s)
     tracker = services.tracker

@@ -16,8 +16,10 @@ JSON shapes:
 from __future__ import annotations
 
 import argparse
+import json
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.syntax import Syntax
 
@@ -81,7 +83,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
 
 
 def dlq_show(ctx: CliContext, args: argparse.Namespace) -> int:
-    from norcekit.events.dlq import peek  # noqa: PLC0415
+    from norcekit.events.dlq import peek  # noqa: PLC0415 - CLI start-up (its command loads it)
 
     services = ctx.services
     messages = peek(services.dlq_url, args.limit, sqs=services.sqs)
@@ -106,7 +108,7 @@ def dlq_show(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def dlq_redrive(ctx: CliContext, args: argparse.Namespace) -> int:
-    from norcekit.events.dlq import redrive  # noqa: PLC0415
+    from norcekit.events.dlq import redrive  # noqa: PLC0415 - CLI start-up (its command loads it)
 
     services = ctx.services
     if args.max_messages is not None and args.max_messages < 1:
@@ -200,8 +202,8 @@ def quarantine_show(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def quarantine_replay(ctx: CliContext, args: argparse.Namespace) -> int:
-    from norcekit.events.queue import SqsEventQueue  # noqa: PLC0415
-    from norcekit.events.replay import replay_one  # noqa: PLC0415
+    from norcekit.events.queue import SqsEventQueue  # noqa: PLC0415 - CLI start-up (its command loads it)
+    from norcekit.events.replay import replay_one  # noqa: PLC0415 - CLI start-up (its command loads it)
 
     if bool(args.all) == bool(args.keys):
         raise CliError("quarantine replay: give KEY(s) or --all (not both)", ExitCode.USAGE)
@@ -242,7 +244,6 @@ def quarantine_replay(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def _get(ctx: CliContext, key: str) -> QuarantineItem:
-    from pydantic import ValidationError  # noqa: PLC0415
 
     try:
         return ctx.services.quarantine.get(key)
@@ -258,6 +259,5 @@ def _short(body: Any, limit: int = 80) -> str:
 
 
 def _pretty(value: Any) -> str:
-    import json  # noqa: PLC0415
 
     return json.dumps(value, indent=2, ensure_ascii=False)

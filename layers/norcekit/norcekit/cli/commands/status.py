@@ -66,8 +66,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
 
 
 def status(ctx: CliContext, args: argparse.Namespace) -> int:
-    from norcekit.norce.contracts import IMPORT_KINDS  # noqa: PLC0415
-    from norcekit.quarantine import KINDS  # noqa: PLC0415
+    from norcekit.norce.contracts import IMPORT_KINDS  # noqa: PLC0415 - CLI start-up (its command loads it)
+    from norcekit.quarantine import KINDS  # noqa: PLC0415 - CLI start-up (its command loads it)
 
     services = ctx.services
     now = ctx.now()
@@ -77,7 +77,7 @@ def status(ctx: CliContext, args: argparse.Namespace) -> int:
         config = services.config
         enabled = {name: cfg.enabled for name, cfg in config.all_imports().items()}
     except Exception as exc:  # a broken configuration is exactly when an operator needs status
-        from norcekit.cli.errors import classify  # noqa: PLC0415
+        from norcekit.cli.errors import classify  # noqa: PLC0415 - cli.errors loads the domain's errors
 
         config_error = classify(exc)[1]
         ctx.out.warn(f"configuration not loaded ({config_error}); showing every import kind")
@@ -235,7 +235,7 @@ def _describe_drift(drift: dict[str, Any]) -> str:
 
 
 def validate_config(ctx: CliContext, args: argparse.Namespace) -> int:
-    from norcekit.configfile import ConfigError  # noqa: PLC0415
+    from norcekit.configfile import ConfigError  # noqa: PLC0415 - CLI start-up (its command loads it)
 
     settings = ctx.services.settings  # SettingsError → exit 2 naming the variable
     path = settings.norcekit_config

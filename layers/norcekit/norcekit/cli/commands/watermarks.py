@@ -92,7 +92,7 @@ def show_watermarks(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def set_watermark(ctx: CliContext, args: argparse.Namespace) -> int:
-    from norcekit.state.watermarks import Watermark  # noqa: PLC0415
+    from norcekit.state.watermarks import Watermark  # noqa: PLC0415 - CLI start-up (its command loads it)
 
     try:
         new = Watermark.parse(args.value, args.kind)

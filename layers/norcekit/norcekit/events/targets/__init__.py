@@ -29,29 +29,29 @@ class TargetAwsClients(Protocol):
     def secrets_provider(self) -> SecretsProvider: ...
 
 
-def build_targets(config: EventsConfig, aws: TargetAwsClients | None = None) -> dict[str, Target]:
+def build_targets(config: EventsConfig, aws: TargetAwsClients) -> dict[str, Target]:
     """One target per configured name; HTTP clients are created on first delivery, AWS clients
-    come from ``aws`` (boto3's defaults without it)."""
+    come from ``aws`` (the composition root's)."""
     targets: dict[str, Target] = {}
     for name, target_config in config.targets.items():
         if isinstance(target_config, HttpTargetConfig):
             from norcekit.events.targets.http import HttpTarget, secret_auth  # noqa: PLC0415 - httpx only when an HTTP target is configured
 
             auth = None
-            if aws is not None and target_config.credentials_secret_arn:
+            if target_config.credentials_secret_arn:
                 auth = secret_auth(target_config, provider=aws.secrets_provider())
             targets[name] = HttpTarget(name, target_config, auth=auth)
         elif isinstance(target_config, EventBridgeTargetConfig):
             from norcekit.events.targets.eventbridge import EventBridgeTarget  # noqa: PLC0415 - only when configured
 
-            targets[name] = EventBridgeTarget(name, target_config, client=aws.events() if aws else None)
+            targets[name] = EventBridgeTarget(name, target_config, client=aws.events())
         elif isinstance(target_config, PluginTargetConfig):
             # The plug-in takes its AWS clients (if any) from ``aws``, the process's composition root.
             targets[name] = target_config.plugin.build(name, target_config.options, aws)
         else:
             from norcekit.events.targets.s3 import S3Target  # noqa: PLC0415 - only when configured
 
-            targets[name] = S3Target(name, target_config, client=aws.s3() if aws else None)
+            targets[name] = S3Target(name, target_config, client=aws.s3())
     return targets
 
 

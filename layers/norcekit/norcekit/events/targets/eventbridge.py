@@ -61,23 +61,15 @@ class EventBridgeTarget:
         name: str,
         config: EventBridgeTargetConfig,
         *,
-        client: EventBridgeClient | None = None,
+        client: EventBridgeClient,
         max_resends: int = 2,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.name = name
         self.config = config
-        self._client = client
+        self.client = client
         self.max_resends = max_resends
         self._sleep = sleep
-
-    @property
-    def client(self) -> EventBridgeClient:
-        if self._client is None:
-            import boto3  # noqa: PLC0415 - boto3 on first use (cold start)
-
-            self._client = boto3.client("events")
-        return self._client
 
     def _entry(self, doc: TargetDocument) -> PutEventsRequestEntryTypeDef:
         return {

@@ -48,23 +48,18 @@ class TargetCredentialsError(Exception):
 AuthSource = Callable[[bool], "str | None"]
 
 
-def secret_auth(config: HttpTargetConfig, *, max_age: int = 300, provider: Any = None) -> AuthSource | None:
+def secret_auth(config: HttpTargetConfig, *, provider: Any, max_age: int = 300) -> AuthSource | None:
     """Auth header value from the Secrets Manager secret named in the config (cached ``max_age``).
 
-    Each target has its own Powertools ``SecretsProvider`` (not the module-wide default), so its
-    cache and boto3 client belong to this target only.
+    ``provider`` is a Powertools ``SecretsProvider`` from the composition root, one per target, so
+    its cache belongs to this target only.
     """
     arn = config.credentials_secret_arn
     if not arn:
         return None
-    holder: dict[str, Any] = {"provider": provider}
 
     def value(refresh: bool) -> str | None:
-        if holder["provider"] is None:
-            from aws_lambda_powertools.utilities.parameters import SecretsProvider  # noqa: PLC0415
-
-            holder["provider"] = SecretsProvider()
-        secret: Any = holder["provider"].get(arn, max_age=max_age, force_fetch=refresh)
+        secret: Any = provider.get(arn, max_age=max_age, force_fetch=refresh)
         token = secret
         if isinstance(secret, dict) or (isinstance(secret, str) and secret.lstrip().startswith("{")):
             try:
@@ -110,7 +105,9 @@ class HttpTarget:
         self.config = config
         self.url = str(config.url)
         self._client = client
-        self._auth = auth if auth is not None else secret_auth(config)
+        if auth is None and config.credentials_secret_arn:
+            raise ValueError(f"target {name}: credentials_secret_arn needs its auth source (norcekit.wiring)")
+        self._auth = auth
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - backoff jitter, not crypto
 

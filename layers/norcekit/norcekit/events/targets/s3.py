@@ -33,20 +33,12 @@ def object_key(prefix: str, doc: TargetDocument) -> str:
 
 
 class S3Target:
-    def __init__(self, name: str, config: S3TargetConfig, *, client: S3Client | None = None) -> None:
+    def __init__(self, name: str, config: S3TargetConfig, *, client: S3Client) -> None:
         self.name = name
         self.config = config
-        self._client = client
+        self.client = client
         #: Writes skipped because the same (or a newer) state was already stored.
         self.skipped = 0
-
-    @property
-    def client(self) -> S3Client:
-        if self._client is None:
-            import boto3  # noqa: PLC0415 - boto3 on first use (cold start)
-
-            self._client = boto3.client("s3")
-        return self._client
 
     def deliver(
         self, docs: Sequence[TargetDocument], *, deadline: Deadline | None = None

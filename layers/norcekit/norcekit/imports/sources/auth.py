@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol
 
 import orjson
-from aws_lambda_powertools.utilities import parameters
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from norcekit.deadline import Deadline
@@ -59,12 +58,6 @@ class SecretRef(BaseModel):
 SecretFetcher = Callable[[str], str]
 
 
-def _fetch_secret(arn: str) -> str:
-    # Powertools caches the value (5 min by default), so warm invocations do not call AWS again.
-    value = parameters.get_secret(arn)
-    return value if isinstance(value, str) else bytes(value).decode()
-
-
 def resolve_secret(ref: SecretRef, *, fetch: SecretFetcher | None = None) -> str:
     """The secret's value; :class:`SourceError` naming the reference (never the value) if unavailable."""
     if ref.env:
@@ -73,8 +66,12 @@ def resolve_secret(ref: SecretRef, *, fetch: SecretFetcher | None = None) -> str
             raise SourceError(f"{ref.describe()} is not set")
         return value
     assert ref.secret_arn is not None
+    if fetch is None:
+        raise SourceError(
+            f"{ref.describe()}: no secret reader given (the process's comes from norcekit.wiring)"
+        )
     try:
-        raw = (fetch or _fetch_secret)(ref.secret_arn)
+        raw = fetch(ref.secret_arn)
     except SourceError:
         raise
     except Exception as exc:  # boto3/Powertools raise many types; the message is what matters

@@ -38,20 +38,14 @@ must never be imported as if complete.
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
 import re
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
+from typing import IO, Any, Literal
 
-import boto3
 import orjson
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from norcekit.imports.records import SourceRecord, WatermarkValue
@@ -63,16 +57,13 @@ from norcekit.imports.sources.base import (
     parse_timestamp,
     utc,
 )
-
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+from norcekit.imports.sources.filerows import csv_rows, guard, jsonl_rows
+from norcekit.imports.sources.filestore import FileStore, LocalFileStore, S3FileStore, file_store_for
 
 DONE_SUFFIX = ".done"
 DATA_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".csv.gz", ".jsonl.gz", ".ndjson.gz")
 _TIMESTAMP_NAME = re.compile(r"^(\d{8}T\d{6})(?:\.(\d{1,6}))?Z")
 _SEQUENCE_NAME = re.compile(r"^(\d+)")
-#: Large fields are legitimate in product exports (long descriptions); raise the csv default.
-csv.field_size_limit(16 * 1024 * 1024)
 
 
 # --- Options ------------------------------------------------------------------------------------
@@ -97,139 +88,6 @@ class FileDropOptions(BaseModel):
     root: str = Field(min_length=1)
     delta_naming: Literal["timestamp", "sequence"] = "timestamp"
     entities: dict[str, FileDropEntityOptions]
-
-
-# --- Storage ------------------------------------------------------------------------------------
-
-
-class FileStore(Protocol):
-    """The few storage operations the file drop needs; keys are ``/``-separated, root-relative."""
-
-    def list(self, prefix: str) -> list[str]:
-        """Keys directly or indirectly under ``prefix`` (which ends with ``/``)."""
-        ...
-
-    def open(self, key: str) -> IO[bytes]:
-        """A binary stream of the object (read sequentially, never loaded whole)."""
-        ...
-
-    def exists(self, key: str) -> bool: ...
-
-    def describe(self, key: str) -> str:
-        """Human-readable location for error reports (path or ``s3://`` URL)."""
-        ...
-
-    def close(self) -> None: ...
-
-
-class LocalFileStore:
-    """A local directory (development, the local stack)."""
-
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
-
-    def list(self, prefix: str) -> list[str]:
-        base = self.root / prefix
-        if not base.is_dir():
-            if not self.root.is_dir():
-                raise SourceError(f"file drop folder {self.root} does not exist")
-            return []
-        return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
-
-    def open(self, key: str) -> IO[bytes]:
-        try:
-            return (self.root / key).open("rb")
-        except OSError as exc:
-            raise SourceError(f"cannot open {self.describe(key)}: {exc.strerror}") from exc
-
-    def exists(self, key: str) -> bool:
-        return (self.root / key).is_file()
-
-    def describe(self, key: str) -> str:
-        return str(self.root / key)
-
-    def close(self) -> None:
-        return None
-
-
-class S3FileStore:
-    """An S3 prefix. The client comes from boto3, which honours ``AWS_ENDPOINT_URL`` (moto, MinIO)."""
-
-    def __init__(self, bucket: str, prefix: str = "", client: S3Client | None = None) -> None:
-        self.bucket = bucket
-        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.client: S3Client = client or boto3.client("s3")
-
-    def list(self, prefix: str) -> list[str]:
-        full_prefix = self.prefix + prefix
-        keys: list[str] = []
-        try:
-            for page in self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=full_prefix
-            ):
-                keys.extend(obj["Key"][len(self.prefix) :] for obj in page.get("Contents", []))
-        except (ClientError, BotoCoreError) as exc:
-            raise SourceError(f"cannot list s3://{self.bucket}/{full_prefix}: {_aws_reason(exc)}") from exc
-        return sorted(keys)
-
-    def open(self, key: str) -> IO[bytes]:
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"]
-        except (ClientError, BotoCoreError) as exc:
-            raise SourceError(f"cannot read {self.describe(key)}: {_aws_reason(exc)}") from exc
-        return io.BufferedReader(_RawReader(body), buffer_size=256 * 1024)
-
-    def exists(self, key: str) -> bool:
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise SourceError(f"cannot check {self.describe(key)}: {_aws_reason(exc)}") from exc
-        return True
-
-    def describe(self, key: str) -> str:
-        return f"s3://{self.bucket}/{self.prefix}{key}"
-
-    def close(self) -> None:
-        return None
-
-
-class _RawReader(io.RawIOBase):
-    """Adapts a botocore ``StreamingBody`` (which has only ``read``) to ``io`` buffering."""
-
-    def __init__(self, body: Any) -> None:
-        self._body = body
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        chunk: bytes = self._body.read(len(buffer))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
-
-    def close(self) -> None:
-        self._body.close()
-        super().close()
-
-
-def _aws_reason(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        error = response.get("Error", {})
-        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")
-    return type(exc).__name__
-
-
-def file_store_for(root: str, *, s3_client: S3Client | None = None) -> FileStore:
-    """``s3://bucket/prefix`` → :class:`S3FileStore`; anything else is a local directory."""
-    if root.startswith("s3://"):
-        bucket, _, prefix = root[len("s3://") :].partition("/")
-        if not bucket:
-            raise SourceError(f"file drop root {root!r}: missing bucket name")
-        return S3FileStore(bucket, prefix, s3_client)
-    return LocalFileStore(root)
 
 
 # --- The source ---------------------------------------------------------------------------------
@@ -384,8 +242,8 @@ class FileDropSource:
             lines: IO[bytes] = (
                 gzip.GzipFile(fileobj=stream, mode="rb") if drop.gzipped else stream  # type: ignore[assignment]
             )
-            rows = _csv_rows(lines, entity.csv_delimiter) if drop.is_csv else _jsonl_rows(lines)
-            for line_no, data, error, raw in _guard(rows, location):
+            rows = csv_rows(lines, entity.csv_delimiter) if drop.is_csv else jsonl_rows(lines)
+            for line_no, data, error, raw in guard(rows, location):
                 origin = f"{location}:{line_no}"
                 if error is not None or data is None:
                     yield SourceRecord.failed(origin, f"line {line_no}: {error}", raw)
@@ -429,71 +287,13 @@ def _raw(data: dict[str, Any]) -> str:
     return orjson.dumps(data, default=str).decode()
 
 
-#: (line number, row, error, raw text) — exactly one of row / error is set.
-_Row = tuple[int, dict[str, Any] | None, str | None, str | None]
-
-
-def _guard(rows: Iterator[_Row], location: str) -> Iterator[_Row]:
-    """Turns a stream-level failure (truncated gzip, dropped connection) into a SourceError."""
-    try:
-        yield from rows
-    except (OSError, EOFError, zlib.error) as exc:
-        raise SourceError(
-            f"{location}: file cannot be read to the end ({exc}); export is incomplete"
-        ) from exc
-
-
-def _jsonl_rows(stream: IO[bytes]) -> Iterator[_Row]:
-    for line_no, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            yield line_no, None, f"invalid JSON ({exc})", line.decode("utf-8", "replace")
-            continue
-        if not isinstance(value, dict):
-            yield line_no, None, f"expected a JSON object, found {type(value).__name__}", line.decode()
-            continue
-        yield line_no, value, None, None
-
-
-def _csv_rows(stream: IO[bytes], delimiter: str) -> Iterator[_Row]:
-    # Decode with surrogateescape so one bad byte spoils one row, not the rest of the file.
-    text = (line.decode("utf-8", "surrogateescape") for line in stream)
-    reader = csv.reader(text, delimiter=delimiter, strict=True)
-    header: list[str] | None = None
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield reader.line_num, None, f"invalid CSV ({exc})", None
-            continue
-        if not row:
-            continue
-        if header is None:
-            header = [name.lstrip("\ufeff").strip() for name in row]
-            continue
-        if not _is_utf8(row):
-            yield start, None, "not valid UTF-8", ",".join(row).encode("utf-8", "replace").decode()
-            continue
-        if len(row) != len(header):
-            yield start, None, f"expected {len(header)} columns, found {len(row)}", delimiter.join(row)
-            continue
-        yield (
-            start,
-            {name: (value if value != "" else None) for name, value in zip(header, row, strict=True)},
-            None,
-            None,
-        )
-
-
-def _is_utf8(row: list[str]) -> bool:
-    try:
-        "".join(row).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+__all__ = [
+    "DropFile",
+    "FileDropEntityOptions",
+    "FileDropOptions",
+    "FileDropSource",
+    "FileStore",
+    "LocalFileStore",
+    "S3FileStore",
+    "file_store_for",
+]

@@ -9,7 +9,7 @@ from types import TracebackType
 
 from pydantic import SecretStr
 
-from norcekit.norce.auth import CachedToken
+from norcekit.norce.tokens import CachedToken
 from norcekit.state.claims import CLAIM_LEASE_S, Claim, ClaimLostError, ClaimState
 from norcekit.state.jobs import JobRecord
 from norcekit.state.locks import LeaseInfo, LockHeld, LockLostError

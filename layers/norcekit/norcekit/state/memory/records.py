@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from norcekit.norce.auth import CachedToken
 from norcekit.norce.jobs import JobStatus
+from norcekit.norce.tokens import CachedToken
 from norcekit.state.jobs import (
     FAILED_STATUSES,
     JobCounters,
