@@ -115,7 +115,7 @@ def run_import(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def _report(ctx: CliContext, args: argparse.Namespace, run: dict[str, Any], waited: bool) -> int:
     """The run, its jobs and the entity's watermark: one JSON document or tables."""
-    from norcekit.state.runs import RunOutcome  # noqa: PLC0415
+    from norcekit.state.runs import RunOutcome  # noqa: PLC0415 - CLI start-up (its command loads it)
 
     services = ctx.services
     outcome = RunOutcome(run["outcome"])

@@ -68,7 +68,7 @@ def job_summary(job: JobRecord) -> dict[str, Any]:
 
 def import_names(ctx: CliContext) -> list[str]:
     """Every configured import's name, and every kind (state of imports no longer configured)."""
-    from norcekit.norce.contracts import IMPORT_KINDS  # noqa: PLC0415
+    from norcekit.norce.contracts import IMPORT_KINDS  # noqa: PLC0415 - CLI start-up (its command loads it)
 
     try:
         configured = list(ctx.services.config.all_imports())

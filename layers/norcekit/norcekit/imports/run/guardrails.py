@@ -1,7 +1,7 @@
 """Full-import guardrails (DESIGN rule 10): no ``FullFile=true`` payload that deactivates by accident.
 
 A full import is surveyed first (read → dedupe → map, counted per scope, nothing sent) and judged
-against the entity's :class:`~norcekit.imports.config.Guardrails`:
+against the entity's :class:`~norcekit.imports.entity_config.Guardrails`:
 
 * ``min_items`` — fewer mapped items than this (an empty export: header row and ``.done`` only);
 * ``shrink`` — a scope lost more than ``max_shrink`` of the items of the last successful full
@@ -19,7 +19,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from norcekit.imports.config import Guardrails
+from norcekit.imports.entity_config import Guardrails
 from norcekit.state.baselines import WHOLE_IMPORT, ScopeCounts
 
 GuardrailRule = Literal["min_items", "shrink", "rejected"]
