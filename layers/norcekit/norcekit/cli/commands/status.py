@@ -286,7 +286,7 @@ def validate_config(ctx: CliContext, args: argparse.Namespace) -> int:
     stack = None
     if ctx.resources.origin == "cloudformation":
         from norcekit.cli.commands.config_stack import stack_problems  # noqa: PLC0415 - --stack only
-        from norcekit.configfile import read_config_document  # noqa: PLC0415
+        from norcekit.configfile import read_config_document  # noqa: PLC0415 - CLI start-up (its command loads it)
 
         s3 = ctx.services.components.aws.s3() if path.startswith("s3://") else None
         found, stack = stack_problems(ctx, read_config_document(path, s3_client=s3), config, events)
