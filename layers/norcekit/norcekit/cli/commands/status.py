@@ -204,8 +204,8 @@ def status(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def _schedule_drift(ctx: CliContext) -> dict[str, Any] | None:
     """The deployed import schedules against the configuration; ``None`` when the stack names no group."""
-    from norcekit.cli.commands.schedules import changes_json  # noqa: PLC0415
-    from norcekit.wiring import sync_configured_schedules  # noqa: PLC0415
+    from norcekit.cli.commands.schedules import changes_json  # noqa: PLC0415 - CLI start-up (its command loads it)
+    from norcekit.wiring import sync_configured_schedules  # noqa: PLC0415 - CLI start-up (its command loads it)
 
     services = ctx.services
     if not services.settings.import_schedule_group:
@@ -215,7 +215,7 @@ def _schedule_drift(ctx: CliContext) -> dict[str, Any] | None:
             services.settings, services.config, services.components.aws, dry_run=True
         )
     except Exception as exc:  # status answers even when the scheduler cannot be read
-        from norcekit.cli.errors import classify  # noqa: PLC0415
+        from norcekit.cli.errors import classify  # noqa: PLC0415 - CLI start-up (its command loads it)
 
         return {"in_sync": None, "error": classify(exc)[1], "changes": []}
     if changes:
