@@ -8,15 +8,12 @@ import base64
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from pydantic import BaseModel, Field
 
 from norcekit.norce.events import EVENT_MODELS
-
-if TYPE_CHECKING:
-    from norcekit.events.receiver import WebhookReceiver
 
 ROUTE = "/events/<EventType>"
 SECURITY_SCHEME = "norceWebhookSecret"
@@ -94,7 +91,13 @@ def request_body(event: Any) -> bytes:
     return str(body).encode()
 
 
-def build_resolver(receiver: Callable[[], WebhookReceiver]) -> APIGatewayRestResolver:
+class Receiver(Protocol):
+    """What the route needs of the receiver (:class:`~norcekit.events.receiver.WebhookReceiver`)."""
+
+    def receive(self, event_type: str, headers: Mapping[str, str], body: bytes) -> ReceiverResponse: ...
+
+
+def build_resolver(receiver: Callable[[], Receiver]) -> APIGatewayRestResolver:
     """The Powertools resolver: one route, ``receiver`` is called per request (created lazily)."""
     app = APIGatewayRestResolver(enable_validation=True)
 

@@ -29,7 +29,7 @@ from norcekit.imports.mappings import MappingLoadError, load_mapping
 from norcekit.norce.contracts import IMPORT_KINDS, Header
 
 if TYPE_CHECKING:
-    from norcekit.imports.config import EntityConfig
+    from norcekit.imports.entity_config import EntityConfig
 
 #: Fields whose value is only the nesting (Norce requires them when a nested list is set).
 STRUCTURAL_FIELDS: frozenset[tuple[str, str]] = frozenset(
