@@ -11,6 +11,7 @@ from norcekit.jobs import EntityBusyError, Restarter, RestartPolicy, RestartResu
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.jobs import JobStatus
 from norcekit.state.jobs import JobRecord
+from norcekit.state.locks import writer_lock_name
 from norcekit.state.memory import MemoryJobStore, MemoryLocks, MemoryRunStore, MemoryState
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -97,3 +98,41 @@ def test_the_restart_lock_never_frees_a_lock_held_by_someone_else(memory: Memory
 
     assert jobs.calls == []
     holder.assert_held()
+
+
+def test_a_restart_waits_while_another_import_of_the_same_kind_is_submitting(memory: MemoryState) -> None:
+    job_store = MemoryJobStore(memory)
+    job_store.create(
+        JobRecord(
+            job_id=1,
+            entity="erp_products",
+            kind="products",
+            mode="delta",
+            run_id=None,
+            submitted_at=NOW - timedelta(hours=1),
+        )
+    )
+    job_store.record_status(1, JobStatus.FAILED, source="poll", at=NOW)
+    # A run of the PIM's products import holds the products writer lease: its payload is newer.
+    pim_run = MemoryLocks(memory).lease(writer_lock_name("products"), "pim_products-full-run", 960)
+    assert pim_run.acquire()
+    jobs = ReenteringJobs(memory)
+    restarter = Restarter(
+        jobs_client=jobs,
+        job_store=job_store,
+        run_store=MemoryRunStore(memory),
+        locks=MemoryLocks(memory),
+        policy=RestartPolicy(),
+        clock=lambda: NOW,
+    )
+
+    with pytest.raises(EntityBusyError, match="products is being written by pim_products-full-run"):
+        restarter.restart(1, trigger="auto")
+
+    assert jobs.calls == []
+    pim_run.assert_held()
+    # The restart gave its own import's lock back.
+    later = MemoryLocks(memory).lease("erp_products", "later-run", 960)
+    assert later.acquire() and later.release()
+    pim_run.release()
+    assert isinstance(restarter.restart(1, trigger="auto"), RestartResult)

@@ -100,7 +100,7 @@ from norcekit.imports.sources.base import Source
 from norcekit.norce.http import DeadlineExceeded
 from norcekit.quarantine import QuarantineItem
 from norcekit.state.interfaces import Lease
-from norcekit.state.locks import LeaseInfo, LockLostError
+from norcekit.state.locks import LeaseInfo, LockLostError, writer_lock_name
 from norcekit.state.runs import ImportMode, RunOutcome
 
 if TYPE_CHECKING:
@@ -292,11 +292,6 @@ class ImportRunner:
         except Exception as exc:
             logger.exception("import run failed", extra=run.log_keys())
             return Ended(RunOutcome.FAILED, f"failed: {describe_error(exc)}")
-
-
-def writer_lock_name(kind: str) -> str:
-    """``LOCK#CONNECT#<kind>``: held by the run of whichever import is submitting ``kind`` jobs."""
-    return f"CONNECT#{kind}"
 
 
 def _holder(held: LeaseInfo | None) -> str:

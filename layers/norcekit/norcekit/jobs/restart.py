@@ -40,6 +40,7 @@ from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.jobs import JobStatus
 from norcekit.state.interfaces import JobRecords, Locks, RunRecords
 from norcekit.state.jobs import JobNotFoundError, JobRecord
+from norcekit.state.locks import writer_lock_name
 from norcekit.state.runs import RunNotFoundError
 
 if TYPE_CHECKING:
@@ -226,6 +227,14 @@ class Restarter:
             raise EntityBusyError(
                 f"entity {job.entity} is locked by {holder}; restart of job {job_id} deferred"
             )
+        # Another import writing the same Norce entity may be submitting: its payload is newer.
+        writer = self.locks.lease(writer_lock_name(job.kind_name), owner, RESTART_LOCK_LEASE_S)
+        if not writer.acquire():
+            lock.release()
+            holder = writer.blocked_by.owner if writer.blocked_by else "unknown"
+            raise EntityBusyError(
+                f"{job.kind_name} is being written by {holder}; restart of job {job_id} deferred"
+            )
         try:
             job = self.job_store.get(job_id)
             decision = self.check(job, force=force)  # again, now that no run can submit meanwhile
@@ -235,6 +244,7 @@ class Restarter:
                 before_call()
             return self._restart_locked(job, decision.attempts + 1, trigger, deadline)
         finally:
+            writer.release()
             lock.release()
 
     def _restart_locked(

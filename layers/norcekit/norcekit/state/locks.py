@@ -23,6 +23,11 @@ from norcekit.state.table import TTL_ATTRIBUTE, ConditionFailed, Keys, StateTabl
 GRACE_S = 24 * 3600
 
 
+def writer_lock_name(kind: str) -> str:
+    """``LOCK#CONNECT#<kind>``: held by whichever import run or restart is submitting ``kind`` jobs."""
+    return f"CONNECT#{kind}"
+
+
 @dataclass(frozen=True)
 class LeaseInfo:
     owner: str
