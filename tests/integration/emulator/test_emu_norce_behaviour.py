@@ -118,7 +118,11 @@ def test_a_job_stays_queued_for_the_configured_time(
     assert (dto["StatusId"], dto["IsFinished"]) == (6, False)
 
 
-@pytest.mark.parametrize("emulator_config", [{"job_delay": 0.05}])
+# Validating lasts 3 s so that a poller on a loaded machine cannot miss it.
+@pytest.mark.parametrize(
+    "emulator_config",
+    [{"job_queued_seconds": 0.0, "job_validating_seconds": 3.0, "job_running_seconds": 0.0}],
+)
 def test_items_without_keys_end_validation_failed_after_validating(
     emulator: Emulator, emulator_http: httpx.Client, emulator_headers: dict[str, str]
 ) -> None:
