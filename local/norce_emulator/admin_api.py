@@ -1,4 +1,4 @@
-"""The admin API over HTTP (``/_admin/...``): the same operations as :class:`Emulator`'s methods."""
+"""The admin API over HTTP (``/_admin/...``): the same operations as :class:`EmulatorCore`'s methods."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from .errors import ApiError
 from .responses import Response, json_response
 
 if TYPE_CHECKING:
-    from .emulator import Emulator
+    from .core import EmulatorCore
 
 
-def admin_route(emu: Emulator, method: str, route: str, params: dict[str, str], body: bytes) -> Response:
-    """One ``/_admin/`` call (no auth: test plumbing); each route has a Python method on :class:`Emulator`."""
+def admin_route(emu: EmulatorCore, method: str, route: str, params: dict[str, str], body: bytes) -> Response:
+    """One ``/_admin/`` call (no auth: test plumbing); each route has a Python method on the emulator."""
     data: Any = orjson.loads(body) if body.strip() else {}
     parts = route.split("/")
     try:

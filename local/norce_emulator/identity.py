@@ -19,7 +19,7 @@ from .errors import ApiError
 
 
 class TokenIssuer:
-    """Mixin of :class:`~norce_emulator.emulator.Emulator`: token state lives on the emulator."""
+    """Mixin of :class:`~norce_emulator.core.EmulatorCore`: token state lives on the emulator."""
 
     config: EmulatorConfig
     lock: threading.RLock

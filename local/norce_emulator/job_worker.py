@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 
 class JobWorker:
-    """Mixin of :class:`~norce_emulator.emulator.Emulator`: job state lives on the emulator."""
+    """Mixin of :class:`~norce_emulator.core.EmulatorCore`: job state lives on the emulator."""
 
     config: EmulatorConfig
     lock: threading.RLock

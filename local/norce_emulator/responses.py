@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .emulator import dumps
+import orjson
 
 JSON = "application/json; charset=utf-8"
 ODATA_JSON = "application/json; odata.metadata=minimal; odata.streaming=true"
 
 Response = tuple[int, bytes, dict[str, str]]
+
+
+def dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS)
 
 
 def json_response(

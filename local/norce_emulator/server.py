@@ -23,7 +23,7 @@ from .query import QUERY_PREFIX, NotFoundError
 from .responses import ODATA_JSON, Response, json_response, odata_error
 
 if TYPE_CHECKING:
-    from .emulator import Emulator
+    from .core import EmulatorCore
 
 TOKEN_PATH = "/identity/1.0/connect/token"  # noqa: S105 - a URL path
 CONNECT_PREFIX = "/commerce/connect/4.0/"
@@ -85,7 +85,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, emulator: Emulator, address: tuple[str, int]) -> None:
+    def __init__(self, emulator: EmulatorCore, address: tuple[str, int]) -> None:
         self.emulator = emulator
         super().__init__(address, Handler)
 
@@ -96,7 +96,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-def make_server(emulator: Emulator, host: str, port: int) -> EmulatorHTTPServer:
+def make_server(emulator: EmulatorCore, host: str, port: int) -> EmulatorHTTPServer:
     return EmulatorHTTPServer(emulator, (host, port))
 
 
@@ -240,7 +240,7 @@ class Handler(BaseHTTPRequestHandler):
         return f"http://{host}"
 
     # ---------------------------------------------------------------- routing
-    def _order_write_back(self, emu: Emulator, method: str, rel: str, body: bytes) -> Response:
+    def _order_write_back(self, emu: EmulatorCore, method: str, rel: str, body: bytes) -> Response:
         """A synchronous Connect order call: 200 with an empty body, or 400 (no job, no header)."""
         if method != "POST":
             raise ApiError(405, {"error": "method_not_allowed"})

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from norcekit.cli.commands.jobs import wait_for_run
+from norcekit.cli.commands.run_wait import wait_for_run
 from norcekit.cli.errors import CliError, ExitCode
 from norcekit.cli.output import ProgressHandle
 from norcekit.norce.jobs import JobDto, JobStatus

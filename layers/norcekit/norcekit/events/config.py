@@ -47,7 +47,7 @@ from pydantic import (
     model_validator,
 )
 
-from norcekit.events.lookups import lookup_config_problems
+from norcekit.events.lookups import LookupConfig, lookup_config_problems
 from norcekit.plugins import PluginSection, plugin_tag
 from norcekit.settings import Settings, SettingsError
 
@@ -66,14 +66,6 @@ DEFAULT_CACHE_TTL_S: dict[str, float] = {
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class LookupConfig(_Strict):
-    """How the entity named by an event is read back from Query."""
-
-    entity_set: str | None = Field(default=None, description="e.g. 'Products/ProductSkus'.")
-    select: list[str] | None = Field(default=None, description="$select; None = every field.")
-    expand: str | None = Field(default=None, description="$expand, e.g. 'PriceLists'; '' = none.")
 
 
 class _TargetBase(_Strict):

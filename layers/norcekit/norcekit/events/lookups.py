@@ -18,14 +18,37 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from norcekit.events.cache import MISSING, TtlCache
 
 if TYPE_CHECKING:
     from norcekit.deadline import Deadline
-    from norcekit.events.config import EventsConfig, LookupConfig
     from norcekit.norce.query import QueryClient
+
+
+class LookupConfig(BaseModel):
+    """How the entity named by an event is read back from Query (the ``lookups`` settings)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entity_set: str | None = Field(default=None, description="e.g. 'Products/ProductSkus'.")
+    select: list[str] | None = Field(default=None, description="$select; None = every field.")
+    expand: str | None = Field(default=None, description="$expand, e.g. 'PriceLists'; '' = none.")
+
+
+# What this module reads of the events configuration: the section and each target have ``lookups``.
+# Protocols, so that the configuration module depends on this one and not the other way round.
+class HasLookups(Protocol):
+    @property
+    def lookups(self) -> Mapping[str, LookupConfig]: ...
+
+
+class LookupSettings(HasLookups, Protocol):
+    @property
+    def targets(self) -> Mapping[str, HasLookups]: ...
 
 
 @dataclass(frozen=True)
@@ -181,14 +204,14 @@ def with_lookups(
     return result
 
 
-def entity_specs(config: EventsConfig | None = None, target: str | None = None) -> dict[str, EntitySpec]:
+def entity_specs(config: LookupSettings | None = None, target: str | None = None) -> dict[str, EntitySpec]:
     """Default entity specs with the configuration's ``lookups`` applied, then ``target``'s own."""
     specs = with_lookups(DEFAULT_ENTITIES, config.lookups if config else {})
     target_cfg = config.targets.get(target) if config and target else None
     return with_lookups(specs, target_cfg.lookups) if target_cfg is not None else specs
 
 
-def lookup_config_problems(config: EventsConfig) -> list[str]:
+def lookup_config_problems(config: LookupSettings) -> list[str]:
     """Look-up settings the configuration cannot have: an unknown entity, a target giving an
     entity set to an entity not looked up section-wide (that decides how its events are grouped),
     or names the published Query 2.0 schema says are wrong (:mod:`norcekit.norce.query_schema`)."""

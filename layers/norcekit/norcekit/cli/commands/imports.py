@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from norcekit.cli.commands.imports_stack import run_deployed, runs_deployed
-from norcekit.cli.commands.jobs import job_summary, jobs_table, wait_for_run
+from norcekit.cli.commands.jobs import job_summary, jobs_table
+from norcekit.cli.commands.run_wait import wait_for_run
 from norcekit.cli.errors import ExitCode
 from norcekit.cli.output import ago, duration, key_values, table, to_jsonable
 from norcekit.deadline import Deadline
