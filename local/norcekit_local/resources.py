@@ -274,6 +274,29 @@ def create_rules(events: Any, resolver: Resolver) -> list[str]:
     return names
 
 
+def create_schedule_group(scheduler: Any, resolver: Resolver, stack_name: str) -> dict[str, str]:
+    """The import schedule group (``norcekit --local schedules sync`` fills it) and the schedule sync
+    function's environment that names it, the scheduler role and the import function."""
+    logical, _ = _one(resolver.template, "AWS::Scheduler::ScheduleGroup")
+    name = physical_name(stack_name, logical)
+    scheduler.create_schedule_group(Name=name)
+    resolver.refs[logical] = name
+    region, account = resolver.pseudo["AWS::Region"], resolver.pseudo["AWS::AccountId"]
+    # The role and function are not created locally (functions run in-process); schedules only name them.
+    role, function_name = (
+        physical_name(stack_name, n) for n in ("ImportSchedulerRole", "ImportRunnerFunction")
+    )
+    resolver.attributes[("ImportSchedulerRole", "Arn")] = f"arn:aws:iam::{account}:role/{role}"
+    resolver.attributes[("ImportRunnerFunction", "Arn")] = (
+        f"arn:aws:lambda:{region}:{account}:function:{function_name}"
+    )
+    function = resolver.template.get("Resources", {}).get("ScheduleSyncFunction")
+    if not isinstance(function, dict):
+        raise TemplateError("expected resource ScheduleSyncFunction in the template")
+    variables = function["Properties"]["Environment"]["Variables"]
+    return {key: str(resolver.resolve(value)) for key, value in variables.items()}
+
+
 def resolve_environment(resolver: Resolver) -> tuple[dict[str, str], tuple[str, ...]]:
     """The functions' Globals environment with local values; variables naming resources the
     local stack does not create (none today) are reported instead of guessed."""
@@ -323,6 +346,7 @@ def create_resources(
     bus, sink_url = create_event_bus(client("events"), sqs, resolver, stack_name, account_id)
     create_rules(client("events"), resolver)
     env, unresolved = resolve_environment(resolver)
+    env.update(create_schedule_group(client("scheduler"), resolver, stack_name))
     return LocalResources(
         table=table,
         queue_url=resolver.refs["EventQueue"],
@@ -358,6 +382,7 @@ __all__ = [
     "create_queues",
     "create_resources",
     "create_rules",
+    "create_schedule_group",
     "create_secrets",
     "create_table",
     "load_template",

@@ -42,7 +42,7 @@ def test_demo_runs_every_stage_and_verifies_it(tmp_path: Path) -> None:
     process, summary = run_demo(tmp_path)
     assert process.returncode == 0, process.stderr
     assert summary["ok"] is True and summary["failed_stage"] is None
-    assert [s["number"] for s in summary["stages"] if s["ok"]] == [0, 1, 2, 3, 4, 5, 6, 7]
+    assert [s["number"] for s in summary["stages"] if s["ok"]] == [0, 1, 2, 3, 4, 5, 6, 7, 8]
     # Issue 15: a checkout posted three times reaches the ERP once; the ERP's answers reach Norce.
     orders = summary["orders"]
     assert (orders["checkout_posts"], orders["stored"], orders["at_erp"]) == (3, 1, 1)
@@ -67,6 +67,12 @@ def test_demo_runs_every_stage_and_verifies_it(tmp_path: Path) -> None:
     }
     assert all(figures["job_status"] == ["succeeded"] for figures in full.values())
     assert summary["jobs"]["succeeded"] == summary["jobs"]["total"] > 7
+
+    # Issue 14: the PIM's import (its own AccountId) wrote the names, the ERP's kept the statuses.
+    named = summary["named_imports"]
+    assert named["account_ids"]["products"] != named["account_ids"]["pim_products"]
+    assert named["names_from_pim"] == summary["catalog"]["products"]
+    assert named["statuses_from_erp"] == summary["catalog"]["skus"]
 
     # 2. deltas, then the full import that deactivates what the ERP no longer has
     changes = summary["changes"]

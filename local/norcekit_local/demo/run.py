@@ -42,6 +42,7 @@ from .stages_events import (
     stage_summary,
 )
 from .stages_guardrails import stage_guardrails
+from .stages_named import stage_named_imports
 from .stages_orders import stage_orders
 
 DESCRIPTION = "make demo: the whole of norcekit, end to end, on loopback."
@@ -49,6 +50,7 @@ DESCRIPTION = "make demo: the whole of norcekit, end to end, on loopback."
 STAGES: list[tuple[str, Callable[[Demo], None]]] = [
     ("local stack", stage_stack),
     ("full imports from the ERP export", stage_full_imports),
+    ("a second system: the PIM's product names under its own account", stage_named_imports),
     ("the ERP changes: delta imports, then a full import", stage_changes),
     ("Norce events to the targets", stage_events),
     ("what goes wrong is kept: quarantine and DLQ", stage_failures),

@@ -63,7 +63,10 @@ def stage_stack(demo: Demo) -> None:
 
 def stage_full_imports(demo: Demo) -> None:
     config = demo.svc.config
-    entities = [e for e in config.enabled_entities() if config.entity(e).full.enabled]
+    # The ERP export's imports are named after their kinds; the PIM's import has its own stage.
+    entities = [
+        e for e in config.enabled_entities() if config.entity(e).full.enabled and e == config.entity(e).kind
+    ]
     if demo.sabotage == "jobs":
         demo.stack.emulator.set_job_processing(False)  # Norce never runs a job: nothing may succeed
         demo.out.say("  [sabotage] the emulator's job worker is paused")

@@ -14,6 +14,7 @@ Layout (see ``norcekit.imports.sources.filedrop``)::
     <out>/customers/full/<as_of>.jsonl         persons, some linked to companies
     <out>/companies/full/<as_of>.jsonl
     <out>/supplier_products/full/<as_of>.jsonl
+    <out>/pim/products/full/<as_of>.jsonl      the PIM's export: product names and descriptions
     ... each with a ``.done`` marker written after the data file is complete.
 
 :func:`apply_change_set` then simulates a day in the ERP for the demo: some prices and stock change,
@@ -83,15 +84,16 @@ def generate(
     counts = SampleCounts()
     files: list[Path] = []
 
-    # Products, prices and on-hand are written in one pass over the products, three files at once.
-    paths = {kind: out / kind / "full" / f"{name}.{ext}" for kind, ext in
-             (("products", "jsonl"), ("sku_prices", "csv"), ("onhand", "csv"))}  # fmt: skip
+    # Products, prices, on-hand and the PIM's products are written in one pass over the products.
+    kinds = (("products", "jsonl"), ("sku_prices", "csv"), ("onhand", "csv"), ("pim/products", "jsonl"))
+    paths = {kind: out / kind / "full" / f"{name}.{ext}" for kind, ext in kinds}
     for path in paths.values():
         path.parent.mkdir(parents=True, exist_ok=True)
     with (
         paths["products"].open("wb", buffering=1024 * 1024) as product_out,
         paths["sku_prices"].open("w", encoding="utf-8", newline="", buffering=1024 * 1024) as price_out,
         paths["onhand"].open("w", encoding="utf-8", newline="", buffering=1024 * 1024) as onhand_out,
+        paths["pim/products"].open("wb", buffering=1024 * 1024) as pim_out,
     ):
         prices = csv.DictWriter(price_out, fieldnames=PRICE_COLUMNS, lineterminator="\n")
         onhand = csv.DictWriter(onhand_out, fieldnames=ONHAND_COLUMNS, lineterminator="\n")
@@ -102,6 +104,7 @@ def generate(
             product = build.product(index)
             first_skus.append(product["variants"][0]["skus"][0]["part_no"])
             product_out.write(orjson.dumps(product) + b"\n")
+            pim_out.write(orjson.dumps(pim_product(product)) + b"\n")
             counts.products += 1
             counts.variants += len(product["variants"])
             counts.skus += sum(len(v["skus"]) for v in product["variants"])
@@ -129,6 +132,27 @@ def generate(
         setattr(counts, kind, write_jsonl(path, rows()))
         files.append(path)
     return SampleExport(out, as_of, counts, files)
+
+
+def pim_product(product: dict[str, Any]) -> dict[str, Any]:
+    """The PIM's row of an ERP product: its own (marketing) names and descriptions, and the product's
+    variants and SKUs by key only (the sample mapping requires them; the PIM's header writes none of
+    their fields)."""
+    maker = product["manufacturer_name"]
+    names = product["names"]
+    return {
+        "code": product["code"],
+        "names": {"sv-SE": f"{names['sv-SE']} från {maker}", "en-GB": f"{names['en-GB']} by {maker}"},
+        "descriptions": {
+            "sv-SE": f"{names['sv-SE']}: utvald av vårt sortimentsteam.",
+            "en-GB": f"{names['en-GB']}: picked by our range team.",
+        },
+        "variants": [
+            {"code": v["code"], "skus": [{"part_no": sku["part_no"]} for sku in v["skus"]]}
+            for v in product["variants"]
+        ],
+        "updated_at": product["updated_at"],
+    }
 
 
 def relation_rows(first_skus: list[str], as_of: datetime) -> Iterator[dict[str, Any]]:

@@ -191,7 +191,10 @@ def test_config_validate_good_config_summarises_entities(norce_env: None) -> Non
         "account_id": 101,
     }
     assert data["norce"] == {"host": "http://127.0.0.1:1", "application_id": 1042, "environment": "stage"}
-    assert data["sources"] == [{"name": "sample_erp", "type": "filedrop"}]
+    assert data["sources"] == [
+        {"name": "sample_erp", "type": "filedrop"},
+        {"name": "sample_pim", "type": "filedrop"},
+    ]
 
 
 def test_config_validate_bad_config_names_the_path(norce_env: None, tmp_path: Path) -> None:
@@ -202,7 +205,7 @@ def test_config_validate_bad_config_names_the_path(norce_env: None, tmp_path: Pa
     result = run("config", "validate", "--config", str(bad))
     assert result.code == 2
     assert (
-        "entities.products.fields_that_are_set.SkuFieldsThatAreSet[0]: 'Statuss' is not a valid SkuField"
+        "imports.products.fields_that_are_set.SkuFieldsThatAreSet[0]: 'Statuss' is not a valid SkuField"
         in result.err
     )
     assert result.out == ""

@@ -63,13 +63,23 @@ def error_of(data: dict[str, Any], environ: dict[str, str] | None = None) -> str
     return str(caught.value)
 
 
-def test_local_config_loads_all_seven_entities_against_the_sample_folder() -> None:
+def test_local_config_loads_every_import_against_the_sample_folder() -> None:
     config = load_config(LOCAL, environ={"NORCEKIT_SAMPLE_DIR": "/tmp/sample"})
-    assert sorted(config.enabled_entities()) == sorted(
-        ["products", "sku_prices", "price_lists", "onhand", "customers", "companies", "supplier_products"]
-    )
+    assert set(config.enabled_entities()) == {
+        "products",
+        "pim_products",
+        "sku_prices",
+        "price_lists",
+        "onhand",
+        "customers",
+        "companies",
+        "supplier_products",
+    }
     source = build_source(config, "sample_erp")
     assert isinstance(source, FileDropSource) and source.options.root == "/tmp/sample"
+    pim = build_source(config, "sample_pim")
+    assert isinstance(pim, FileDropSource) and pim.options.root == "/tmp/sample/pim"
+    assert config.imports["pim_products"].kind == config.imports["products"].kind == "products"
     assert config.account_source_for("onhand") == "erp"
     assert config.entities["onhand"].full_scope_split == "warehouse"
     header = config.build_header("products", account_id=7, full_file=True)
