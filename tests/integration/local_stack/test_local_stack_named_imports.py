@@ -118,7 +118,7 @@ def test_schedules_sync_creates_one_schedule_per_configured_expression(stack: Lo
         for mode, expression in cfg.schedules.model_dump().items()
         if expression and getattr(cfg, mode).enabled
     }
-    code, out, err = cli(stack, "schedules", "sync", "--local", "--json")
+    code, out, err = cli(stack, "--local", "schedules", "sync", "--json")  # norcekit --local schedules sync
     assert code == 0, err
     assert {change["action"] for change in json.loads(out)["changes"]} == {"create"}
 
