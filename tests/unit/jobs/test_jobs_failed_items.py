@@ -13,6 +13,7 @@ from norcekit.deadline import Deadline
 from norcekit.jobs import JobTracker, Restarter, RestartPolicy
 from norcekit.jobs.failed_items import FailedItemKeeper, item_key
 from norcekit.norce.contracts.responses import JobResponse
+from norcekit.norce.errors import NorceUnavailable
 from norcekit.norce.jobs import JobDto, JobLogEntry, JobSeverity, JobStatus
 from norcekit.observability import MetricName
 from norcekit.state.jobs import JobCounters, JobRecord
@@ -36,8 +37,11 @@ class JobService:
         self.dto: dict[int, JobDto] = {}
         self.logs: dict[int, list[JobLogEntry]] = {}
         self.log_reads: list[int] = []
+        self.failing = False
 
     def get(self, job_id: int | str, *, deadline: Deadline | None = None) -> JobDto:
+        if self.failing:
+            raise NorceUnavailable("Job/Get: 503 after retries")
         return self.dto[int(job_id)]
 
     def get_log(self, job_id: int | str, *, deadline: Deadline | None = None) -> list[JobLogEntry]:
@@ -73,8 +77,20 @@ class Quarantine:
         return key
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+
 @pytest.fixture
 def world() -> dict[str, Any]:
+    clock = Clock()
     memory = MemoryState()
     service, points, quarantine = JobService(), Points(), Quarantine()
     jobs, runs, watermarks = MemoryJobStore(memory), MemoryRunStore(memory), MemoryWatermarkStore(memory)
@@ -84,16 +100,16 @@ def world() -> dict[str, Any]:
         run_store=runs,
         locks=MemoryLocks(memory),
         policy=RestartPolicy(),
-        clock=lambda: NOW,
+        clock=clock,
     )
     tracker = JobTracker(
         job_store=jobs,
         watermark_store=watermarks,
         restarter=restarter,
-        claims=MemoryFinishClaims(memory, clock=lambda: NOW),
+        claims=MemoryFinishClaims(memory, clock=clock),
         metrics=points,
         jobs_client=service,
-        clock=lambda: NOW,
+        clock=clock,
         failed_items=FailedItemKeeper(quarantine, service, points),  # type: ignore[arg-type]
     )
     runs.create(
@@ -123,6 +139,7 @@ def world() -> dict[str, Any]:
         "quarantine": quarantine,
         "runs": runs,
         "watermarks": watermarks,
+        "clock": clock,
     }
 
 
@@ -165,6 +182,28 @@ def test_the_run_ends_succeeded_with_failures_and_its_watermark_moves_on(world: 
     assert run.outcome is RunOutcome.SUCCEEDED_WITH_FAILURES
     assert "Norce rejected 1 item(s)" in (run.message or "")
     assert world["watermarks"].get("sku_prices") == Watermark.timestamp(NOW - timedelta(minutes=3))
+
+
+def test_a_job_whose_counters_cannot_be_read_is_not_called_succeeded_until_they_can(
+    world: dict[str, Any],
+) -> None:
+    # The JobCompletedEvent names only the status; Job/Get for the counters fails the first time.
+    service, memory_clock = world["service"], world["clock"]
+    dto = _succeeded_with(service, 7, 1, [orjson.dumps(UNKNOWN).decode()])
+    service.dto.pop(7)
+    service.failing = True
+
+    world["tracker"].on_status(7, JobStatus.SUCCEEDED, "event")
+    assert world["runs"].get("run-1").outcome is RunOutcome.SUBMITTED  # not "succeeded" blind
+    assert world["watermarks"].get("sku_prices") is None and not world["quarantine"].items
+    assert not world["tracker"].decided(7)  # left for a later tick
+
+    service.failing, service.dto[7] = False, dto
+    memory_clock.advance(timedelta(seconds=20))
+    assert world["tracker"].sweep(["sku_prices"]) == 1
+
+    assert world["runs"].get("run-1").outcome is RunOutcome.SUCCEEDED_WITH_FAILURES
+    assert len(world["quarantine"].items) == 1
 
 
 def test_a_second_report_of_the_same_ending_keeps_and_counts_nothing_twice(world: dict[str, Any]) -> None:

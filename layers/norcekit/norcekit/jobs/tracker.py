@@ -69,6 +69,8 @@ logger = Logger(service="norcekit", child=True)
 
 #: A restart deferred because an import run holds the entity's lock is retried after this long.
 RESTART_RETRY_S = 60
+#: A Succeeded job whose counters could not be read (Job/Get failed) is finished again after this long.
+DETAILS_RETRY_S = 15
 #: Below this much time left, Job/Restart is not called (deferred to the next tick instead).
 RESTART_MIN_REMAINING_S = 5.0
 #: The sweep picks up endings recorded elsewhere only this far back (older ones predate the tracker).
@@ -105,6 +107,8 @@ class FinishOutcome:
     restart: RestartResult | None = None
     restart_refused: RestartDecision | None = None
     restart_deferred: bool = False
+    #: Job/Get failed, so Norce's counters are unknown: the actions wait for a later tick.
+    details_deferred: bool = False
     commit: CommitResult | None = None
 
 
@@ -225,6 +229,11 @@ class JobTracker:
 
     def _finish_claimed(self, record: JobRecord, claim: Claim, deadline: Deadline) -> FinishOutcome:
         record = self._fill_details(record, deadline)
+        if record.status is JobStatus.SUCCEEDED and record.counters is None:
+            # Without Norce's counters a clean job and one whose items Norce rejected (Fail > 0) look
+            # alike: finish it on a later tick rather than report the run succeeded blind.
+            self.claims.defer(claim, DETAILS_RETRY_S)
+            return FinishOutcome(record.job_id, record.status, details_deferred=True)
         if record.is_failed:
             record = self._summarize_log(record, deadline)
         if has_failed_items(record) and STEP_FAILED_ITEMS not in claim.steps:
