@@ -2,7 +2,8 @@
 
 Thin on purpose: the domain is :mod:`norcekit.events.receiver`. The receiver (Secrets Manager,
 SQS and S3 clients, from :mod:`norcekit.wiring`) is created on the first request, not at import,
-and nothing here imports httpx or the Query client: Norce times out after 5 s, so cold start matters.
+and nothing here imports httpx, the Query client or Powertools' event_handler (one route needs no
+resolver: :func:`~norcekit.events.webhook_api.dispatch`): Norce times out after 5 s, so cold start matters.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from norcekit.events.receiver import WebhookReceiver, build_resolver
+from norcekit.events.receiver import WebhookReceiver, dispatch
 from norcekit.observability import get_logger, get_metrics, get_tracer
 from norcekit.wiring import ContainerComponents
 
@@ -25,9 +26,6 @@ def receiver() -> WebhookReceiver:
     return components().receiver
 
 
-app = build_resolver(receiver)
-
-
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True
 )
@@ -35,4 +33,4 @@ app = build_resolver(receiver)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return dispatch(event, receiver)

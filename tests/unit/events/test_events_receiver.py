@@ -342,13 +342,14 @@ def test_secret_list_parsing() -> None:
         parse_secret_list('{"not": "a list"}')
 
 
-def test_receiver_import_path_does_not_load_httpx() -> None:
+def test_receiver_import_path_loads_neither_httpx_nor_the_powertools_resolver() -> None:
     app_path = str(ROOT / "functions/webhook_receiver/app.py")
     code = (
         "import importlib.util, sys\n"
         f"spec = importlib.util.spec_from_file_location('wr', {app_path!r})\n"
         "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
-        "heavy = ('httpx', 'norcekit.norce.query', 'norcekit.norce.http')\n"
+        "heavy = ('httpx', 'norcekit.norce.query', 'norcekit.norce.http',"
+        " 'aws_lambda_powertools.event_handler')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

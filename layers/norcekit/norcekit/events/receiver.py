@@ -45,6 +45,7 @@ from norcekit.events.webhook_api import (
     QueuedResponse,
     ReceiverResponse,
     build_resolver,
+    dispatch,
     request_body,
 )
 from norcekit.events.webhook_auth import (
@@ -75,6 +76,7 @@ __all__ = [
     "StaticSecrets",
     "WebhookReceiver",
     "build_resolver",
+    "dispatch",
     "header_value",
     "parse_secret_list",
     "request_body",

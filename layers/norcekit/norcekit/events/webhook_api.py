@@ -1,22 +1,30 @@
-"""The webhook's HTTP face: response bodies, the documented responses and the Powertools resolver
-(API Gateway REST proxy events). The OpenAPI document is generated from this (see
-:mod:`norcekit.events.openapi`)."""
+"""The webhook's HTTP face: response bodies, the documented responses, the Lambda's routing
+(:func:`dispatch`, API Gateway REST proxy events) and the Powertools resolver the OpenAPI document is
+generated from (see :mod:`norcekit.events.openapi`)."""
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from pydantic import BaseModel, Field
 
 from norcekit.norce.events import EVENT_MODELS
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
 ROUTE = "/events/<EventType>"
 SECURITY_SCHEME = "norceWebhookSecret"
+#: ``ROUTE`` as Powertools' REST resolver matches it: its path-parameter characters (RFC 3986 safe
+#: and unsafe URI characters, word characters), trailing slashes allowed.
+_ROUTE_MATCH = re.compile(r"^/events/(?P<EventType>[-._~()'!*:@,;=+&$%<> \[\]{}|^\w]+)/*$")
+#: The resolver's answer to any other method or path, byte for byte.
+_NOT_FOUND_BODY = '{"statusCode":404,"message":"Not found"}'
 
 
 class QueuedResponse(BaseModel):
@@ -97,11 +105,48 @@ class Receiver(Protocol):
     def receive(self, event_type: str, headers: Mapping[str, str], body: bytes) -> ReceiverResponse: ...
 
 
+def _proxy_response(status: int, body: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "body": body,
+        "isBase64Encoded": False,
+        "multiValueHeaders": {"Content-Type": ["application/json"]},
+    }
+
+
+def dispatch(event: Mapping[str, Any], receiver: Callable[[], Receiver]) -> dict[str, Any]:
+    """The Lambda's routing: ``POST /events/{EventType}`` → ``receiver``, anything else 404; the
+    same responses as :func:`build_resolver`'s, without importing Powertools' event_handler (it
+    loads every resolver kind on a cold start, for one route)."""
+    method = str(event.get("httpMethod") or "").upper()
+    match = _ROUTE_MATCH.match(str(event.get("path") or ""))
+    if method != "POST" or match is None:
+        return _proxy_response(404, _NOT_FOUND_BODY)
+    # The raw event keeps header names as sent (quarantine metadata shows them that way).
+    result = receiver().receive(match["EventType"], event.get("headers") or {}, request_body(event))
+    return _proxy_response(result.status, json.dumps(result.body))
+
+
 def build_resolver(receiver: Callable[[], Receiver]) -> APIGatewayRestResolver:
-    """The Powertools resolver: one route, ``receiver`` is called per request (created lazily)."""
+    """The Powertools resolver: one route, ``receiver`` is called per request (created lazily).
+    The OpenAPI document is generated from it; the Lambda routes with :func:`dispatch`."""
+    # Not on the Lambda's cold-start path: event_handler loads every resolver and asyncio.
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response  # noqa: PLC0415
+
     app = APIGatewayRestResolver(enable_validation=True)
 
-    @app.post(
+    def receive(EventType: str) -> Response[Any]:  # noqa: N803 - the path parameter's name
+        raw = app.current_event.raw_event
+        # The raw event keeps header names as sent (quarantine metadata shows them that way).
+        result = receiver().receive(EventType, raw.get("headers") or {}, request_body(raw))
+        return Response(
+            status_code=result.status, content_type="application/json", body=json.dumps(result.body)
+        )
+
+    # Annotations are postponed here and Response is not a module global: the resolver reads the
+    # return type at registration, so it gets the class itself.
+    receive.__annotations__["return"] = Response[Any]
+    app.post(
         ROUTE,
         summary="Receive a Norce Commerce event (webhook)",
         description=(
@@ -113,13 +158,5 @@ def build_resolver(receiver: Callable[[], Receiver]) -> APIGatewayRestResolver:
         tags=["webhooks"],
         responses=RESPONSES,
         security=[{SECURITY_SCHEME: []}],
-    )
-    def receive(EventType: str) -> Response[Any]:  # noqa: N803 - the path parameter's name
-        raw = app.current_event.raw_event
-        # The raw event keeps header names as sent (quarantine metadata shows them that way).
-        result = receiver().receive(EventType, raw.get("headers") or {}, request_body(raw))
-        return Response(
-            status_code=result.status, content_type="application/json", body=json.dumps(result.body)
-        )
-
+    )(receive)
     return app

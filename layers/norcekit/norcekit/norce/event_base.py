@@ -22,7 +22,8 @@ DecimalNumber = Annotated[
 class NorceEvent(BaseModel):
     """Base of every event payload; subclasses set ``entity`` and get ``event_type`` = class name."""
 
-    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+    # Built on first use, not at import: a cold start validates one event type, not all 24.
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, defer_build=True)
 
     event_type: ClassVar[str] = ""
     entity: ClassVar[str] = ""
