@@ -275,6 +275,11 @@ def commit_run_watermark_if_complete(
         return CommitResult.JOB_FAILED
     if any(job is None or job.status is not JobStatus.SUCCEEDED for job in effective):
         return CommitResult.PENDING
+    if any(job.counters is None for job in effective if job is not None):
+        # Only Norce's counters tell a clean job from one whose items it rejected (Fail > 0): a job
+        # recorded Succeeded from a JobCompletedEvent has none until the tracker reads them (it
+        # does, then calls here again); the runner must not call such a run succeeded meanwhile.
+        return CommitResult.PENDING
     result = CommitResult.NOT_COMMITTABLE
     if run.candidate_watermark is not None:
         if watermark_store.commit(run.entity, run.candidate_watermark, run_id=run_id):

@@ -118,7 +118,10 @@ class FakeJobs:
         job = self.records[job_id]
         if job.is_terminal:
             return job, False
-        self.records[job_id] = job.model_copy(update={"status": JobStatus(status)})
+        update: dict[str, Any] = {"status": JobStatus(status)}
+        if kwargs.get("counters") is not None:
+            update["counters"] = kwargs["counters"]
+        self.records[job_id] = job.model_copy(update=update)
         return self.records[job_id], True
 
     def mark_stuck(self, job_id: int, *, at: datetime) -> tuple[JobRecord, bool]:

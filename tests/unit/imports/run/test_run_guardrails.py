@@ -11,6 +11,7 @@ from norcekit.imports.config import Guardrails
 from norcekit.imports.runner import ImportRunner
 from norcekit.jobs.completion import commit_run_watermark_if_complete
 from norcekit.norce.jobs import JobStatus
+from norcekit.state.jobs import JobCounters
 from norcekit.state.runs import RunOutcome
 
 
@@ -153,7 +154,9 @@ def test_the_deactivated_keys_and_an_allowance_stay_on_the_run_record_when_its_j
     result = runner.run("sku_prices", "full", deadline=Deadline.after(600), allow=["shrink"])
     assert result.outcome is RunOutcome.SUBMITTED, result.message
     (job_id,) = result.job_ids
-    world.jobs.records[job_id] = world.jobs.records[job_id].model_copy(update={"status": JobStatus.SUCCEEDED})
+    world.jobs.records[job_id] = world.jobs.records[job_id].model_copy(
+        update={"status": JobStatus.SUCCEEDED, "counters": JobCounters(totals=250, fail=0)}
+    )
 
     commit_run_watermark_if_complete(
         result.run_id, run_store=world.runs, job_store=world.jobs, watermark_store=world.watermarks

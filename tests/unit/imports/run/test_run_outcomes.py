@@ -12,7 +12,7 @@ from norcekit.imports.runner import RunnerOptions, UnknownEntityError
 from norcekit.norce.contracts import item_field
 from norcekit.norce.http import DeadlineExceeded
 from norcekit.norce.jobs import JobStatus
-from norcekit.state.jobs import JobRecord
+from norcekit.state.jobs import JobCounters, JobRecord
 from norcekit.state.locks import LeaseInfo
 from norcekit.state.runs import RunOutcome, RunRecord
 from norcekit.state.watermarks import Watermark
@@ -356,14 +356,38 @@ def test_jobs_that_end_before_the_run_says_submitted_make_it_succeed_and_commit_
     world.source.add("customers", "A", customer("A"), T0 - timedelta(minutes=10))
     record_job = world.jobs.create
 
-    def ended_at_once(record: JobRecord) -> JobRecord:  # the JobCompletedEvent beat the runner's last write
-        return record_job(record.model_copy(update={"status": JobStatus.SUCCEEDED}))
+    def ended_at_once(
+        record: JobRecord,
+    ) -> JobRecord:  # the tracker finished the job before the runner's last write
+        return record_job(
+            record.model_copy(
+                update={"status": JobStatus.SUCCEEDED, "counters": JobCounters(totals=1, fail=0)}
+            )
+        )
 
     world.jobs.create = ended_at_once  # type: ignore[method-assign]
     result = world.runner().run("customers", "delta", deadline=_long())
 
     assert result.outcome is RunOutcome.SUCCEEDED, result.message
     assert world.watermarks.get("customers") == Watermark.timestamp(T0 - timedelta(seconds=60))
+
+
+def test_a_job_known_succeeded_only_from_its_event_leaves_the_run_to_the_tracker() -> None:
+    # The JobCompletedEvent names the status, not Norce's counters: whether Norce rejected items
+    # (succeeded_with_failures) is known only once the tracker has read them.
+    world = World()
+    world.committed("customers", T0 - timedelta(hours=1))
+    world.source.add("customers", "A", customer("A"), T0 - timedelta(minutes=10))
+    record_job = world.jobs.create
+
+    def ended_by_event(record: JobRecord) -> JobRecord:
+        return record_job(record.model_copy(update={"status": JobStatus.SUCCEEDED}))
+
+    world.jobs.create = ended_by_event  # type: ignore[method-assign]
+    result = world.runner().run("customers", "delta", deadline=_long())
+
+    assert result.outcome is RunOutcome.SUBMITTED, result.message
+    assert world.watermarks.get("customers") == Watermark.timestamp(T0 - timedelta(hours=1))
 
 
 def test_a_full_import_takes_the_earlier_of_upper_and_the_exports_snapshot_as_candidate() -> None:
