@@ -53,13 +53,8 @@ from pydantic import (
 
 from norcekit.configfile import ConfigError, read_config_document, substitute_env
 from norcekit.imports.entity_config import (
-    DeltaConfig,
     EntityConfig,
-    FullConfig,
-    Guardrails,
     ImportConfig,
-    ImportScope,
-    Schedules,
 )
 from norcekit.imports.mappings import MappingFunc, load_mapping
 from norcekit.imports.ownership import check_import, ownership_problems
@@ -317,20 +312,12 @@ def build_source(
     return RestSource(name, options, http=http, authenticator=auth, deadline=deadline)
 
 
-# The entity models are re-exported: they lived here before imports/entity_config.py.
 __all__ = [
     "ENTITY_NAMES",
     "BusinessCentralSourceConfig",
-    "DeltaConfig",
-    "EntityConfig",
     "FileDropSourceConfig",
-    "FullConfig",
-    "Guardrails",
-    "ImportConfig",
-    "ImportScope",
     "IntegrationConfig",
     "RestSourceConfig",
-    "Schedules",
     "SourceConfig",
     "build_source",
     "describe_errors",

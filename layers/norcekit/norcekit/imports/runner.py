@@ -104,7 +104,7 @@ from norcekit.state.locks import LeaseInfo, LockLostError, writer_lock_name
 from norcekit.state.runs import ImportMode, RunOutcome
 
 if TYPE_CHECKING:
-    from norcekit.imports.config import EntityConfig
+    from norcekit.imports.entity_config import EntityConfig
 
 logger = Logger(service="norcekit", child=True)
 

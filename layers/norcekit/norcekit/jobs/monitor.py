@@ -202,7 +202,7 @@ class JobMonitor:
 
 
 class JobDeadline(Protocol):
-    """An entity's settings as far as the monitor cares (``imports.config.EntityConfig`` is one)."""
+    """An entity's settings as far as the monitor cares (``imports.entity_config.EntityConfig`` is one)."""
 
     @property
     def job_deadline_s(self) -> float: ...

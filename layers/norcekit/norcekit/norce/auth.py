@@ -41,10 +41,7 @@ from norcekit.norce.tokens import (
     CachedToken,
     ClientCredentials,
     CredentialsSource,
-    InMemoryTokenStore,
-    StaticCredentials,
     TokenStore,
-    token_cache_key,
 )
 
 logger = Logger(service="norcekit", child=True)
@@ -317,15 +314,4 @@ def authorized_request(
     )
 
 
-# The token-store names are re-exported: they lived in this module before norce/tokens.py.
-__all__ = [
-    "CachedToken",
-    "ClientCredentials",
-    "CredentialsSource",
-    "InMemoryTokenStore",
-    "StaticCredentials",
-    "TokenProvider",
-    "TokenStore",
-    "authorized_request",
-    "token_cache_key",
-]
+__all__ = ["TokenProvider", "authorized_request"]

@@ -1,4 +1,4 @@
-"""Norce client credentials kept in Secrets Manager, as a :class:`~norcekit.norce.auth.CredentialsSource`.
+"""Norce client credentials kept in Secrets Manager, as a :class:`~norcekit.norce.tokens.CredentialsSource`.
 
 The secret holds ``{"client_id": ..., "client_secret": ...}``. Reads go through a Powertools
 ``SecretsProvider`` and are cached ``max_age`` seconds; ``refresh=True`` (the token endpoint refused

@@ -10,7 +10,7 @@ against both):
 * :class:`Watermarks` — :class:`~.watermarks.WatermarkStore` / :class:`~.memory.MemoryWatermarkStore`
 * :class:`Locks` (hands out :class:`Lease` s) — :class:`~.locks.LeaseLocks` / :class:`~.memory.MemoryLocks`
 * :class:`FinishClaims` — :class:`~.claims.FinishClaimStore` / :class:`~.memory.MemoryFinishClaims`
-* ``norcekit.norce.auth.TokenStore`` — :class:`~.token_store.DynamoTokenStore` /
+* ``norcekit.norce.tokens.TokenStore`` — :class:`~.token_store.DynamoTokenStore` /
   :class:`~.memory.MemoryTokenStore`
 
 (DynamoDB on the state table / in memory.) Errors are domain errors:

@@ -23,7 +23,7 @@ GRACE_S = 3600
 
 
 class DynamoTokenStore:
-    """:class:`norcekit.norce.auth.TokenStore` on the state table; ``key`` from ``token_cache_key``."""
+    """:class:`norcekit.norce.tokens.TokenStore` on the state table; ``key`` from ``token_cache_key``."""
 
     def __init__(self, table: StateTable, key: str, *, clock: Callable[[], float] = time.time) -> None:
         self.table = table

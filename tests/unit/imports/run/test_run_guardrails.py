@@ -7,7 +7,7 @@ from tests.unit.imports.run.run_fakes import World, config, customer, onhand, pr
 
 from norcekit.configfile import ConfigError
 from norcekit.deadline import Deadline
-from norcekit.imports.config import Guardrails
+from norcekit.imports.entity_config import Guardrails
 from norcekit.imports.runner import ImportRunner
 from norcekit.jobs.completion import commit_run_watermark_if_complete
 from norcekit.norce.jobs import JobStatus

@@ -17,7 +17,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from norcekit.deadline import Deadline
-from norcekit.imports.config import EntityConfig, IntegrationConfig
+from norcekit.imports.config import IntegrationConfig
+from norcekit.imports.entity_config import EntityConfig
 from norcekit.imports.lookups import LookupSpec
 from norcekit.imports.records import WatermarkValue
 from norcekit.imports.run.context import (

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from norcekit.deadline import Deadline
-from norcekit.imports.config import EntityConfig
+from norcekit.imports.entity_config import EntityConfig
 from norcekit.imports.pipeline import chunks, latest_of_each_key, map_records
 from norcekit.imports.records import WatermarkValue
 from norcekit.imports.run.common import RunPipeline, dry_run_message, submitted_message

@@ -28,7 +28,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from norcekit.deadline import Deadline
-from norcekit.imports.config import EntityConfig
+from norcekit.imports.entity_config import EntityConfig
 from norcekit.imports.pipeline import Reject, RunCounts, count_read, first_of_each_key, map_records
 from norcekit.imports.run.common import RunPipeline, dry_run_message, submitted_message
 from norcekit.imports.run.context import RunContext, to_watermark

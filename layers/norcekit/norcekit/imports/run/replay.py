@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from norcekit.deadline import Deadline
-from norcekit.imports.config import EntityConfig
+from norcekit.imports.entity_config import EntityConfig
 from norcekit.imports.pipeline import RECORD_ERRORS, chunks, describe_error
 from norcekit.imports.records import SourceRecord
 from norcekit.imports.run.common import RunPipeline

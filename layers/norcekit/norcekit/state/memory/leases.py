@@ -159,7 +159,7 @@ class MemoryFinishClaims:
 
 
 class MemoryTokenStore:
-    """:class:`norcekit.norce.auth.TokenStore` in memory, keyed like the DynamoDB one."""
+    """:class:`norcekit.norce.tokens.TokenStore` in memory, keyed like the DynamoDB one."""
 
     def __init__(
         self, memory: MemoryState | None, key: str, *, clock: Callable[[], float] = time.time
