@@ -119,7 +119,7 @@ def warm_worker(requests: int, warmup: int) -> dict[str, Any]:
             "send_message", {"MessageId": f"00000000-0000-4000-8000-{n:012d}", "MD5OfMessageBody": "0" * 32}
         )
     stubber.activate()
-    receiver.queue._client = sqs
+    receiver.queue.client = sqs
     events = [json.loads((EVENT_DIR / f"{name}.json").read_text()) for name in EVENT_TYPES]
     context = _Context()
     timings: list[float] = []
