@@ -126,10 +126,10 @@ class _Parser:
         return node
 
     def expr(self) -> Node:
-        node = self.and_()
+        operands = [self.and_()]
         while self.keyword("or"):
-            node = ("or", node, self.and_())
-        return node
+            operands.append(self.and_())
+        return _or_chain(operands)
 
     def and_(self) -> Node:
         node = self.unary()
@@ -159,7 +159,7 @@ class _Parser:
             self.expect(")")
             for value in values:
                 _check_types(left, ("lit", value), self.properties, "in")
-            return ("in", left, values)
+            return _member(left, values)
         return left
 
     def literal(self) -> Any:
@@ -193,6 +193,37 @@ class _Parser:
                 raise ODataError(f"Could not find a property named '{tok.value}' on this entity type")
             return ("prop", tok.value)
         raise ODataError(f"Syntax error at position {tok.pos}: unexpected {tok.value!r}")
+
+
+def _member(left: Node, values: list[Any]) -> Node:
+    """``left in (values)``; the values also as a set, so a row is matched in one hash look-up (a
+    key filter of hundreds of keys over every row otherwise costs keys x rows comparisons)."""
+    return ("in", left, values, frozenset(values))
+
+
+def _eq_operand(node: Node) -> tuple[str, Any] | None:
+    """(property, literal) of ``Prop eq literal`` or ``literal eq Prop``; ``None`` for anything else."""
+    if node[0] != "cmp" or node[1] != "eq":
+        return None
+    a, b = node[2], node[3]
+    if a[0] == "prop" and b[0] == "lit":
+        return a[1], b[1]
+    if a[0] == "lit" and b[0] == "prop":
+        return b[1], a[1]
+    return None
+
+
+def _or_chain(operands: list[Node]) -> Node:
+    """``a or b or c`` (left to right). A chain of equalities on one property (OData 4.0's way of
+    naming many keys) is the same test as ``Prop in (...)`` and is evaluated as one."""
+    pairs = [_eq_operand(op) for op in operands]
+    equalities = [pair for pair in pairs if pair is not None]
+    if len(operands) > 1 and len(equalities) == len(operands) and len({p for p, _ in equalities}) == 1:
+        return _member(("prop", equalities[0][0]), [value for _, value in equalities])
+    node = operands[0]
+    for operand in operands[1:]:
+        node = ("or", node, operand)
+    return node
 
 
 def _literal_kind(value: Any) -> str:
@@ -256,7 +287,10 @@ def evaluate(node: Node, row: dict[str, Any]) -> Any:
         return not evaluate(node[1], row)
     if tag == "in":
         value = evaluate(node[1], row)
-        return any(value == v for v in node[2])
+        try:
+            return value in node[3]
+        except TypeError:  # an unhashable value (a list, an object) equals no literal
+            return any(value == v for v in node[2])
     if tag == "cmp":
         op, a, b = node[1], evaluate(node[2], row), evaluate(node[3], row)
         if op == "eq":

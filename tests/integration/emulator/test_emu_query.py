@@ -104,6 +104,12 @@ def part_nos(resp: httpx.Response) -> list[str]:
             ["A-1", "B-2", "C'3"],
         ),
         ("startswith(PartNo, 'A') or contains(PartNo, '''')", ["A-1", "C'3"]),
+        # OData 4.0 key lists: equalities on one property, the literal on either side
+        ("PartNo eq 'A-1' or PartNo eq 'nope' or 'D-4' eq PartNo", ["A-1", "D-4"]),
+        ("StatusId eq 5.0 or StatusId eq 2", ["B-2", "D-4"]),
+        ("EanCode eq null or EanCode eq '111'", ["A-1", "C'3"]),
+        ("PartNo eq 'A-1' or StatusId eq 5", ["A-1", "B-2"]),
+        ("PartNo eq 'A-1' or PartNo ne 'B-2'", ["A-1", "C'3", "D-4"]),
     ],
 )
 def test_filter_grammar(
@@ -148,6 +154,16 @@ def test_filter_parser_directly() -> None:
     assert compile_filter("A eq -1.5e0", props)({"A": -1.5})
     with pytest.raises(ODataError):
         compile_filter("", props)
+
+
+def test_a_key_list_matches_as_its_equalities_do() -> None:
+    props = {"A": "int", "B": "str"}
+    keys = compile_filter(" or ".join(f"A eq {n}" for n in range(0, 1200, 2)), props)
+    assert [n for n in range(1200) if keys({"A": n})] == list(range(0, 1200, 2))
+    assert keys({"A": 4.0}) and not keys({"A": 3}) and not keys({"A": None})
+    names = compile_filter("B eq 'x' or B eq 'y' or B eq null", props)
+    assert names({"B": "y"}) and names({}) and not names({"B": "z"})
+    assert not names({"B": ["x"]}) and not names({"B": {"x": 1}})  # list and object values equal no text
 
 
 def test_select_expand_and_key_lookup(
