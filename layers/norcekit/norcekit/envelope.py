@@ -96,6 +96,11 @@ class QueueEnvelope(BaseModel):
     def message_bytes(self) -> int:
         return len(self.to_message().encode())
 
+    @property
+    def received_at_text(self) -> str:
+        """``received_at`` as the message has it (``...Z``), without serializing the whole envelope."""
+        return _utc_text(self.received_at)
+
     # --- reading ------------------------------------------------------------------------------
 
     @classmethod

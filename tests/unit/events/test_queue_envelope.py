@@ -25,6 +25,13 @@ def test_envelope_round_trips_through_the_processor_parser() -> None:
     assert queued.receive_count == 2
 
 
+def test_the_receive_time_is_read_as_utc_whatever_offset_the_message_has() -> None:
+    body = {"ClientId": 1, "PartNo": "A-1", "EntityChanged": "tClientProductSku"}
+    received = "2026-04-09T14:00:00.25+02:00"
+    message = {"event_type": "SkuChangedNotification", "body": body, "received_at": received}
+    assert parse_message("m-1", json.dumps(message)).received_at == "2026-04-09T12:00:00.250000Z"
+
+
 def test_non_ascii_text_costs_its_utf8_bytes_not_escapes() -> None:
     text = "åäö€" * 1000
     envelope = QueueEnvelope.inline("SkuChangedNotification", {"Name": text}, received_at=RECEIVED)

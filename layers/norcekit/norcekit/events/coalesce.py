@@ -74,7 +74,7 @@ def parse_message(
         receive_count=receive_count,
         event_type=event.event_type,
         event=event,
-        received_at=envelope.model_dump(mode="json")["received_at"],
+        received_at=envelope.received_at_text,
     )
 
 
