@@ -4,9 +4,12 @@ full-import guardrails and scope, schedules (the ``entities:`` / ``imports:`` en
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from norcekit.norce.contracts.wire import ContractItem, item_field
 
 _SCHEDULE = re.compile(
     r"^(rate\(\s*\d+\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\((.+)\)|at\((.+)\))$"
@@ -82,6 +85,26 @@ class ImportScope(BaseModel):
     warehouses: list[str] | None = Field(default=None, min_length=1, description="onhand: warehouse codes.")
     supplier_id: int | None = Field(default=None, gt=0, description="supplier_products: SupplierId header.")
     price_lists: list[str] | None = Field(default=None, min_length=1, description="sku_prices: codes.")
+
+    def keeps(self, kind: str) -> Callable[[ContractItem], bool] | None:
+        """Whether a mapped item of ``kind`` is this import's (``None``: every item is).
+
+        A source may export every warehouse or price list while this import owns only some: the
+        others are not sent, or a FullFile job for them would deactivate another import's rows.
+        """
+        for scope_field, (scope_kind, item_key) in _ROW_SCOPES.items():
+            codes = getattr(self, scope_field)
+            if codes is not None and kind == scope_kind:
+                kept = frozenset(codes)
+                return lambda item: item_field(item, item_key) in kept
+        return None
+
+
+#: Scope fields that select rows: the field → (the kind it applies to, the item's property).
+_ROW_SCOPES: dict[str, tuple[str, str]] = {
+    "warehouses": ("onhand", "WarehouseCode"),
+    "price_lists": ("sku_prices", "PriceListCode"),
+}
 
 
 class EntityConfig(BaseModel):

@@ -40,6 +40,7 @@ class RunCounts:
     ``deduplicated``  records dropped because another record of the run had the same key
     ``quarantined``   records that could not be read or mapped (kept with their key and reason)
     ``mapped``        records mapped to a Connect item
+    ``out_of_scope``  mapped items outside the import's ``scope`` (another import's), not sent
     ``submitted``     items carried by accepted import requests
     """
 
@@ -48,12 +49,14 @@ class RunCounts:
     quarantined: int = 0
     deduplicated: int = 0
     submitted: int = 0
+    out_of_scope: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
     def reset(self) -> None:
         self.read = self.mapped = self.quarantined = self.deduplicated = self.submitted = 0
+        self.out_of_scope = 0
 
 
 #: Receives a record that will not be imported, with a human-readable reason.
@@ -101,6 +104,20 @@ def map_records(
             continue
         counts.mapped += 1
         yield item
+
+
+def within_scope(
+    items: Iterable[ContractItem], keep: Callable[[ContractItem], bool] | None, counts: RunCounts
+) -> Iterator[ContractItem]:
+    """The items ``keep`` accepts (all when it is ``None``); the others are counted, not sent."""
+    if keep is None:
+        yield from items
+        return
+    for item in items:
+        if keep(item):
+            yield item
+        else:
+            counts.out_of_scope += 1
 
 
 def describe_error(exc: BaseException) -> str:

@@ -43,6 +43,8 @@ class RunCounts(BaseModel):
     quarantined: int = 0
     submitted: int = 0
     deduplicated: int = 0
+    #: Mapped items outside the import's configured scope (another import's warehouses or price lists).
+    out_of_scope: int = 0
 
 
 class RunRecord(BaseModel):

@@ -2,7 +2,7 @@
 or with ``--stack`` by the deployed import function (:mod:`norcekit.cli.commands.imports_stack`).
 
 JSON shape: ``{"run": <run record: run_id, entity, mode, outcome, message, started_at, finished_at,
-duration_s, counts {read, mapped, quarantined, submitted, deduplicated}, job_ids, window_since,
+duration_s, counts {read, mapped, quarantined, submitted, deduplicated, out_of_scope}, job_ids, window_since,
 window_until, candidate_watermark, dry_run, stored, rejections [{key, origin, reason,
 quarantine_key}], stuck_job_ids, allowed [guardrail], deactivated_keys>, "jobs": [<job summary>, ...],
 "waited": bool, "watermark": {"value", "kind", "committed_at", "run_id"}|null}``. With ``--stack``

@@ -324,11 +324,17 @@ def submitted_message(run: RunContext) -> str:
     )
     if run.mode == "full" and not IMPORT_KINDS[run.kind].has_full_file:
         message += f"; {run.kind} has no FullFile: a complete upsert, nothing is deactivated"
-    return message
+    return message + _out_of_scope_note(run)
 
 
 def dry_run_message(run: RunContext, *, jobs: int) -> str:
     return (
-        f"dry run: {run.counts.mapped} item(s) would be submitted in {jobs} job(s); "
-        f"{run.counts.quarantined} record(s) would be quarantined; nothing was stored"
+        f"dry run: {run.counts.mapped - run.counts.out_of_scope} item(s) would be submitted in {jobs} "
+        f"job(s); {run.counts.quarantined} record(s) would be quarantined; nothing was stored"
+        + _out_of_scope_note(run)
     )
+
+
+def _out_of_scope_note(run: RunContext) -> str:
+    skipped = run.counts.out_of_scope
+    return f"; {skipped} item(s) outside the import's scope were not sent" if skipped else ""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from norcekit.deadline import Deadline
 from norcekit.imports.entity_config import EntityConfig
-from norcekit.imports.pipeline import chunks, latest_of_each_key, map_records
+from norcekit.imports.pipeline import chunks, latest_of_each_key, map_records, within_scope
 from norcekit.imports.records import WatermarkValue
 from norcekit.imports.run.common import RunPipeline, dry_run_message, submitted_message
 from norcekit.imports.run.context import RunContext, lower_bound, to_watermark
@@ -111,7 +111,8 @@ class DeltaRun:
             max_buffered=pipeline.options.delta_max_buffered,
         )
         mapping = pipeline.mapping(run)
-        return map_records(mapping.prefetch(records), mapping, run.counts, pipeline.rejector(run))
+        items = map_records(mapping.prefetch(records), mapping, run.counts, pipeline.rejector(run))
+        return within_scope(items, self.config.scope.keeps(run.kind), run.counts)
 
     def _submit(self, batches: Iterator[list[ContractItem]]) -> Ended | None:
         """One job per batch while the time budget allows; ``partial_timeout`` when it does not."""

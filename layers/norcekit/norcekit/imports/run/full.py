@@ -238,9 +238,11 @@ class FullRun:
         counts: RunCounts | None = None,
         scope: Callable[[ContractItem], bool] | None = None,
     ) -> Iterator[ContractItem]:
-        """The full import's item stream: read → first of each key → map (→ scope filter)."""
+        """The full import's item stream: read → first of each key → map → the import's scope
+        (``scope`` narrows it further: one warehouse of a split on-hand import)."""
         run = self.run
         counts = counts if counts is not None else run.counts
+        keep = self.config.scope.keeps(run.kind)
         records = count_read(self.source.iter_all(run.kind), counts)
         records = first_of_each_key(records, counts, reject)
         items = map_records(mapping.prefetch(records), mapping, counts, reject)
@@ -253,6 +255,9 @@ class FullRun:
                     "the request was aborted and Norce discards the truncated body"
                 )
             self.keeper.tick()
+            if keep is not None and not keep(item):  # another import's warehouse or price list
+                counts.out_of_scope += 1
+                continue
             if scope is not None and not scope(item):
                 continue
             yield item
