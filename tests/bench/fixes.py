@@ -76,6 +76,27 @@ Measured whole-stream ratios in those runs: CPU 4.9x-6.4x raw, throughput 0.16-0
 very noisy at load 12-14; 0.25 was met at 10k in one run, never at 100k). Memory is unchanged: peak RSS ~81-85
 MB, 1.04x from 10k to 100k SKUs.
 
+#### Also tried (2026-12-03, second session), not landed
+
+Per sample product item, 2,000 payloads, one process, min of 5-7 passes (quiet machine):
+
+| validator of the mapped payload | µs | vs today |
+|---|---:|---|
+| today: typed-dict `validate_python` + equality check | 11.3 + 3.2 | |
+| generated Python per key shape (no copy, no equality; `exec` from the core schema) | 11.6 | about equal; A/B in alternating processes 14.7 vs 16.5 µs with `orjson.dumps` (-11 %) |
+| `msgspec.convert` to TypedDicts derived from the models | 8.7 | -3 µs, a new layer dependency |
+| `SchemaSerializer.to_json(warnings="error")` as check and writer in one pass | 14.4 | vs 15.4 wire path + orjson: none |
+| for scale: `orjson.loads` of the same payload's JSON | 9.0 | |
+
+The generated checker also needs the payload changed in place where the model converts (an integer in
+a float field is written `1.0`), which alters what a later error reports. None of them buys more than
+~3 µs of an own cost of ~47-53 µs, so none was worth its weight. Any validator that walks the mapped
+payload costs about one JSON parse of it, so own cost >= raw + one parse; with the stream's network
+cost in both (8-12 µs per item over loopback in the bench) that bound is ~1.5x, and the ~2 µs left
+for the read layers, dedupe, the mapping loop and the equality check is less than they cost today
+(~9 µs). An in-process split without the network (10k, min of 5): `orjson.loads` 7.0 µs, read layers
++3.2, dedupe +0.7, validation +14.4, framing ~0.5: own 25.9 vs raw 9.0 µs.
+
 ### Full import throughput vs raw pass-through (2026-11-27, goal then >= 0.5x): CPU per item cut by a third
 
 #### What was optimized
