@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (markdown tables: one row per line)
 """Profiles of missed goals, what was tried, and fixes made (with before/after figures).
 
 Kept by hand (a "before" cannot be re-measured once a fix is in); every bench run renders it into
