@@ -2,7 +2,8 @@
 
 Event (the schedule's ``Input``): ``{"source": "schedule"}``; the content is not used.
 
-Thin on purpose: the domain is :class:`norcekit.jobs.JobMonitor`, built by :mod:`norcekit.wiring`
+Thin on purpose: the domain is :class:`norcekit.jobs.JobMonitor` (and, where orders are received,
+:class:`norcekit.orders.sweep.OrderSweeper`), built by :mod:`norcekit.wiring`
 once per container (Norce token and connection pool, configuration). The tick gets the Lambda's
 remaining time as its deadline and answers with its summary; metrics are EMF lines on stdout.
 """
@@ -31,6 +32,9 @@ components = ContainerComponents(metrics=metrics)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     deadline = Deadline.from_remaining_ms(context.get_remaining_time_in_millis())
-    summary = components().monitor.tick(deadline).as_dict()
+    parts = components()
+    summary: dict[str, Any] = parts.monitor.tick(deadline).as_dict()
+    if parts.order_sweeper is not None:  # orders the queue refused: queued again, unattended
+        summary |= parts.order_sweeper.sweep().as_dict()
     logger.info("job monitor tick", extra=summary)
     return summary

@@ -20,6 +20,7 @@ from norcekit.deadline import Deadline
 
 if TYPE_CHECKING:
     from norcekit.jobs import JobMonitor, TickSummary
+    from norcekit.orders.sweep import OrderSweeper
     from norcekit.wiring import Components
 
 POLL_INTERVAL_ENV = "JOB_POLL_MIN_INTERVAL_S"
@@ -51,6 +52,7 @@ class JobMonitorService:
         self.tick_timeout_s = tick_timeout_s
         self.stats = MonitorStats()
         self.monitor: JobMonitor | None = None
+        self.order_sweeper: OrderSweeper | None = None
         self._components: Components | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -66,6 +68,7 @@ class JobMonitorService:
         # EMF lines on a developer's console reach no dashboard: metrics are dropped locally.
         self._components = stack.components(settings_overrides=overrides, job_metrics=QuietJobMetrics())
         self.monitor = self._components.monitor
+        self.order_sweeper = self._components.order_sweeper
         settings = self._components.settings
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="job-monitor", daemon=True)
@@ -82,6 +85,8 @@ class JobMonitorService:
             raise RuntimeError("job monitor service not started")
         with self._tick_lock:
             summary = self.monitor.tick(Deadline.after(self.tick_timeout_s))
+            if self.order_sweeper is not None:  # as the job_monitor Lambda does
+                self.order_sweeper.sweep()
         self.stats.ticks += 1
         self.stats.last_tick_at = time.monotonic()
         for status, count in summary.finished.items():

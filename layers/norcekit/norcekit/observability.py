@@ -95,6 +95,8 @@ class MetricName(StrEnum):
     ORDERS_REJECTED = "OrdersRejected"
     ORDERS_NOT_STORED = "OrdersNotStored"
     ORDERS_NOT_QUEUED = "OrdersNotQueued"
+    #: A stored order the queue had refused, queued by the job monitor's sweep (norcekit.orders.sweep).
+    ORDERS_REQUEUED = "OrdersRequeued"
     ORDER_DELIVERIES = "OrderDeliveries"
     ORDER_DELIVERY_FAILURES = "OrderDeliveryFailures"
     ORDER_ANSWERS_SENT = "OrderAnswersSent"

@@ -76,6 +76,10 @@ class OrderStore(Protocol):
         """Newest first."""
         ...
 
+    def unqueued(self, since: datetime, until: datetime, limit: int = 100) -> builtins.list[str]:
+        """Refs of orders received in ``[since, until)`` that were never queued, oldest first."""
+        ...
+
     def mark_queued(self, client_order_ref: str, message_id: str) -> None: ...
 
     def record_delivery(
@@ -137,6 +141,17 @@ class DynamoOrderStore:
         heads = self.table.query(Key("GSI1PK").eq(Keys.ORDERS), index=GSI1, forward=False, limit=limit)
         orders = [self.get(str(head["client_order_ref"])) for head in heads]
         return [o for o in orders if o is not None]
+
+    def unqueued(self, since: datetime, until: datetime, limit: int = 100) -> builtins.list[str]:
+        # GSI1SK is "<received_at>#<ref>": the time range is a key condition, so only the window's
+        # orders are read (the index projects every attribute, queue_message_id included).
+        heads = self.table.query(
+            Key("GSI1PK").eq(Keys.ORDERS) & Key("GSI1SK").between(iso_utc(since), iso_utc(until)),
+            index=GSI1,
+            filter_condition=Attr("queue_message_id").not_exists(),
+            limit=limit,
+        )
+        return [str(head["client_order_ref"]) for head in heads]  # "<until>#ref" > "<until>": excluded
 
     def mark_queued(self, client_order_ref: str, message_id: str) -> None:
         self.table.update(
@@ -254,6 +269,12 @@ class MemoryOrderStore:
         with self._lock:
             newest = sorted(self._orders.values(), key=lambda o: o.received_at, reverse=True)[:limit]
         return [o for o in (self.get(order.client_order_ref) for order in newest) if o is not None]
+
+    def unqueued(self, since: datetime, until: datetime, limit: int = 100) -> builtins.list[str]:
+        with self._lock:
+            waiting = [o for o in self._orders.values() if since <= o.received_at < until]
+        waiting = sorted((o for o in waiting if not o.queue_message_id), key=lambda o: o.received_at)
+        return [o.client_order_ref for o in waiting[:limit]]
 
     def mark_queued(self, client_order_ref: str, message_id: str) -> None:
         with self._lock:

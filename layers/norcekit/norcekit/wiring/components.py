@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from norcekit.orders.delivery import OrderDelivery
     from norcekit.orders.intake import AnswerIntake
     from norcekit.orders.receiver import OrderReceiver
+    from norcekit.orders.sweep import OrderSweeper
     from norcekit.quarantine import S3QuarantineStore
     from norcekit.state.deliveries import DeliveryLedger
     from norcekit.state.orders import DynamoOrderStore
@@ -243,6 +244,15 @@ class Components:
             quarantine=self.quarantine,
             metrics=self.metrics,
         )
+
+    @cached_property
+    def order_sweeper(self) -> OrderSweeper | None:
+        """The job monitor's sweep of stored, never queued orders (``None``: no order queue here)."""
+        if not (self.settings.order_queue_url and self.settings.table_name):
+            return None
+        from norcekit.wiring.orders import build_order_sweeper  # noqa: PLC0415 - cold start
+
+        return build_order_sweeper(self.settings, aws=self.aws, store=self.order_store, metrics=self.metrics)
 
     @cached_property
     def orders_config(self) -> OrdersConfig:

@@ -17,6 +17,7 @@ from norcekit.orders.config import OrdersConfig
 from norcekit.orders.delivery import OrderDelivery
 from norcekit.orders.intake import AnswerIntake
 from norcekit.orders.receiver import OrderReceiver
+from norcekit.orders.sweep import OrderSweeper
 
 if TYPE_CHECKING:
     from norcekit.norce.factory import NorceClients
@@ -47,6 +48,14 @@ def build_order_receiver(
         max_body_bytes=settings.order_max_body_bytes,
         metrics=metrics,
     )
+
+
+def build_order_sweeper(
+    settings: Settings, *, aws: AwsClients, store: OrderStore, metrics: MetricsSink | None = None
+) -> OrderSweeper:
+    """The receiver's queue and store: a swept order is queued exactly as the receiver queues it."""
+    assert settings.order_queue_url
+    return OrderSweeper(store, SqsEventQueue(settings.order_queue_url, client=aws.sqs()), metrics=metrics)
 
 
 def build_order_delivery(
