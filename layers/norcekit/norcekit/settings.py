@@ -3,26 +3,31 @@
 Lambda functions, the CLI and the local stack all build their clients from :func:`get_settings`.
 Bad configuration fails once, at cold start, with a :class:`SettingsError` whose message names the
 environment variable at fault (never its value: some are secrets).
+
+Each field is read from the environment variable named like it, upper-cased (any case matches:
+``norce_slug`` reads ``NORCE_SLUG``), or from its :data:`ENV_ALIASES`. A small reader of our own
+(:func:`environ_values`), not pydantic-settings: that package imports dotenv, asyncio and its cloud
+providers, which every Lambda cold start paid for just two aliases and case-insensitive names.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
-from contextvars import ContextVar
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
 )
-from pydantic_settings import SettingsError as _SourceError
 
 
 class SettingsError(ValueError):
@@ -39,15 +44,16 @@ class NorceEnvironment(StrEnum):
 _SECRET_FIELDS = {"norce_client_secret"}
 
 
-class Settings(BaseSettings):
-    """Environment variables (case-insensitive) → typed settings.
+class Settings(BaseModel):
+    """Environment variables (case-insensitive) → typed settings. Build it with :func:`load_settings`
+    or :func:`settings_from_environ` (``Settings()`` alone reads no environment: defaults only).
 
     Norce host: ``https://{slug}.api-{region}[.{env}].norce.tech`` (production omits the env segment,
     norce-api.md §1.1); ``NORCE_BASE_URL`` replaces the whole host part for every Norce API, which is
     how tests and the local stack point the kit at the emulator.
     """
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", validate_default=True)
+    model_config = ConfigDict(extra="ignore", validate_default=True)
 
     # --- Norce tenant -------------------------------------------------------------------------
     norce_slug: str | None = Field(default=None, description="Tenant slug, e.g. 'norce-open-demo'.")
@@ -70,8 +76,8 @@ class Settings(BaseSettings):
 
     # --- Field ownership: one AccountId per source system (DESIGN rule 6) -----------------------
     norce_account_id: int | None = Field(default=None, gt=0, description="Default AccountId.")
-    # NoDecode: our validator parses the JSON so a syntax error gets a message naming the variable.
-    norce_account_ids: Annotated[dict[str, int], NoDecode] = Field(
+    # The variable is JSON text; `_account_ids` parses it so a syntax error names the variable.
+    norce_account_ids: dict[str, int] = Field(
         default_factory=dict, description='JSON map source name → AccountId, e.g. {"erp": 123}.'
     )
 
@@ -95,9 +101,7 @@ class Settings(BaseSettings):
     query_key_filter: Literal["in", "or", "auto"] = "auto"
 
     # --- AWS resources --------------------------------------------------------------------------
-    table_name: str | None = Field(
-        default=None, validation_alias=AliasChoices("TABLE_NAME", "NORCEKIT_TABLE")
-    )
+    table_name: str | None = None  # TABLE_NAME or NORCEKIT_TABLE (ENV_ALIASES)
     quarantine_bucket: str | None = None
     event_queue_url: str | None = None
     # Where the configuration's import schedules are deployed (norcekit.imports.schedules).
@@ -106,9 +110,7 @@ class Settings(BaseSettings):
     import_scheduler_role_arn: str | None = None
     scheduler_dlq_arn: str | None = None
     schedule_timezone: str = "UTC"
-    aws_region: str | None = Field(
-        default=None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
-    )
+    aws_region: str | None = None  # AWS_REGION or AWS_DEFAULT_REGION (ENV_ALIASES)
     # One botocore Config for every AWS client (norcekit.wiring.aws): calls to DynamoDB, SQS, S3 and
     # Secrets Manager answer in milliseconds, so a dead endpoint fails within seconds, not botocore's
     # default 60 s per read times 5 legacy attempts; the webhook receiver must answer within 5 s.
@@ -259,63 +261,62 @@ class Settings(BaseSettings):
             raise SettingsError(f"{', '.join(problems)}: required but not set")
 
 
-def _describe(error: ValidationError) -> str:
+#: Fields read from other variables than their upper-cased name: the first one set wins.
+ENV_ALIASES: dict[str, tuple[str, ...]] = {
+    "table_name": ("TABLE_NAME", "NORCEKIT_TABLE"),
+    "aws_region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
+}
+
+
+def environ_values(environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Field name → (variable, text) for every setting ``environ`` sets.
+
+    Names match in any case (Lambda and shells keep them upper-case; a lower-case ``.env`` works
+    too); when a name is set in two spellings, the later one in ``environ`` wins. The text is passed
+    to the model unparsed: pydantic converts it (``"5"`` → 5.0 for a float field) and its
+    validators parse the JSON ones.
+    """
+    by_lower = {name.lower(): value for name, value in environ.items()}
+    found = {}
+    for field in Settings.model_fields:
+        for variable in ENV_ALIASES.get(field, (field,)):
+            if variable.lower() in by_lower:
+                found[field] = (variable.upper(), by_lower[variable.lower()])
+                break
+    return found
+
+
+def _describe(error: ValidationError, variables: Mapping[str, str]) -> str:
+    """Every error on one line: the variable's name and pydantic's message, never the value."""
     parts = []
     for item in error.errors():
-        name = "_".join(str(p) for p in item["loc"]).upper() or "SETTINGS"
-        msg = item["msg"]
-        if name.lower() in _SECRET_FIELDS:
-            msg = "invalid value"
+        field, *inner = [str(p) for p in item["loc"]] or ["settings"]
+        name = "_".join([variables.get(field, field.upper()), *inner]).upper()
+        # pydantic's messages do not quote the input, but a secret's is not shown even so.
+        msg = "invalid value" if field in _SECRET_FIELDS else item["msg"]
         parts.append(f"{name}: {msg}")
     return "; ".join(parts)
 
 
-def load_settings(_settings_class: type[Settings] = Settings, **overrides: Any) -> Settings:
-    """Read and validate settings now; raise :class:`SettingsError` naming the variable."""
-    try:
-        return _settings_class(**overrides)
-    except ValidationError as exc:
-        raise SettingsError(_describe(exc)) from None
-    except _SourceError as exc:  # a value the env source itself could not decode
-        raise SettingsError(str(exc)) from None
-
-
-#: The mapping :func:`settings_from_environ` reads instead of ``os.environ``.
-_ENVIRON: ContextVar[Mapping[str, str]] = ContextVar("norcekit_settings_environ")
-
-
-class _MappingSource(EnvSettingsSource):
-    """The environment source, reading a given mapping (same aliases, case rules and parsing)."""
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        environ = _ENVIRON.get()
-        return dict(environ) if self.case_sensitive else {k.lower(): v for k, v in environ.items()}
-
-
-class _SettingsFromMapping(Settings):
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, _MappingSource(settings_cls))
-
-
 def settings_from_environ(environ: Mapping[str, str], **overrides: Any) -> Settings:
-    """Settings read from ``environ`` instead of the process environment.
+    """Settings read from ``environ`` (``overrides``, by field name, win over it).
 
     How the CLI and the local stack point the library at a stack without changing ``os.environ``:
     the same variable names, validation and error messages as :func:`load_settings`.
     """
-    token = _ENVIRON.set(dict(environ))
+    found = environ_values(environ)
+    values: dict[str, Any] = {field: text for field, (_, text) in found.items()}
+    values.update(overrides)
+    variables = {field: variable for field, (variable, _) in found.items() if field not in overrides}
     try:
-        return load_settings(_settings_class=_SettingsFromMapping, **overrides)
-    finally:
-        _ENVIRON.reset(token)
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, variables)) from None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate the process environment now; raise :class:`SettingsError` naming the variable."""
+    return settings_from_environ(os.environ, **overrides)
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from norcekit.settings import NorceEnvironment, SettingsError, load_settings
+from norcekit.settings import NorceEnvironment, SettingsError, load_settings, settings_from_environ
 
 NORCE_VARS = (
     "NORCE_SLUG",
@@ -114,3 +114,86 @@ def test_account_id_per_source_with_default(monkeypatch: pytest.MonkeyPatch) -> 
 def test_account_id_missing_names_both_variables() -> None:
     with pytest.raises(SettingsError, match=r"NORCE_ACCOUNT_IDS\['erp'\] or NORCE_ACCOUNT_ID"):
         load_settings().account_id_for("erp")
+
+
+# --- The environment reader (norcekit.settings.environ_values) ----------------------------------
+
+
+def test_variable_names_match_in_any_case() -> None:
+    settings = settings_from_environ(
+        {"norce_slug": "acme", "Http_Read_Timeout": "12.5", "NORCE_ENVIRONMENT": "prod"}
+    )
+    assert settings.norce_slug == "acme"
+    assert settings.http_read_timeout == 12.5
+    assert settings.token_url == "https://acme.api-se.norce.tech/identity/1.0/connect/token"
+
+
+def test_an_invalid_lower_case_variable_is_named_as_documented() -> None:
+    with pytest.raises(SettingsError) as info:
+        settings_from_environ({"norce_application_id": "not-a-number"})
+    assert str(info.value).startswith("NORCE_APPLICATION_ID: ")
+
+
+@pytest.mark.parametrize(
+    ("environ", "table", "region"),
+    [
+        ({"TABLE_NAME": "primary", "NORCEKIT_TABLE": "other"}, "primary", None),
+        ({"NORCEKIT_TABLE": "other"}, "other", None),
+        ({"AWS_REGION": "eu-north-1", "AWS_DEFAULT_REGION": "eu-west-1"}, None, "eu-north-1"),
+        ({"aws_default_region": "eu-west-1"}, None, "eu-west-1"),
+    ],
+)
+def test_aliases_are_read_in_order_of_preference(
+    environ: dict[str, str], table: str | None, region: str | None
+) -> None:
+    settings = settings_from_environ(environ)
+    assert (settings.table_name, settings.aws_region) == (table, region)
+
+
+def test_only_the_given_mapping_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NORCE_SLUG", "from-the-process")
+    assert settings_from_environ({}).norce_slug is None
+    assert load_settings().norce_slug == "from-the-process"
+
+
+def test_overrides_win_over_the_environment_and_are_validated() -> None:
+    settings = settings_from_environ({"NORCE_SLUG": "acme", "HTTP_MAX_ATTEMPTS": "3"}, http_max_attempts=9)
+    assert (settings.norce_slug, settings.http_max_attempts) == ("acme", 9)
+    with pytest.raises(SettingsError, match=r"^HTTP_MAX_ATTEMPTS: "):
+        settings_from_environ({}, http_max_attempts=0)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("", {}), ('{"erp": 7}', {"erp": 7})],
+)
+def test_account_ids_map_is_read_from_json(value: str, expected: dict[str, int]) -> None:
+    assert settings_from_environ({"NORCE_ACCOUNT_IDS": value}).norce_account_ids == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ("[1, 2]", "NORCE_ACCOUNT_IDS: "),
+        ('{"erp": "first"}', "NORCE_ACCOUNT_IDS_ERP: "),
+        ('{"erp": 1,}', "NORCE_ACCOUNT_IDS: "),
+    ],
+)
+def test_a_bad_account_ids_map_names_the_variable(value: str, named: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        settings_from_environ({"norce_account_ids": value})
+    assert str(info.value).startswith(named)
+
+
+def test_a_secret_is_never_echoed_in_an_error() -> None:
+    secret = "fake-secret-for-test"
+    with pytest.raises(SettingsError) as info:
+        settings_from_environ(
+            {"NORCE_CLIENT_SECRET": secret, "NORCE_APPLICATION_ID": "x"}, norce_client_secret=[secret]
+        )
+    message = str(info.value)
+    assert "NORCE_CLIENT_SECRET: invalid value" in message
+    assert "NORCE_APPLICATION_ID: " in message
+    assert secret not in message
+    # Raised "from None": a traceback does not print the ValidationError (which quotes inputs).
+    assert info.value.__cause__ is None and info.value.__suppress_context__
