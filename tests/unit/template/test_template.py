@@ -23,7 +23,7 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
 from norcekit.observability import MetricName
-from norcekit.settings import Settings
+from norcekit.settings import ENV_ALIASES, Settings
 from norcekit.state.table import TABLE_DEFINITION, TTL_ATTRIBUTE
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -225,12 +225,8 @@ def test_globals_pass_the_settings_the_kit_reads(template: dict[str, Any]) -> No
     # The metric dimension `stack` that the alarms and the dashboard select on.
     assert env["STACK_NAME"] == ref("AWS::StackName")
     # A typo in a variable name would silently leave the setting at its default.
-    settings_names = set()
-    for name, field in Settings.model_fields.items():
-        settings_names.add(name.upper())
-        alias = field.validation_alias
-        if alias is not None and hasattr(alias, "choices"):
-            settings_names.update(str(choice).upper() for choice in alias.choices)
+    settings_names = {name.upper() for name in Settings.model_fields}
+    settings_names.update(alias for aliases in ENV_ALIASES.values() for alias in aliases)
     for name in required - {n for n in required if n.startswith("POWERTOOLS_")}:
         assert name in settings_names, f"{name} is not a norcekit setting"
 
