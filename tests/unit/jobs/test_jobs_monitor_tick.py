@@ -6,12 +6,15 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from aws_lambda_powertools.metrics import MetricUnit
 
 from norcekit.deadline import Deadline
+from norcekit.imports.config import load_config
 from norcekit.jobs import JobMonitor, JobTracker, MonitorOptions, Restarter, RestartPolicy
+from norcekit.jobs.monitor import import_kinds
 from norcekit.norce.contracts.responses import JobResponse
 from norcekit.norce.jobs import JobDto, JobLogEntry, JobStatus
 from norcekit.observability import MetricName
@@ -62,11 +65,13 @@ class SlowJobService:
 class Points:
     def __init__(self) -> None:
         self.points: list[tuple[str, float, str]] = []
+        self.imports: list[str | None] = []
 
     def emit(
         self, name: MetricName, value: float, unit: MetricUnit, *, entity: str, import_name: str | None = None
     ) -> None:
         self.points.append((name.value, value, entity))
+        self.imports.append(import_name)
 
 
 def make_monitor(
@@ -76,6 +81,8 @@ def make_monitor(
     *,
     concurrency: int = 4,
     interval: float = 0,
+    entities: tuple[str, ...] = ("products", "onhand"),
+    kind_of: Any = None,
 ) -> JobMonitor:
     job_store, runs, watermarks = MemoryJobStore(memory), MemoryRunStore(memory), MemoryWatermarkStore(memory)
 
@@ -105,10 +112,11 @@ def make_monitor(
         job_store=job_store,
         watermark_store=watermarks,
         metrics=metrics,
-        entities=lambda: ["products", "onhand"],
+        entities=lambda: list(entities),
         job_deadline_s=lambda entity: 3600,
         options=MonitorOptions(poll_min_interval_s=interval, concurrency=concurrency, sweep_recent=0),
         clock=clock,
+        kind_of=kind_of,
     )
 
 
@@ -172,3 +180,34 @@ def test_watermark_lag_is_reported_per_enabled_entity_with_a_timestamp_watermark
     assert summary.watermark_lag_s == {"products": pytest.approx(900.0)}
     assert [(name, entity) for name, _, entity in metrics.points] == [("WatermarkLagSeconds", "products")]
     assert metrics.points[0][1] == pytest.approx(900.0)
+
+
+def test_watermark_lag_of_a_named_import_carries_its_kind_and_its_name(memory: MemoryState) -> None:
+    config = load_config(
+        {
+            "sources": {
+                "pim": {
+                    "type": "filedrop",
+                    "root": "/nonexistent",
+                    "entities": {"products": {"key_fields": ["code"]}},
+                }
+            },
+            "imports": {"pim_products": {"kind": "products", "source": "pim", "mapping": "sample"}},
+        },
+        environ={},
+    )
+    MemoryWatermarkStore(memory).commit(
+        "pim_products", Watermark.timestamp(NOW - timedelta(minutes=5)), run_id="r1"
+    )
+    metrics = Points()
+    monitor = make_monitor(
+        memory, SlowJobService(0), metrics, entities=("pim_products",), kind_of=import_kinds(config)
+    )
+
+    summary = monitor.tick(Deadline.after(60))
+
+    assert summary.watermark_lag_s == {"pim_products": pytest.approx(300.0)}
+    # entity = the kind, like every other import metric; import = the import's name.
+    assert [(name, entity) for name, _, entity in metrics.points] == [("WatermarkLagSeconds", "products")]
+    assert metrics.imports == ["pim_products"]
+    assert import_kinds(None)("products") == "products"

@@ -11,8 +11,9 @@ Run by EventBridge Scheduler (every minute by default) through ``functions/job_m
    when less than ``POLL_MIN_REMAINING_S`` is left before the deadline: the next tick goes on.
 3. **Stuck**: a job still unfinished ``job_deadline_s`` (per entity) after submission is flagged
    once (``JobsStuck``, error log); the import runner's ordering check reads the flag.
-4. **Watermark lag**: ``WatermarkLagSeconds`` = now - committed watermark, per entity with a
-   timestamp watermark (cursor watermarks have no time to compare).
+4. **Watermark lag**: ``WatermarkLagSeconds`` = now - committed watermark, per import with a
+   timestamp watermark (cursor watermarks have no time to compare), with the dimensions every import
+   metric has: ``entity`` its kind, ``import`` its name.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class JobMonitor:
         options: MonitorOptions | None = None,
         clock: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
+        kind_of: Callable[[str], str] | None = None,
     ) -> None:
         self.tracker = tracker
         self.jobs_client = jobs_client
@@ -91,6 +93,8 @@ class JobMonitor:
         self.options = options or MonitorOptions()
         self.clock = clock
         self.monotonic = monotonic
+        #: An import's kind (the ``entity`` metric dimension); the entities form names it after its kind.
+        self.kind_of = kind_of or (lambda name: name)
         self._last_polled: dict[int, float] = {}
 
     def tick(self, deadline: Deadline) -> TickSummary:
@@ -197,7 +201,11 @@ class JobMonitor:
             lag = max(0.0, (now - committed.watermark.as_datetime()).total_seconds())
             summary.watermark_lag_s[committed.entity] = round(lag, 3)
             self.metrics.emit(
-                MetricName.WATERMARK_LAG_SECONDS, lag, MetricUnit.Seconds, entity=committed.entity
+                MetricName.WATERMARK_LAG_SECONDS,
+                lag,
+                MetricUnit.Seconds,
+                entity=self.kind_of(committed.entity),
+                import_name=committed.entity,
             )
 
 
@@ -206,6 +214,9 @@ class JobDeadline(Protocol):
 
     @property
     def job_deadline_s(self) -> float: ...
+
+    @property
+    def kind(self) -> str: ...
 
 
 class WatchedEntities(Protocol):
@@ -234,3 +245,13 @@ def entity_settings(
         return float(cfg.job_deadline_s) if cfg is not None else DEFAULT_JOB_DEADLINE_S
 
     return config.enabled_entities, deadline_for
+
+
+def import_kinds(config: WatchedEntities | None) -> Callable[[str], str]:
+    """An import's name → its kind (the name itself without a configuration, or for an unknown name)."""
+
+    def kind_of(name: str) -> str:
+        cfg = config.all_imports().get(name) if config is not None else None
+        return cfg.kind if cfg is not None and cfg.kind else name
+
+    return kind_of

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from norcekit.jobs.failed_items import FailedItemKeeper
 from norcekit.jobs.metrics import EmfJobMetrics, JobMetrics
-from norcekit.jobs.monitor import JobMonitor, MonitorOptions, entity_settings
+from norcekit.jobs.monitor import JobMonitor, MonitorOptions, entity_settings, import_kinds
 from norcekit.jobs.restart import Restarter, RestartPolicy
 from norcekit.jobs.tracker import JobTracker
 from norcekit.state.claims import FinishClaimStore
@@ -90,6 +90,7 @@ def build_job_monitor(
             sweep_recent=settings.job_sweep_recent,
         ),
         clock=clock,
+        kind_of=import_kinds(config),
     )
 
 
