@@ -19,6 +19,8 @@ from norcekit.norce.factory import resolve_credentials
 from norcekit.settings import Settings, SettingsError, load_settings
 from norcekit.wiring import build_norce_clients
 
+pytestmark = pytest.mark.integration
+
 BASE = "http://norce.test"
 
 

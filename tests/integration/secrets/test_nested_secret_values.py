@@ -21,6 +21,8 @@ from norcekit.imports.sources.auth import SecretRef, resolve_secret
 from norcekit.imports.sources.base import SourceError
 from norcekit.secrets import SecretValueError, secret_value
 
+pytestmark = pytest.mark.integration
+
 REGION = "eu-north-1"
 URL = "https://target.example.test/norce"
 SOURCE_SECRET = {"bc": {"client_id": "app-1", "client_secret": "bc-test-secret"}, "pim": {"pin": 1234}}

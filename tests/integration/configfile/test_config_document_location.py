@@ -14,6 +14,8 @@ from norcekit.events.config import load_events_config
 from norcekit.imports.config import load_config
 from norcekit.settings import SettingsError, load_settings
 
+pytestmark = pytest.mark.integration
+
 CONFIG_YAML = """\
 sources:
   erp:
