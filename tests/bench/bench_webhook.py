@@ -7,6 +7,12 @@
   ``import boto3`` from the same layer, alternating, median of the repetitions. Interpreter start-up
   is in both (it is in a Lambda cold start too). The same layer with its bytecode removed is
   measured too: what a build without ``compileall`` would cost at every cold start.
+* Cold start, import + first request: a fresh process that imports the handler from the same layer
+  and handles one authentic ``SkuChangedNotification`` (exit status 0 only on a 200): settings, the
+  receiver and its clients built as in Lambda, the secret read from Secrets Manager and the event
+  sent to SQS over real signed HTTP to a loopback fake (:mod:`tests.bench.fake_aws`, named by
+  ``AWS_ENDPOINT_URL``; no network). Reported against the same ``import boto3`` runs, without a
+  goal: what Norce's first webhook waits for beyond the Lambda runtime's own start.
 * Warm: ``app.handler(event, context)`` on API Gateway events of 5 event types, in a fresh process
   whose stdout (Powertools log lines and EMF metrics, written per request as in Lambda) goes to
   /dev/null. The receiver is the real one from settings; its secrets come from ``StaticSecrets``
@@ -26,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.bench.fake_aws import GET_SECRET, SEND_MESSAGE, fake_aws
 from tests.bench.harness import PYTHON, REPO, BenchResult, Figure, percentile, ratio_figure
 from tests.bench.layer import build_host_layer
 
@@ -61,9 +68,35 @@ def _import_from(layer: Path, *, handler: bool) -> str:
     return f"import sys; sys.path[:0] = {paths!r}; import {'app' if handler else 'boto3'}"
 
 
-def _wall(code: str) -> float:
+#: The first request's event: authentic (its secret header carries SECRET), valid, queued.
+FIRST_EVENT = EVENT_DIR / "SkuChangedNotification.json"
+
+
+def _first_request(layer: Path) -> str:
+    """Import the handler, handle FIRST_EVENT as Lambda would, exit 0 only on a 200."""
+    context = (
+        "types.SimpleNamespace(function_name='webhook_receiver', memory_limit_in_mb=256,"
+        " invoked_function_arn='arn:aws:lambda:eu-north-1:123456789012:function:webhook_receiver',"
+        " aws_request_id='bench-cold-start', get_remaining_time_in_millis=lambda: 10_000)"
+    )
+    return "; ".join(
+        [
+            _import_from(layer, handler=True),
+            "import json, types",
+            f"event = json.loads(open({str(FIRST_EVENT)!r}, 'rb').read())",
+            f"status = app.handler(event, {context})['statusCode']",
+            "sys.exit(0 if status == 200 else f'first request answered {status}')",
+        ]
+    )
+
+
+def _wall(code: str, **env: str) -> float:
+    """Wall time of a fresh isolated process running ``code`` (its stdout, log lines, discarded)."""
     started = time.perf_counter()
-    subprocess.run([PYTHON, *ISOLATED, "-c", code], cwd=REPO, check=True, env={**os.environ, **ENV})
+    subprocess.run(
+        [PYTHON, *ISOLATED, "-c", code], cwd=REPO, check=True, stdout=subprocess.DEVNULL,
+        env={**os.environ, **ENV, **env},
+    )  # fmt: skip
     return time.perf_counter() - started
 
 
@@ -146,21 +179,31 @@ def run(*, quick: bool = False) -> BenchResult:
         "Cold: the layer built by its build target (layers/norcekit/Makefile, as `sam build` does; "
         "host architecture), then fresh-process wall time of importing the handler module with only "
         "that layer on sys.path (`python -I -S -B`) vs `import boto3` from the same layer, alternating, "
-        f"median of {cold_reps}. Warm: {requests:,} requests (after {warmup} warm-up) through "
+        f"median of {cold_reps}. Cold start: the same, plus handling one authentic SkuChangedNotification "
+        "(clients built, secret read and event queued over signed HTTP to a loopback fake of Secrets "
+        f"Manager and SQS; no goal). Warm: {requests:,} requests (after {warmup} warm-up) through "
         "`app.handler` with 5 event types, SQS client stubbed with botocore `Stubber`, secrets static, "
         "Powertools logging/metrics on (stdout to /dev/null).",
     )
-    with tempfile.TemporaryDirectory(prefix="norcekit-bench-layer-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="norcekit-bench-layer-") as tmp,
+        fake_aws([SECRET]) as (endpoint, aws),
+    ):
         layer = build_host_layer(Path(tmp) / "built")
         bare = _without_bytecode(layer, Path(tmp) / "no-bytecode")
         handler_s: list[float] = []
         boto_s: list[float] = []
         bare_s: list[float] = []
+        first_s: list[float] = []
         for _ in range(cold_reps):
             boto_s.append(_wall(_import_from(layer, handler=False)))
             handler_s.append(_wall(_import_from(layer, handler=True)))
+            first_s.append(_wall(_first_request(layer), AWS_ENDPOINT_URL=endpoint))
             bare_s.append(_wall(_import_from(bare, handler=True)))
         top = _top_imports(layer)
+    # Each cold start read the secret once and queued the event once; nothing else reached "AWS".
+    if aws.calls != {GET_SECRET: cold_reps, SEND_MESSAGE: cold_reps}:
+        raise RuntimeError(f"the first requests called {dict(aws.calls)}")
     result.add(
         ratio_figure(
             "cold import of the handler module (built layer)",
@@ -171,6 +214,17 @@ def run(*, quick: bool = False) -> BenchResult:
             goal_ratio=1.5,
             higher_is_better=False,
             goal_text="<= 1.5 x baseline",
+        )
+    )
+    result.add(
+        ratio_figure(
+            "cold start: import + first request (built layer)",
+            [x * 1000 for x in first_s],
+            [x * 1000 for x in boto_s],
+            unit="ms",
+            baseline_label="import boto3",
+            goal_ratio=None,
+            higher_is_better=False,
         )
     )
     result.add(
