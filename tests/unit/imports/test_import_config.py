@@ -226,6 +226,17 @@ def test_environment_substitution() -> None:
     assert "sources.files.root: environment variable BUCKET is not set" in error_of(data)
 
 
+def test_variables_only_the_events_or_orders_sections_use_need_not_be_set_to_load_the_imports() -> None:
+    data = {
+        **copy.deepcopy(BASE),
+        "events": {"targets": {"shop": {"type": "http", "url": "${SHOP_URL}"}}},
+        "orders": {"targets": {"erp": {"type": "http", "url": "${ERP_ORDERS_URL}"}}},
+    }
+    config = load_config(data, environ={})  # the import function's environment may lack them
+    assert config.events["targets"]["shop"]["url"] == "${SHOP_URL}"  # its own loader substitutes it
+    assert config.orders["targets"]["erp"]["url"] == "${ERP_ORDERS_URL}"
+
+
 def test_unknown_source_in_build_source() -> None:
     config = load_config(BASE, environ={})
     with pytest.raises(ConfigError, match=r"sources.erp: not configured \(sources: files\)"):

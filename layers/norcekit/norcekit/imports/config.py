@@ -213,6 +213,10 @@ class IntegrationConfig(BaseModel):
 # --- Loading ------------------------------------------------------------------------------------
 
 
+#: Top-level sections kept as written here (``norcekit.events.config``, ``norcekit.orders.config``).
+_OTHER_LOADERS_SECTIONS = frozenset({"events", "orders"})
+
+
 def load_config(
     source: str | Path | Mapping[str, Any] | None = None,
     *,
@@ -239,7 +243,13 @@ def load_config(
         raw = read_config_document(source, s3_client=s3_client)
     else:
         raw = dict(source)
-    data = substitute_env(raw, os.environ if environ is None else environ)
+    env = os.environ if environ is None else environ
+    # The events and orders sections are substituted by their own loaders: a variable only a target
+    # uses need not be set where imports run (the import function, `norcekit import run`).
+    data = {
+        key: value if key in _OTHER_LOADERS_SECTIONS else substitute_env(value, env, str(key))
+        for key, value in raw.items()
+    }
     try:
         return IntegrationConfig.model_validate(data)
     except ValidationError as exc:
