@@ -204,40 +204,24 @@ def run(*, quick: bool = False) -> BenchResult:
     # Each cold start read the secret once and queued the event once; nothing else reached "AWS".
     if aws.calls != {GET_SECRET: cold_reps, SEND_MESSAGE: cold_reps}:
         raise RuntimeError(f"the first requests called {dict(aws.calls)}")
-    result.add(
-        ratio_figure(
-            "cold import of the handler module (built layer)",
-            [x * 1000 for x in handler_s],
-            [x * 1000 for x in boto_s],
-            unit="ms",
-            baseline_label="import boto3",
-            goal_ratio=1.5,
-            higher_is_better=False,
-            goal_text="<= 1.5 x baseline",
+    cold = {
+        "cold import of the handler module (built layer)": (handler_s, 1.5),
+        "cold start: import + first request (built layer)": (first_s, None),
+        "cold import, same layer without bytecode": (bare_s, None),
+    }
+    for name, (samples, goal) in cold.items():
+        result.add(
+            ratio_figure(
+                name,
+                [x * 1000 for x in samples],
+                [x * 1000 for x in boto_s],
+                unit="ms",
+                baseline_label="import boto3",
+                goal_ratio=goal,
+                higher_is_better=False,
+                goal_text=f"<= {goal} x baseline" if goal else None,
+            )
         )
-    )
-    result.add(
-        ratio_figure(
-            "cold start: import + first request (built layer)",
-            [x * 1000 for x in first_s],
-            [x * 1000 for x in boto_s],
-            unit="ms",
-            baseline_label="import boto3",
-            goal_ratio=None,
-            higher_is_better=False,
-        )
-    )
-    result.add(
-        ratio_figure(
-            "cold import, same layer without bytecode",
-            [x * 1000 for x in bare_s],
-            [x * 1000 for x in boto_s],
-            unit="ms",
-            baseline_label="import boto3",
-            goal_ratio=None,
-            higher_is_better=False,
-        )
-    )
     result.notes.append(
         "Slowest imports from the built layer (cumulative, -X importtime, one run): " + "; ".join(top)
     )
