@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import boto3
 
@@ -61,3 +62,27 @@ def test_the_stacks_endpoint_region_and_credentials_come_from_the_mapping_not_os
     assert components.table.table.meta.client.meta.endpoint_url == "http://127.0.0.1:4566"
     assert dict(os.environ) == before
     assert boto3.DEFAULT_SESSION is session
+
+
+def test_the_webhook_receivers_first_request_creates_no_s3_client() -> None:
+    # S3 only holds quarantined and claim-checked payloads: a cold start's valid webhook needs none.
+    env = {
+        **LOCAL,
+        "WEBHOOK_SECRETS_ARN": "arn:aws:secretsmanager:eu-north-1:000000000000:secret:hooks",
+        "EVENT_QUEUE_URL": "http://127.0.0.1:4566/000000000000/events",
+    }
+    created: list[str] = []
+
+    class CountingClients(AwsClients):
+        def client(self, service: str) -> Any:
+            created.append(service)
+            return super().client(service)
+
+    aws = CountingClients.from_environ(env, region="eu-north-1")
+    receiver = Components(settings_from_environ(env), environ=env, aws=aws).receiver
+    assert "s3" not in created
+    assert receiver.claims is not None
+    # Used, both stores get the one shared, configured client.
+    assert receiver.quarantine.client.meta.endpoint_url == "http://127.0.0.1:4566"  # type: ignore[attr-defined]
+    assert receiver.claims.client.meta is aws.s3().meta  # type: ignore[attr-defined]
+    assert "s3" in created

@@ -10,8 +10,8 @@ boto3's default session.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
@@ -48,6 +48,18 @@ def aws_client_config(settings: Settings | None = None) -> Config:
         read_timeout=read,
         retries={"mode": "standard", "total_max_attempts": attempts},  # the first call included
     )
+
+
+class _ClientOnFirstUse:
+    """Stands in for a boto3 client and creates it when an attribute is first read (a call, ``meta``,
+    ``exceptions``); from then on every attribute is the client's own."""
+
+    def __init__(self, create: Callable[[], Any]) -> None:
+        self._create = create
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names the proxy itself lacks, i.e. the client's.
+        return getattr(self._create(), name)
 
 
 class AwsClients:
@@ -125,6 +137,15 @@ class AwsClients:
     def s3(self) -> S3Client:
         client: S3Client = self.client("s3")
         return client
+
+    def s3_on_first_use(self) -> S3Client:
+        """The shared S3 client, created when first called rather than now.
+
+        For stores that most requests never touch: the webhook receiver writes to S3 only to
+        quarantine or claim-check a payload, and creating an S3 client (its service model is the
+        largest botocore loads) would otherwise be part of every cold start's first request.
+        """
+        return cast("S3Client", _ClientOnFirstUse(self.s3))
 
     def sqs(self) -> SQSClient:
         client: SQSClient = self.client("sqs")

@@ -96,7 +96,8 @@ class Components:
         from norcekit.quarantine import S3QuarantineStore  # noqa: PLC0415 - cold start
 
         bucket = self._require("quarantine_bucket", "QUARANTINE_BUCKET")
-        return S3QuarantineStore(bucket, s3_client=self.aws.s3())
+        # Most requests quarantine nothing: their cold start does not create the S3 client.
+        return S3QuarantineStore(bucket, s3_client=self.aws.s3_on_first_use())
 
     # --- configuration ------------------------------------------------------------------------------
 

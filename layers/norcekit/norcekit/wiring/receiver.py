@@ -30,8 +30,9 @@ def build_webhook_receiver(
         secret_header=settings.webhook_secret_header,
         max_body_bytes=settings.webhook_max_body_bytes,
         metrics=metrics,
-        # Payloads too large for the queue: stored beside the quarantine, pointer on the queue.
-        claims=S3ClaimStore(settings.quarantine_bucket, client=aws.s3()),
+        # Payloads too large for the queue: stored beside the quarantine, pointer on the queue
+        # (rare: the S3 client is created on the first one, not on the first request).
+        claims=S3ClaimStore(settings.quarantine_bucket, client=aws.s3_on_first_use()),
         max_message_bytes=settings.event_queue_max_message_bytes,
     )
 
