@@ -24,7 +24,9 @@ from samtranslator.translator.translator import Translator
 
 from norcekit.observability import MetricName
 from norcekit.settings import ENV_ALIASES, Settings
+from norcekit.state.orders import RETENTION as ORDER_RETENTION
 from norcekit.state.table import TABLE_DEFINITION, TTL_ATTRIBUTE
+from norcekit.wiring.orders import ORDER_BODY_PREFIX
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -339,10 +341,22 @@ def test_webhook_receiver_can_only_queue_and_quarantine(translated: dict[str, An
 def test_order_receiver_stores_queues_and_quarantines_nothing_else(translated: dict[str, Any]) -> None:
     actions = _role_actions(translated, "OrderReceiverFunctionRole")
     assert actions["sqs:SendMessage"] == [get_att("OrderQueue", "Arn"), get_att("OrderAnswerQueue", "Arn")]
-    assert actions["s3:PutObject"] == [{"Fn::Sub": "${DataBucket.Arn}/quarantine/*"}]
+    bodies = {"Fn::Sub": "${DataBucket.Arn}/" + ORDER_BODY_PREFIX + "*"}  # bodies beyond an item's size
+    assert actions["s3:PutObject"] == [{"Fn::Sub": "${DataBucket.Arn}/quarantine/*"}, bodies]
+    assert actions["s3:GetObject"] == [bodies]
     dynamo = {a for a in actions if a.startswith("dynamodb:")}
     assert dynamo == {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
     assert not any(a.startswith("dynamodb:Delete") or a.startswith("dynamodb:Scan") for a in actions)
+
+
+def test_the_order_delivery_reads_large_order_bodies_which_outlive_their_orders(
+    translated: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    bodies = {"Fn::Sub": "${DataBucket.Arn}/" + ORDER_BODY_PREFIX + "*"}
+    assert bodies in _role_actions(translated, "OrderDeliveryFunctionRole")["s3:GetObject"]
+    rules = {r["Id"]: r for r in resources["DataBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireLargeOrderBodies"]["Prefix"] == ORDER_BODY_PREFIX
+    assert rules["ExpireLargeOrderBodies"]["ExpirationInDays"] > ORDER_RETENTION.days
 
 
 def test_orders_route_and_answers_route_share_the_throttled_api(resources: dict[str, Any]) -> None:

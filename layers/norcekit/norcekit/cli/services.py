@@ -134,9 +134,9 @@ class Services:
 
     @cached_property
     def order_store(self) -> DynamoOrderStore:
-        from norcekit.state.orders import DynamoOrderStore  # noqa: PLC0415 - CLI start-up
+        from norcekit.wiring.orders import build_order_store  # noqa: PLC0415 - CLI start-up
 
-        return DynamoOrderStore(self.table)
+        return build_order_store(self.settings, self.table, aws=self.components.aws)
 
     @cached_property
     def order_queue(self) -> SqsEventQueue:

@@ -5,6 +5,9 @@ DynamoDB layout (docs/architecture.md): ``ORDER#<ref>`` / ``ORDER`` holds the bo
 (written once, conditionally: a retry finds it and changes nothing), GSI1PK ``ORDERS`` lists orders
 in time order; ``ORDER#<ref>`` / ``DELIVERY#<target>`` is the last delivery attempt per target and
 ``ORDER#<ref>`` / ``ANSWER#<kind>#<id>`` the recorded result of each ERP answer sent to Norce.
+A body larger than :data:`INLINE_BODY_LIMIT` (a DynamoDB item holds 400 KB) is written to the body
+store first (S3, content-addressed, so a retry writes the same object) and the item keeps its
+reference (``body_ref``) instead of the body.
 """
 
 from __future__ import annotations
@@ -30,6 +33,24 @@ from norcekit.state.table import (
 
 #: Orders are kept a year: long enough for any redelivery or late ERP answer.
 RETENTION = timedelta(days=365)
+#: Bodies above this many UTF-8 bytes go to the body store: the item limit is 400 KB, and the item
+#: also holds keys, timestamps and the queue and ERP references.
+INLINE_BODY_LIMIT = 256 * 1024
+
+
+class BodyStore(Protocol):
+    """Where a body too large for its item is kept (``norcekit.events.claims.S3ClaimStore`` is one)."""
+
+    def put(self, body: bytes) -> str:
+        """Store ``body``; the reference to keep. Raises when it is not stored."""
+        ...
+
+    def get(self, ref: str) -> bytes: ...
+
+
+class OrderBodyError(RuntimeError):
+    """An order body is too large for its item and there is no body store to keep it (or to read it)."""
+
 
 OrderStatus = Literal["received", "queued", "delivered", "delivery_failed"]
 Outcome = Literal["ok", "permanent_error", "retryable_error"]
@@ -108,21 +129,39 @@ def _order_status(deliveries: dict[str, DeliveryRecord], queued: bool) -> OrderS
 
 
 class DynamoOrderStore:
-    def __init__(self, table: StateTable, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        table: StateTable,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        bodies: BodyStore | None = None,
+        inline_limit: int = INLINE_BODY_LIMIT,
+    ) -> None:
         self.table = table
         self._now = clock or (lambda: datetime.now(UTC))
+        self.bodies = bodies
+        self.inline_limit = inline_limit
 
     def add(self, client_order_ref: str, body: str) -> tuple[StoredOrder, bool]:
         now = self._now()
-        item = {
+        item: dict[str, Any] = {
             **Keys.order(client_order_ref),
             "client_order_ref": client_order_ref,
             "received_at": iso_utc(now),
-            "body": body,
             "GSI1PK": Keys.ORDERS,
             "GSI1SK": f"{iso_utc(now)}#{client_order_ref}",
             TTL_ATTRIBUTE: epoch_s(now + RETENTION),
         }
+        encoded = body.encode("utf-8")
+        if len(encoded) <= self.inline_limit:
+            item["body"] = body
+        elif self.bodies is None:
+            raise OrderBodyError(
+                f"order {client_order_ref}: a {len(encoded):,}-byte body needs the body store "
+                f"(items hold {self.inline_limit:,} bytes of body)"
+            )
+        else:  # written before the item, so a stored order never points at a missing body
+            item["body_ref"] = self.bodies.put(encoded)
         try:
             self.table.put(item, condition=Attr("PK").not_exists())
         except ConditionFailed:
@@ -130,12 +169,23 @@ class DynamoOrderStore:
             if existing is None:  # deleted between the two calls (TTL): store it again
                 return self.add(client_order_ref, body)
             return existing, False
-        return _from_items(item, []), True
+        return _from_items({**item, "body": body}, []), True
 
     def get(self, client_order_ref: str) -> StoredOrder | None:
         items = list(self.table.query(Key("PK").eq(f"ORDER#{client_order_ref}"), consistent=True))
         head = next((i for i in items if i["SK"] == "ORDER"), None)
-        return None if head is None else _from_items(head, [i for i in items if i["SK"] != "ORDER"])
+        if head is None:
+            return None
+        return _from_items(self._with_body(head), [i for i in items if i["SK"] != "ORDER"])
+
+    def _with_body(self, head: dict[str, Any]) -> dict[str, Any]:
+        if "body" in head or "body_ref" not in head:
+            return head
+        if self.bodies is None:
+            raise OrderBodyError(
+                f"order {head['client_order_ref']}: its body is in the body store; none given"
+            )
+        return {**head, "body": self.bodies.get(str(head["body_ref"])).decode("utf-8")}
 
     def list(self, limit: int = 50) -> builtins.list[StoredOrder]:
         heads = self.table.query(Key("GSI1PK").eq(Keys.ORDERS), index=GSI1, forward=False, limit=limit)

@@ -230,9 +230,9 @@ class Components:
 
     @cached_property
     def order_store(self) -> DynamoOrderStore:
-        from norcekit.state.orders import DynamoOrderStore  # noqa: PLC0415 - cold start
+        from norcekit.wiring.orders import build_order_store  # noqa: PLC0415 - cold start
 
-        return DynamoOrderStore(self.table)
+        return build_order_store(self.settings, self.table, aws=self.aws)
 
     @cached_property
     def order_receiver(self) -> OrderReceiver:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from norcekit.events.claims import S3ClaimStore
 from norcekit.events.queue import SqsEventQueue
 from norcekit.events.targets import TargetAwsClients, build_targets
 from norcekit.orders.answers import AnswerForwarder
@@ -18,6 +19,7 @@ from norcekit.orders.delivery import OrderDelivery
 from norcekit.orders.intake import AnswerIntake
 from norcekit.orders.receiver import OrderReceiver
 from norcekit.orders.sweep import OrderSweeper
+from norcekit.state.orders import DynamoOrderStore
 
 if TYPE_CHECKING:
     from norcekit.norce.factory import NorceClients
@@ -25,7 +27,18 @@ if TYPE_CHECKING:
     from norcekit.quarantine import QuarantineStore
     from norcekit.settings import Settings
     from norcekit.state.orders import OrderStore
+    from norcekit.state.table import StateTable
     from norcekit.wiring.aws import AwsClients
+
+#: Where order bodies too large for their item are kept (the stack keeps them 400 days; orders: 365).
+ORDER_BODY_PREFIX = "orders/bodies/"
+
+
+def build_order_store(settings: Settings, table: StateTable, *, aws: AwsClients) -> DynamoOrderStore:
+    """The state table's orders, with large bodies in the data bucket (when the stack has one)."""
+    bucket = settings.quarantine_bucket
+    bodies = S3ClaimStore(bucket, ORDER_BODY_PREFIX, client=aws.s3()) if bucket else None
+    return DynamoOrderStore(table, bodies=bodies)
 
 
 def build_order_receiver(
