@@ -37,7 +37,8 @@ ORDER_BODY_PREFIX = "orders/bodies/"
 def build_order_store(settings: Settings, table: StateTable, *, aws: AwsClients) -> DynamoOrderStore:
     """The state table's orders, with large bodies in the data bucket (when the stack has one)."""
     bucket = settings.quarantine_bucket
-    bodies = S3ClaimStore(bucket, ORDER_BODY_PREFIX, client=aws.s3()) if bucket else None
+    # Most orders fit their item: the S3 client (a costly one to create) waits for a large one.
+    bodies = S3ClaimStore(bucket, ORDER_BODY_PREFIX, client=aws.s3_on_first_use()) if bucket else None
     return DynamoOrderStore(table, bodies=bodies)
 
 
