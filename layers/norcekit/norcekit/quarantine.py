@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import orjson
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -67,6 +67,11 @@ def scrub_headers(
 
 
 class QuarantineItem(BaseModel):
+    """A stored item as read back. Built on first use, not at import: writing (what the functions
+    do) does not need it."""
+
+    model_config = ConfigDict(defer_build=True)
+
     key: str
     version: int = ENVELOPE_VERSION
     kind: QuarantineKind

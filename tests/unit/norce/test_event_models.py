@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from norcekit.norce.event_models import EVENT_TYPES, event_model
 from norcekit.norce.events import (
     EVENT_MODELS,
     JobCompletedEvent,
@@ -297,3 +298,25 @@ def test_module_imports_without_heavy_dependencies() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_event_type_names_the_module_defining_its_model() -> None:
+    assert set(EVENT_TYPES) == set(EVENT_MODELS)
+    for name, module in EVENT_TYPES.items():
+        assert EVENT_MODELS[name].__module__ == f"norcekit.norce.event_models.{module}"
+        assert event_model(name.lower()) is EVENT_MODELS[name]
+
+
+def test_validating_a_webhook_loads_only_its_types_models() -> None:
+    # A cold start validates one event type; the other areas' classes are not defined for it.
+    code = (
+        "import sys; from norcekit.events.validation import Accepted, validate_webhook; "
+        'body = b\'{"ClientId": 1, "PartNo": "P1", "EntityChanged": "tClientProductSku"}\'; '
+        "verdict = validate_webhook('SkuChangedNotification', body, max_body_bytes=10**6); "
+        "assert isinstance(verdict, Accepted); "
+        "print(sorted(m for m in sys.modules if m.startswith('norcekit.norce.event')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(
+        ["norcekit.norce.event_base", "norcekit.norce.event_models", "norcekit.norce.event_models.product"]
+    )

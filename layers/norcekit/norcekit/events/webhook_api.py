@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from norcekit.norce.events import EVENT_MODELS
+from norcekit.norce.event_models import EVENT_TYPES
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -32,12 +32,21 @@ class QueuedResponse(BaseModel):
     message_id: str = Field(description="SQS message id of the queued event.")
 
 
+#: The models of the answers a valid webhook never gets are built on first use, not at import: a
+#: cold start whose first webhook is queued does not build them (the OpenAPI document does).
+_BUILT_ON_FIRST_USE = ConfigDict(defer_build=True)
+
+
 class FieldError(BaseModel):
+    model_config = _BUILT_ON_FIRST_USE
+
     field: str = Field(description="Dotted path of the offending property ('' = the body).")
     error: str
 
 
 class QuarantinedResponse(BaseModel):
+    model_config = _BUILT_ON_FIRST_USE
+
     status: Literal["quarantined"] = "quarantined"
     reason: str = Field(
         description=(
@@ -49,6 +58,8 @@ class QuarantinedResponse(BaseModel):
 
 
 class ErrorResponse(BaseModel):
+    model_config = _BUILT_ON_FIRST_USE
+
     message: str
 
 
@@ -151,7 +162,7 @@ def build_resolver(receiver: Callable[[], Receiver]) -> APIGatewayRestResolver:
         summary="Receive a Norce Commerce event (webhook)",
         description=(
             "Norce posts the event payload; the path names the event type "
-            f"({', '.join(sorted(EVENT_MODELS))}). Answered once the payload is stored: queued (200) or"
+            f"({', '.join(sorted(EVENT_TYPES))}). Answered once the payload is stored: queued (200) or"
             " quarantined (202)."
         ),
         operation_id="receiveNorceEvent",

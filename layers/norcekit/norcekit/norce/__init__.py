@@ -1,7 +1,7 @@
 """The Norce boundary: HTTP resilience, OAuth tokens, Connect, Job, Query clients, contracts, events.
 
-Imports stay lazy on purpose: the webhook receiver imports ``norcekit.norce.events`` on a cold start
-and must not pay for httpx and the clients. ``from norcekit.norce import QueryClient`` still works;
+Imports stay lazy on purpose: the webhook receiver imports ``norcekit.norce.event_models`` on a cold
+start and must not pay for httpx and the clients. ``from norcekit.norce import QueryClient`` still works;
 the module holding the name is imported on first access.
 """
 
