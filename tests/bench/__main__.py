@@ -1,7 +1,8 @@
 """``python -m tests.bench [--quick] [--only NAME ...]``: run the benchmarks, write the results.
 
 Writes ``tests/bench/results.json`` and ``docs/performance.md`` (``--out`` / ``--doc`` to change,
-``--no-doc`` to skip the page, ``--render`` to rewrite the page from an existing results file).
+``--no-doc`` to skip the page, ``--render`` to rewrite the page from an existing results file,
+``--merge`` to keep the results file's other benchmarks when running ``--only`` some).
 Exit status 0 even when a goal is missed: the verdicts are in the outputs (``--strict`` exits 1
 on a missed goal).
 """
@@ -22,6 +23,7 @@ from tests.bench.harness import (
     RESULTS_PATH,
     BenchResult,
     machine_info,
+    merge_results,
     render_markdown,
     results_document,
     write_json,
@@ -49,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
     parser.add_argument(
         "--render", action="store_true", help="only rewrite the markdown page from the results JSON"
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the benchmarks of the existing results JSON that this run does not measure",
     )
     args = parser.parse_args(argv)
     if args.render:
@@ -79,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
 
     document = results_document(results, mode="quick" if args.quick else "full", started=started,
                                 machine_before=machine)  # fmt: skip
+    if args.merge and args.out.exists():
+        document = merge_results(json.loads(args.out.read_text()), document)
     write_json(document, args.out)
     print(f"wrote {args.out}")
     if not args.no_doc:

@@ -186,12 +186,38 @@ def results_document(
                 "method": r.method,
                 "passed": r.passed,
                 "duration_s": round(r.duration_s, 1),
+                "measured_at": finished.isoformat(timespec="seconds"),
+                "load_average": machine_before["load_average"],
                 "figures": [asdict(f) for f in r.figures],
                 "notes": r.notes,
             }
             for r in results
         },
     }
+
+
+def merge_results(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """``current`` with the benchmarks of ``previous`` it did not run kept as they were.
+
+    Each kept benchmark carries ``measured_at``/``load_average`` (its own run's, else the previous
+    file's), so the page can say which rows are older; goals are counted over all of them.
+    """
+    kept = {
+        name: {
+            **bench,
+            "measured_at": bench.get("measured_at", previous["timestamp"]),
+            "load_average": bench.get("load_average", previous["machine"]["load_average"]),
+        }
+        for name, bench in previous["benchmarks"].items()
+    }
+    benchmarks = {**kept, **current["benchmarks"]}  # previous order; re-measured ones replaced
+    figures = [fig for bench in benchmarks.values() for fig in bench["figures"]]
+    summary = {
+        "goals": sum(1 for f in figures if f["passed"] is not None),
+        "passed": sum(1 for f in figures if f["passed"] is True),
+        "failed": sum(1 for f in figures if f["passed"] is False),
+    }
+    return {**current, "summary": summary, "benchmarks": benchmarks}
 
 
 def write_json(document: dict[str, Any], path: Path) -> None:
@@ -215,6 +241,18 @@ def _verdict(passed: bool | None) -> str:
     return {True: "pass", False: "**MISS**", None: ""}[passed]
 
 
+def _older_rows(document: dict[str, Any]) -> list[str]:
+    """A line naming the benchmarks kept from earlier runs (``--merge``), with when they were run."""
+    older = [
+        f"{bench['title']} ({bench['measured_at']}, load average {bench['load_average'][0]})"
+        for bench in document["benchmarks"].values()
+        if bench.get("measured_at") and bench["measured_at"] != document["timestamp"]
+    ]
+    if not older:
+        return []
+    return [f"Rows kept from earlier runs (`--merge`): {'; '.join(older)}.", ""]
+
+
 def render_markdown(document: dict[str, Any], *, extra_sections: list[str]) -> str:
     machine = document["machine"]
     lines = [
@@ -230,6 +268,7 @@ def render_markdown(document: dict[str, Any], *, extra_sections: list[str]) -> s
         "Other processes share this machine, so absolute figures vary from run to run; every goal "
         "is judged on a ratio against a baseline measured in the same run (medians over repetitions).",
         "",
+        *_older_rows(document),
         f"Goals: {document['summary']['passed']} of {document['summary']['goals']} met.",
         "",
         "| Benchmark | Figure | Value | Unit | Baseline | Ratio | Goal | Verdict | Reps |",

@@ -54,3 +54,37 @@ def test_unknown_benchmark_name_is_refused(tmp_path: Path) -> None:
     else:  # pragma: no cover - argparse always exits here
         raise AssertionError("an unknown benchmark name was accepted")
     assert not (tmp_path / "r.json").exists()
+
+
+def test_merge_keeps_the_other_benchmarks_rows(tmp_path: Path) -> None:
+    results, page = tmp_path / "results.json", tmp_path / "performance.md"
+    earlier = {
+        "timestamp": "2026-01-02T03:04:05+00:00",
+        "machine": {"load_average": [1.5, 1.0, 0.5]},
+        "benchmarks": {
+            "events": {
+                "title": "Event processing",
+                "method": "m",
+                "passed": False,
+                "duration_s": 1.0,
+                "notes": [],
+                "figures": [{**dict.fromkeys(FIGURE_FIELDS), "name": "throughput", "unit": "x",
+                             "value": 1.0, "repetitions": 1, "passed": False}],
+            },
+            "serialize": {"title": "stale", "method": "m", "figures": [], "notes": []},
+        },
+    }  # fmt: skip
+    results.write_text(json.dumps(earlier))
+
+    args = ["--quick", "--only", "serialize", "--out", str(results), "--doc", str(page), "--merge"]
+    assert main(args) == 0
+
+    document = json.loads(results.read_text())
+    assert list(document["benchmarks"]) == ["events", "serialize"]
+    assert document["benchmarks"]["events"]["figures"][0]["name"] == "throughput"
+    assert document["benchmarks"]["serialize"]["title"] == "Item serialization"
+    assert document["summary"]["goals"] == 2 and document["summary"]["failed"] >= 1
+    text = page.read_text()
+    assert "| Event processing | throughput |" in text
+    assert "Event processing (2026-01-02T03:04:05+00:00, load average 1.5)" in text
+    assert "Item serialization (" not in text.split("Goals:")[0]  # this run's rows are not "older"
