@@ -236,4 +236,37 @@ batch response ~7%, handing documents to the target ~6%.
 
 Judged on the handler thread's CPU time; the wall-clock p99 on this shared machine is dominated by
 the process being descheduled (see the load average), which a Lambda's own vCPU does not do.
+
+### Webhook cold import (issue 16, goal <= 1.5x `import boto3`): 1.83-1.86x -> 1.62-1.65x, missed
+
+#### What was changed (2026-12-03)
+
+- **No pydantic-settings**: `Settings` is a plain pydantic model fed by a small case-insensitive
+  environment reader (`norcekit.settings.environ_values`, two aliases); the package and what it
+  imports (dotenv, asyncio, its cloud providers) left the layer.
+- **One event area per cold start**: the payload models live in `norce/event_models/` (one module
+  per area); the receiver imports only the received type's module. `defer_build` had postponed the
+  22 models' validators, not their classes.
+- **Built on first use**: the quarantined/error answers and the quarantine's read model, which a
+  queued webhook never uses; the S3 client (quarantine, claim check), which its first request no
+  longer creates.
+
+#### Before/after, one run each (not re-measurable by the bench once merged)
+
+Layers built by `layers/norcekit/Makefile` for the host; fresh `python -I -S -B` processes,
+alternating, median of 11; before = main at 41c0fd1; "first request" = the bench's cold-start
+figure (one authentic event, secret and queue over HTTP to the loopback fake). Load 0.4-0.9.
+
+| Run | import boto3 | floor | handler import before -> after | import + first request before -> after |
+|---|---:|---:|---:|---:|
+| 10:30 UTC | 426 ms | 1.40x | 1.86x -> 1.65x | 2.62x -> 2.16x (1,115 -> 921 ms) |
+| 10:34 UTC | 390 ms | 1.41x | 1.83x -> 1.62x | 2.60x -> 2.10x (1,013 -> 821 ms) |
+
+"floor" is `import boto3` + pydantic with one model + Powertools `Logger, Metrics, Tracer`: what
+the first request cannot do without (it validates with pydantic and logs and counts with
+Powertools). Above it, norcekit's own modules take ~30 ms of in-process import time (settings
+model ~9 ms, queue envelope ~5, validation with orjson ~4, observability ~3.5, webhook answers ~3,
+quarantine ~2), all used by the first request. The rest of the gap is process teardown, which the
+bench's whole-process wall time includes and a Lambda cold start does not: ending both processes
+with `os._exit(0)` right after the import gave 1.53x instead of 1.63x in one run (floor 1.43x).
 """
