@@ -142,8 +142,8 @@ class AwsClients:
         """The shared S3 client, created when first called rather than now.
 
         For stores that most requests never touch: the webhook receiver writes to S3 only to
-        quarantine or claim-check a payload, and creating an S3 client (its service model is the
-        largest botocore loads) would otherwise be part of every cold start's first request.
+        quarantine or claim-check a payload, and creating an S3 client (a large service model to
+        load and parse) would otherwise be part of every cold start's first request.
         """
         return cast("S3Client", _ClientOnFirstUse(self.s3))
 
