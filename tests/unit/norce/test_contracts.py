@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import types
 import typing
 from datetime import UTC, datetime, timedelta, timezone
@@ -80,8 +81,17 @@ def _all_subclasses(cls: type) -> list[type]:
     return found
 
 
+def _declared(model: type) -> bool:
+    """A model its contracts module declares (not one pydantic or a test builds at run time)."""
+    module = sys.modules.get(model.__module__)
+    return (
+        model.__module__.startswith("norcekit.norce.contracts")
+        and getattr(module, model.__name__, None) is model
+    )
+
+
 CONTRACT_MODELS = sorted(
-    {m for m in _all_subclasses(ContractModel) if m.__module__.startswith("norcekit.norce.contracts")},
+    {m for m in _all_subclasses(ContractModel) if _declared(m)},
     key=lambda m: m.contract_name,
 )
 
