@@ -56,7 +56,9 @@ ENV = {
     "EVENT_QUEUE_URL": "https://sqs.eu-north-1.amazonaws.com/123456789012/bench-events",
     "QUARANTINE_BUCKET": "bench-quarantine",
     "POWERTOOLS_SERVICE_NAME": "norcekit",
-    "POWERTOOLS_METRICS_NAMESPACE": "NorcekitBench",
+    "POWERTOOLS_METRICS_NAMESPACE": "Norcekit",
+    # As template.yaml's Globals set it for every function (tests/unit/deploy checks they agree).
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
 }
 #: Isolated (no PYTHON* variables, no user site), no site-packages, no bytecode written: the
 #: interpreter sees the layer and the handler only, as a Lambda cold start does.

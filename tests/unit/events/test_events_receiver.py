@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -354,3 +355,27 @@ def test_receiver_import_path_loads_neither_httpx_nor_the_powertools_resolver() 
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("plugins", "scans"), [("__all__", False), ("", True)])
+def test_a_cold_start_with_the_functions_environment_does_not_scan_installed_packages(
+    plugins: str, scans: bool
+) -> None:
+    """template.yaml sets PYDANTIC_DISABLE_PLUGINS=__all__: otherwise the first model built reads
+    every installed distribution's metadata looking for pydantic plugins (norcekit has none)."""
+    app_path = str(ROOT / "functions/webhook_receiver/app.py")
+    code = (
+        "import importlib.metadata, importlib.util\n"
+        "scans = []\n"
+        "real = importlib.metadata.entry_points\n"
+        "importlib.metadata.entry_points = lambda *a, **k: scans.append(1) or real(*a, **k)\n"
+        f"spec = importlib.util.spec_from_file_location('wr', {app_path!r})\n"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "from norcekit.norce.event_models import event_model\n"
+        "body = {'ClientId': 1, 'ApplicationId': 2, 'PartNo': 'P1', 'EntityChanged': 'tClientProductSku'}\n"
+        "event_model('SkuChangedNotification').model_validate(body)\n"
+        "print(bool(scans))\n"
+    )
+    env = {**os.environ, "PYDANTIC_DISABLE_PLUGINS": plugins}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == str(scans)

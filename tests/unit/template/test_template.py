@@ -155,6 +155,18 @@ def test_tracing_is_one_switch_for_functions_api_and_the_tracer(template: dict[s
         assert "@tracer.capture_lambda_handler(capture_response=False)\n" in handler, folder
 
 
+def test_the_webhook_bench_runs_with_the_functions_constant_environment(template: dict[str, Any]) -> None:
+    """The cold-start bench measures what a deployed function imports: every constant variable it
+    sets that the template also sets (PYDANTIC_DISABLE_PLUGINS, the Powertools service) agrees."""
+    from tests.bench.bench_webhook import ENV  # noqa: PLC0415 - bench code, only here
+
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
+    shared = {name for name, value in env.items() if isinstance(value, str)} & set(ENV)
+    assert {"PYDANTIC_DISABLE_PLUGINS", "POWERTOOLS_SERVICE_NAME"} <= shared
+    assert {name: ENV[name] for name in shared} == {name: env[name] for name in shared}
+
+
 def test_every_function_may_send_its_traces(translated: dict[str, Any]) -> None:
     resources = translated["Resources"]
     for name in FUNCTIONS:
