@@ -194,6 +194,72 @@ def stage_breakdown(root: Path, *, limit: int) -> tuple[dict[str, float], dict[s
     return stages, reference
 
 
+def validation_floor(root: Path, *, passes: int) -> dict[str, list[float]]:
+    """CPU µs per item, in one process, alternating: the raw pass-through, the same plus contract
+    validation alone (the fast schema's ``validate_python`` on each item's mapped payload, no records,
+    dedupe or wrappers), the same with the file-drop source's read (records, keys, dedupe), and the
+    kit's own stream. Each is the stream ``ConnectClient`` writes (``_Body``), without the HTTP send.
+
+    What no validation on pydantic-core can go below: the raw pass-through plus one validation.
+    """
+    import orjson  # noqa: PLC0415
+
+    from norcekit.imports.config import build_source  # noqa: PLC0415
+    from norcekit.imports.pipeline import RunCounts, count_read, first_of_each_key, map_records  # noqa: PLC0415
+    from norcekit.norce.connect import _Body  # noqa: PLC0415
+    from norcekit.norce.contracts import Product  # noqa: PLC0415
+    from norcekit.norce.contracts.wire import wire_validator  # noqa: PLC0415
+
+    source = build_source(integration_config(root), "erp")
+    premapped = _premapped(source)
+    payloads = {key: premapped(key).data for key in (r.key for r in source.iter_all("products"))}
+    fast = wire_validator(Product)._fast
+    if fast is None:
+        raise RuntimeError("the Product contract has no fast schema")
+    path = products_file(root)
+
+    def drain(items: Iterator[Any]) -> None:
+        for _chunk in _Body(items, None)():
+            pass
+
+    def raw() -> Iterator[Any]:
+        with path.open("rb") as lines:
+            for line in lines:
+                yield orjson.loads(line)
+
+    def raw_and_validation() -> Iterator[Any]:
+        with path.open("rb") as lines:
+            for line, payload in zip(lines, payloads.values(), strict=True):
+                orjson.loads(line)
+                yield fast.validate_python(payload)
+
+    def read_and_validation() -> Iterator[Any]:
+        counts = RunCounts()
+        for record in first_of_each_key(count_read(source.iter_all("products"), counts), counts, None):  # type: ignore[arg-type]
+            yield fast.validate_python(payloads[record.key])
+
+    def own() -> Iterator[Any]:
+        counts = RunCounts()
+        records = first_of_each_key(count_read(source.iter_all("products"), counts), counts, None)  # type: ignore[arg-type]
+        return map_records(records, lambda record: premapped(record.key), counts, None)  # type: ignore[arg-type]
+
+    cases = {
+        "raw": raw,
+        "raw + validation": raw_and_validation,
+        "read + validation": read_and_validation,
+        "own": own,
+    }
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for items in cases.values():  # warm-up: the fast schema learns the fields
+        drain(items())
+    for _ in range(passes):
+        for name, items in cases.items():
+            started = time.process_time()
+            drain(items())
+            times[name].append((time.process_time() - started) / len(payloads) * 1e6)
+    return times
+
+
 def run(*, quick: bool = False, reps: int | None = None) -> BenchResult:
     sizes = [400] if quick else [10_000, 100_000]
     reps = reps or (1 if quick else 3)
@@ -318,6 +384,26 @@ def run(*, quick: bool = False, reps: int | None = None) -> BenchResult:
                 passed=large / small <= 1.3,
             )
         )
+    floor = validation_floor(sample_export(sizes[0])[0], passes=3 if quick else 9)
+    for name in ("raw + validation", "read + validation", "own"):
+        result.add(
+            ratio_figure(
+                f"floor, in-process: {name} (no HTTP)",
+                floor[name],
+                floor["raw"],
+                unit="µs CPU/item",
+                baseline_label="raw JSON pass-through, same process",
+                goal_ratio=None,
+                higher_is_better=False,
+            )
+        )
+    result.notes.append(
+        "Floor (in one process, alternating, no HTTP send): 'raw + validation' is the raw pass-through "
+        "plus only pydantic-core's validation of each item's mapped payload (no records, dedupe or "
+        "wrappers); 'read + validation' adds the file-drop source's read (records, keys, timestamps, "
+        "dedupe) that every import needs; 'own' is the kit's own stream. No validation on pydantic-core "
+        "can cost less than the first."
+    )
     stages, reference = stage_breakdown(sample_export(sizes[0])[0], limit=200 if quick else 2000)
     total = sum(stages.values())
     result.notes.append(

@@ -6,7 +6,9 @@
   on ``sys.path`` (as in Lambda: no site-packages, read-only, nothing written) vs a fresh
   ``import boto3`` from the same layer, alternating, median of the repetitions. Interpreter start-up
   is in both (it is in a Lambda cold start too). The same layer with its bytecode removed is
-  measured too: what a build without ``compileall`` would cost at every cold start.
+  measured too: what a build without ``compileall`` would cost at every cold start. So is the
+  floor: ``import boto3``, pydantic with one model built and Powertools' Logger and Metrics, what any
+  handler that validates with pydantic and logs with Powertools pays before its own code.
 * Cold start, import + first request: a fresh process that imports the handler from the same layer
   and handles one authentic ``SkuChangedNotification`` (exit status 0 only on a 200): settings, the
   receiver and its clients built as in Lambda, the secret read from Secrets Manager and the event
@@ -68,6 +70,22 @@ ISOLATED = ("-I", "-S", "-B")
 def _import_from(layer: Path, *, handler: bool) -> str:
     paths = [str(layer), str(HANDLER_DIR)] if handler else [str(layer)]
     return f"import sys; sys.path[:0] = {paths!r}; import {'app' if handler else 'boto3'}"
+
+
+def _floor(layer: Path) -> str:
+    """What any handler that validates with pydantic and logs with Powertools imports, before its own
+    code: ``boto3``, pydantic with one model built, Powertools' Logger and Metrics (as norcekit's)."""
+    return "\n".join(
+        [
+            f"import sys; sys.path[:0] = {[str(layer)]!r}",
+            "import boto3",
+            "from pydantic import BaseModel, Field",
+            "class Floor(BaseModel):",
+            "    x: int = Field(default=1, gt=0)",
+            "from aws_lambda_powertools import Logger, Metrics",
+            "Logger(service='norcekit'); Metrics(namespace='Norcekit')",
+        ]
+    )
 
 
 #: The first request's event: authentic (its secret header carries SECRET), valid, queued.
@@ -174,7 +192,7 @@ def warm_worker(requests: int, warmup: int) -> dict[str, Any]:
 
 
 def run(*, quick: bool = False) -> BenchResult:
-    cold_reps, requests, warmup = (3, 200, 20) if quick else (9, 3000, 200)
+    cold_reps, requests, warmup = (3, 200, 20) if quick else (15, 3000, 200)
     result = BenchResult(
         NAME,
         "Webhook receiver",
@@ -183,7 +201,9 @@ def run(*, quick: bool = False) -> BenchResult:
         "that layer on sys.path (`python -I -S -B`) vs `import boto3` from the same layer, alternating, "
         f"median of {cold_reps}. Cold start: the same, plus handling one authentic SkuChangedNotification "
         "(clients built, secret read and event queued over signed HTTP to a loopback fake of Secrets "
-        f"Manager and SQS; no goal). Warm: {requests:,} requests (after {warmup} warm-up) through "
+        "Manager and SQS; no goal). Floor: `import boto3`, pydantic with one model built and Powertools' "
+        "Logger and Metrics from the same layer, alternating with the others (no goal). "
+        f"Warm: {requests:,} requests (after {warmup} warm-up) through "
         "`app.handler` with 5 event types, SQS client stubbed with botocore `Stubber`, secrets static, "
         "Powertools logging/metrics on (stdout to /dev/null).",
     )
@@ -197,11 +217,13 @@ def run(*, quick: bool = False) -> BenchResult:
         boto_s: list[float] = []
         bare_s: list[float] = []
         first_s: list[float] = []
+        floor_s: list[float] = []
         for _ in range(cold_reps):
             boto_s.append(_wall(_import_from(layer, handler=False)))
             handler_s.append(_wall(_import_from(layer, handler=True)))
             first_s.append(_wall(_first_request(layer), AWS_ENDPOINT_URL=endpoint))
             bare_s.append(_wall(_import_from(bare, handler=True)))
+            floor_s.append(_wall(_floor(layer)))
         top = _top_imports(layer)
     # Each cold start read the secret once and queued the event once; nothing else reached "AWS".
     if aws.calls != {GET_SECRET: cold_reps, SEND_MESSAGE: cold_reps}:
@@ -210,6 +232,7 @@ def run(*, quick: bool = False) -> BenchResult:
         "cold import of the handler module (built layer)": (handler_s, 1.5),
         "cold start: import + first request (built layer)": (first_s, None),
         "cold import, same layer without bytecode": (bare_s, None),
+        "floor: import boto3 + pydantic (one model) + Powertools Logger and Metrics": (floor_s, None),
     }
     for name, (samples, goal) in cold.items():
         result.add(
