@@ -232,6 +232,22 @@ the kit's own work ~34 us per event (cProfile shares): envelope and payload vali
 look-up planning and document building (two sha256 per document) ~40%, grouping ~15%, Powertools'
 batch response ~7%, handing documents to the target ~6%.
 
+#### The floor, now measured by every bench run (2026-12-03, third session)
+
+`make bench` now also reports, in one process and alternating (no HTTP send): the raw pass-through,
+the same plus only pydantic-core's validation of each item's mapped payload ("raw + validation": no
+records, dedupe or wrappers), the same with the file-drop source's read ("read + validation"), and
+the kit's own stream. In the run of 12:47 UTC (load 0.4): raw 11.8 µs, raw + validation 28.3 µs,
+read + validation 38.1 µs, own 41.2 µs per product item. So, per item, validation alone costs
+16.5 µs and the read's per-row work (record, key, `updated_at` check, origin, dedupe) 9.7 µs, while
+the bench's raw pass-through with its HTTP send costs 18.0 µs (10k). Own cost is their sum:
+18.0 + 16.5 + 9.7 = 44.2 µs, measured 44.3 µs (2.46x): the kit's stream adds nothing beyond the
+validation and the read. A 2x own cost leaves 18 µs for both; the validation alone takes 16.5,
+leaving 1.5 µs for the per-row read work that costs 9.7 today and ~4-5 µs even written as one flat
+loop. Also re-tried: `extra="forbid"` in the fast schema instead of the equality check (the
+contracts forbid extras anyway): no gain (A/B in alternating processes), since pydantic-core then
+walks the input keys once more, which is what the equality costs.
+
 ### Webhook p99 (goal <= 2 ms)
 
 Judged on the handler thread's CPU time; the wall-clock p99 on this shared machine is dominated by
@@ -269,4 +285,20 @@ model ~9 ms, queue envelope ~5, validation with orjson ~4, observability ~3.5, w
 quarantine ~2), all used by the first request. The rest of the gap is process teardown, which the
 bench's whole-process wall time includes and a Lambda cold start does not: ending both processes
 with `os._exit(0)` right after the import gave 1.53x instead of 1.63x in one run (floor 1.43x).
+
+#### No plugin scan, and the floor in every bench run (2026-12-03, third session)
+
+- **`PYDANTIC_DISABLE_PLUGINS=__all__`** in every function's environment (template `Globals`; the
+  bench runs with the template's constant variables, a test keeps them equal). Without it, the
+  first model built reads every installed distribution's entry points looking for pydantic plugins;
+  norcekit has none. One run, alternating, median of 11: 1.58x -> 1.50x `import boto3`.
+- **The floor is a bench figure now** (`import boto3`, pydantic with one model built, Powertools
+  `Logger` and `Metrics`, from the same built layer, alternating with the handler; median of 15).
+  In the run of 12:47 UTC it was 1.49x, with the handler at 1.75x; a quick run (3 repetitions) minutes before gave 1.40x
+  and 1.59x. The goal sits at or just above what any handler that validates with pydantic and logs
+  with Powertools pays before its own first line; meeting it means taking pydantic off the
+  receiver's import path (its settings, queue envelope and answers), which the first request needs.
+- **Not done: `gc.freeze()` after the import.** It cut the bench's handler figure by ~78 ms in one
+  run (498 -> 420 ms), all of it in the process's exit (the final collection no longer walks the
+  imported objects), which a Lambda cold start never reaches; counting it would flatter the figure.
 """

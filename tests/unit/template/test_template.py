@@ -22,6 +22,7 @@ from cfnlint.decode import cfn_yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
+from norcekit.events.claims import DEFAULT_PREFIX as CLAIMS_PREFIX
 from norcekit.observability import MetricName
 from norcekit.settings import ENV_ALIASES, Settings
 from norcekit.state.orders import RETENTION as ORDER_RETENTION
@@ -554,6 +555,17 @@ def test_bucket_is_private_encrypted_versioned_and_expires_quarantine(resources:
     assert bucket["DeletionPolicy"] == "Retain"
     policy = resources["DataBucketPolicy"]["Properties"]
     assert policy["Bucket"] == ref("DataBucket")
+
+
+def test_claim_checked_payloads_expire_after_any_redrive_could_need_them(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    rules = {r["Id"]: r for r in resources["DataBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireEventClaims"]["Prefix"] == CLAIMS_PREFIX  # where the receiver stores them
+    assert rules["ExpireEventClaims"]["ExpirationInDays"] == ref("EventClaimRetentionDays")
+    parameter = template["Parameters"]["EventClaimRetentionDays"]
+    dlq_days = int(resources["EventDLQ"]["Properties"]["MessageRetentionPeriod"]) / 86400
+    assert parameter["MinValue"] > dlq_days
+    assert parameter["Default"] >= parameter["MinValue"]
 
 
 def test_secrets_hold_no_values(resources: dict[str, Any]) -> None:

@@ -4,8 +4,8 @@ API Gateway passes bodies up to 10 MB; an SQS message is at most the queue's
 ``MaximumMessageSize``. A payload whose envelope would not fit is stored here under a content key
 (``<prefix><sha256>.json``) and the queued envelope carries ``body_ref`` instead of ``body``; the
 processor reads it back. Content-addressed, so Norce's retries of one payload store one object.
-Objects are not deleted after processing (a redrive may need them again); expire the prefix with
-a bucket lifecycle rule.
+Objects are not deleted after processing (a redrive may need them again); the template's lifecycle
+rule expires the prefix after ``EventClaimRetentionDays``.
 """
 
 from __future__ import annotations
