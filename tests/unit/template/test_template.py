@@ -745,6 +745,10 @@ def test_dashboard_is_valid_json_over_emitted_metrics(resources: dict[str, Any])
     for metric in ("ImportRuns", "JobLeadTimeSeconds", "WebhooksReceived", "QueryCalls", "QueryCacheHits"):
         assert metric in referenced, metric
     assert "AWS/Lambda" in text and "Errors" in text
+    # Per import, not per entity: two imports of one entity (two source systems) stay apart.
+    grouped = dict(re.findall(r"SELECT \w+\((\w+)\) FROM Norcekit WHERE stack = 'x' GROUP BY (\w+)", text))
+    for metric in ("ImportRuns", "ImportDurationSeconds", "WatermarkLagSeconds", "JobLeadTimeSeconds"):
+        assert grouped[metric] == "import", metric
 
 
 # --- API and outputs ----------------------------------------------------------------------------
