@@ -263,6 +263,7 @@ class Restarter:
                 JobRecord(
                     job_id=new_job_id,
                     entity=job.entity,
+                    kind=job.kind,  # the kind-wide ordering check must see the restarted job
                     mode=job.mode,
                     run_id=job.run_id,
                     item_count=job.item_count,
