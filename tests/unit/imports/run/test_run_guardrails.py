@@ -253,3 +253,52 @@ def test_an_unknown_rule_or_an_allowance_on_a_delta_is_an_error() -> None:
     with pytest.raises(ValueError, match="full only"):
         world.runner().run("sku_prices", "delta", deadline=Deadline.after(600), allow=["shrink"])
     assert world.runs.records == {}
+
+
+def test_a_warehouse_missing_from_one_export_keeps_its_baseline_and_its_shrunken_return_is_refused() -> None:
+    world = World()
+    runner = world.runner(config(onhand={"full_scope_split": "warehouse"}))
+    for n in range(10):
+        world.source.add("onhand", f"P{n}|W1|A", onhand(f"P{n}", "W1"))
+        world.source.add("onhand", f"P{n}|W2|A", onhand(f"P{n}", "W2"))
+    _succeeded_full(world, runner, "onhand")
+    everything = list(world.source.rows["onhand"])
+    world.source.rows["onhand"] = [r for r in everything if "|W1|" in r.key]  # W2 missing today
+    _succeeded_full(world, runner, "onhand")
+
+    # W2 is back with one row of its ten: its FullFile job would deactivate the other nine.
+    world.source.rows["onhand"] = [r for r in everything if "|W1|" in r.key or r.key == "P0|W2|A"]
+    result = runner.run("onhand", "full", deadline=Deadline.after(600))
+
+    assert result.outcome is RunOutcome.REFUSED, result.message
+    assert "shrink: 1 item(s) in W2 against 10" in (result.message or "")
+    assert len(world.connect.requests) == 3  # the earlier runs: W1 and W2, then W1 alone
+
+
+def test_a_scoped_import_with_nothing_of_its_scope_in_the_export_is_refused_not_sent_empty() -> None:
+    world = World()
+    scoped = config(sku_prices={"scope": {"price_lists": ["SEK"]}})
+    for n in range(20):  # the ERP renamed the list: every row is outside the import's scope
+        world.source.add("sku_prices", f"P{n}|SEK-B2C|1", price(f"P{n}", price_list="SEK-B2C"))
+
+    result = world.runner(scoped).run("sku_prices", "full", deadline=Deadline.after(600))
+
+    assert result.outcome is RunOutcome.REFUSED, result.message
+    assert "min_items: 0 item(s)" in (result.message or "")
+    assert world.connect.requests == []
+
+
+def test_an_empty_export_is_refused_by_the_shrink_rule_even_when_min_items_is_zero() -> None:
+    world = World()
+    runner = world.runner(config(sku_prices={"full": {"guardrails": {"min_items": 0}}}))
+    _prices(world, 20)
+    previous = _succeeded_full(world, runner)
+    world.source.rows["sku_prices"] = []
+
+    result = runner.run("sku_prices", "full", deadline=Deadline.after(600))
+
+    assert result.outcome is RunOutcome.REFUSED, result.message
+    assert f"shrink: 0 item(s) against 20 in the last successful full import ({previous})" in (
+        result.message or ""
+    )
+    assert len(world.connect.requests) == 1  # the first import only

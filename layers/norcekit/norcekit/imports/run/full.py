@@ -71,7 +71,8 @@ class FullRun:
         mapping = pipeline.mapping(run)
         full_file = IMPORT_KINDS[run.kind].has_full_file and self.config.full.full_file
         survey = self._survey(mapping, full_file=full_file) if full_file or run.dry_run else None
-        if full_file and survey is not None and (refused := self._judge(survey)) is not None:
+        baseline = self._baseline() if full_file and survey is not None else None
+        if full_file and survey is not None and (refused := self._judge(survey, baseline)) is not None:
             return refused
         split = self.config.full_scope_split if run.kind == "onhand" else None
         if run.dry_run:
@@ -85,9 +86,11 @@ class FullRun:
         else:
             self._one_scope(header, mapping, surveyed=survey is not None)
         if survey is not None:
+            # A warehouse absent from this export was not sent: its last count stays its baseline.
+            counts = {**(baseline.counts if baseline is not None else {}), **survey.scopes}
             pipeline.stores.full_counts.record_submitted(
                 run.entity,
-                ScopeCounts(run_id=run.run_id, counts=survey.scopes, recorded_at=pipeline.clocks.now()),
+                ScopeCounts(run_id=run.run_id, counts=counts, recorded_at=pipeline.clocks.now()),
             )
         return Ended(RunOutcome.SUBMITTED, self._with_notes(submitted_message(run)))
 
@@ -101,7 +104,8 @@ class FullRun:
         """
         run = self.run
         per_warehouse = run.kind == "onhand"
-        scopes: dict[str, int] = {}
+        # An export with nothing in scope still counts its whole-import scope: 0 items, not absent.
+        scopes: dict[str, int] = {} if per_warehouse else {WHOLE_IMPORT: 0}
         for item in self.items(mapping, reject=self.pipeline.rejector(run, full_file=full_file)):
             scope = str(item_field(item, "WarehouseCode", "")) if per_warehouse else WHOLE_IMPORT
             scopes[scope] = scopes.get(scope, 0) + 1
@@ -126,10 +130,10 @@ class FullRun:
             return pending if succeeded else counts.confirmed
         return stores.full_counts.settle(run.entity, pending.run_id, succeeded=succeeded).confirmed
 
-    def _judge(self, survey: Survey) -> Ended | None:
+    def _judge(self, survey: Survey, baseline: ScopeCounts | None) -> Ended | None:
         """``refused`` naming every tripped rule and its figures, unless the operator allowed them."""
         run = self.run
-        trips = judge(survey, self.config.full.guardrails, self._baseline())
+        trips = judge(survey, self.config.full.guardrails, baseline)
         blocking = [trip for trip in trips if trip.rule not in run.allow]
         for trip in trips:
             if trip.rule in run.allow:

@@ -3,7 +3,8 @@
 A full import is surveyed first (read → dedupe → map, counted per scope, nothing sent) and judged
 against the entity's :class:`~norcekit.imports.entity_config.Guardrails`:
 
-* ``min_items`` — fewer mapped items than this (an empty export: header row and ``.done`` only);
+* ``min_items`` — fewer mapped items in the import's scope than this (an empty export: header row
+  and ``.done`` only; or nothing of the import's warehouses or price lists);
 * ``shrink`` — a scope lost more than ``max_shrink`` of the items of the last successful full
   import of the same scope (``all``; on-hand: each warehouse present in the export);
 * ``rejected`` — the mapping rejected more than ``max_rejected`` of the source rows (a renamed
@@ -56,12 +57,15 @@ def check_allow(allow: Collection[str]) -> frozenset[GuardrailRule]:
 def judge(survey: Survey, limits: Guardrails, baseline: ScopeCounts | None) -> list[Trip]:
     """Every guardrail the survey trips (empty: the run may go on)."""
     trips: list[Trip] = []
-    if survey.mapped < limits.min_items:
+    in_scope = sum(survey.scopes.values())  # what the payload would carry: another import's rows are not
+    if in_scope < limits.min_items:
+        outside = survey.mapped - in_scope
         trips.append(
             Trip(
                 "min_items",
-                f"min_items: {survey.mapped} item(s) mapped from {survey.read} row(s), "
-                f"at least {limits.min_items} required",
+                f"min_items: {in_scope} item(s) mapped from {survey.read} row(s)"
+                + (f" ({outside} more outside the import's scope)" if outside else "")
+                + f", at least {limits.min_items} required",
             )
         )
     if baseline is not None:
