@@ -240,3 +240,28 @@ def test_a_warehouse_stream_that_runs_out_of_time_is_aborted_although_other_ware
     assert "aborted" in (result.message or "")
     assert result.job_ids == []
     assert emulator.jobs() == []  # the first warehouse's truncated body never became a job
+
+
+def test_a_full_import_whose_second_read_comes_back_short_sends_norce_no_payload(
+    stack: Stack, emulator: Emulator
+) -> None:
+    export = generate(stack.root, products=12, customers=1, companies=1, supplier_products=1)
+    runner = stack.runner()
+    first = runner.run("products", "full", deadline=Deadline.after(600))
+    assert settle_jobs(first.job_ids, stack.clients.jobs, stack.jobs, 10).all_succeeded
+    sample = load_mapping("sample", entity="products")
+    calls = {"n": 0}
+
+    def flaky_second_read(data: dict[str, Any]) -> Any:
+        calls["n"] += 1  # the survey maps every row; the payload's read "loses" all but two
+        return sample(data) if calls["n"] <= export.counts.products + 2 else None
+
+    stack.clock.advance(3600)
+    second = stack.runner(mapping_factory=lambda entity: flaky_second_read).run(
+        "products", "full", deadline=Deadline.after(600)
+    )
+
+    assert second.outcome is RunOutcome.FAILED, second.message
+    assert "SourceChangedError: 2 item(s) read for the payload against 12 judged" in (second.message or "")
+    assert [job["JobId"] for job in emulator.jobs()] == first.job_ids  # no second job
+    assert all(row["IsActive"] for row in emulator.catalog_rows("skus"))  # nothing deactivated

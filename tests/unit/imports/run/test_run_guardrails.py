@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from tests.unit.imports.run.run_fakes import World, config, customer, onhand, price
 
 from norcekit.configfile import ConfigError
 from norcekit.deadline import Deadline
 from norcekit.imports.entity_config import Guardrails
+from norcekit.imports.records import SourceRecord
 from norcekit.imports.runner import ImportRunner
 from norcekit.jobs.completion import commit_run_watermark_if_complete
+from norcekit.norce.contracts.wire import item_field
 from norcekit.norce.jobs import JobStatus
 from norcekit.state.jobs import JobCounters
 from norcekit.state.runs import RunOutcome
@@ -302,3 +306,46 @@ def test_an_empty_export_is_refused_by_the_shrink_rule_even_when_min_items_is_ze
         result.message or ""
     )
     assert len(world.connect.requests) == 1  # the first import only
+
+
+def test_a_second_read_that_comes_back_short_is_aborted_before_norce_gets_a_full_payload() -> None:
+    world = World()
+    _prices(world, 20)
+    survey_rows = list(world.source.rows["sku_prices"])
+    reads = {"n": 0}
+
+    def iter_all(entity: str) -> Iterator[SourceRecord]:
+        # The survey sees all 20 rows; the source answers the stream's read with 2 (a flaky ERP page).
+        reads["n"] += 1
+        yield from survey_rows if reads["n"] == 1 else survey_rows[:2]
+
+    world.source.iter_all = iter_all  # type: ignore[method-assign]
+
+    result = world.runner().run("sku_prices", "full", deadline=Deadline.after(600))
+
+    assert result.outcome is RunOutcome.FAILED, result.message
+    assert "2 item(s) read for the payload against 20 judged by the guardrails" in (result.message or "")
+    assert world.connect.requests == [] and result.job_ids == []  # the body was never completed
+
+
+def test_a_warehouse_whose_second_read_comes_back_short_is_aborted() -> None:
+    world = World()
+    runner = world.runner(config(onhand={"full_scope_split": "warehouse"}))
+    for n in range(10):
+        world.source.add("onhand", f"P{n}|W1|A", onhand(f"P{n}", "W1"))
+        world.source.add("onhand", f"P{n}|W2|A", onhand(f"P{n}", "W2"))
+    rows = list(world.source.rows["onhand"])
+    reads = {"n": 0}
+
+    def iter_all(entity: str) -> Iterator[SourceRecord]:
+        reads["n"] += 1  # survey, W1's stream, then W2's stream that lost W2's rows
+        yield from rows if reads["n"] < 3 else [r for r in rows if "|W1|" in r.key]
+
+    world.source.iter_all = iter_all  # type: ignore[method-assign]
+
+    result = runner.run("onhand", "full", deadline=Deadline.after(600))
+
+    assert result.outcome is RunOutcome.FAILED, result.message
+    assert "0 item(s) in W2 read for the payload against 10 judged" in (result.message or "")
+    sent = [{item_field(item, "WarehouseCode") for item in r.items} for r in world.connect.requests]
+    assert sent == [{"W1"}]  # W2's body was never completed

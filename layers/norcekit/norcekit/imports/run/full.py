@@ -11,7 +11,9 @@ A ``FullFile=true`` import is surveyed before anything is sent: the source is re
 counted per scope and judged by the guardrails (:mod:`.guardrails`); a tripped rule ends the run
 ``refused`` with nothing submitted. Rejected rows are quarantined by the survey, and each one's key
 is named (run message, ``deactivated_keys``, quarantine metadata ``deactivates``): its row is not in
-the payload, so Norce deactivates it. The stream then reads the source a second time.
+the payload, so Norce deactivates it. The stream then reads the source a second time; a second read
+shorter than the survey by more than ``max_shrink`` aborts the request before its closing bracket
+(:class:`SourceChangedError`), so the payload Norce gets is never smaller than what was judged.
 
 A full import needs ``import_full_min_remaining_s`` to start, and its stream checks the deadline
 as it goes: when time runs out the body generator raises, httpx closes the connection before the
@@ -51,6 +53,10 @@ DEADLINE_CHECK_EVERY = 64
 MAX_KEYS_IN_MESSAGE = 20
 
 
+class SourceChangedError(RuntimeError):
+    """The source's second read (the payload) fell short of its first (the survey the guardrails judged)."""
+
+
 @dataclass
 class FullRun:
     """One full import of ``run.entity``: :meth:`execute` returns how it ended."""
@@ -80,11 +86,11 @@ class FullRun:
             return Ended(RunOutcome.SUCCEEDED, self._with_notes(dry_run_message(run, jobs=jobs)))
         header = pipeline.header(run.entity, full_file=True)
         if split == "warehouse" and survey is not None:
-            stopped = self._by_warehouse(header, mapping, list(survey.scopes))
+            stopped = self._by_warehouse(header, mapping, survey.scopes)
             if stopped is not None:
                 return stopped
         else:
-            self._one_scope(header, mapping, surveyed=survey is not None)
+            self._one_scope(header, mapping, surveyed=survey)
         if survey is not None:
             # A warehouse absent from this export was not sent: its last count stays its baseline.
             counts = {**(baseline.counts if baseline is not None else {}), **survey.scopes}
@@ -189,10 +195,10 @@ class FullRun:
             f"not started: {self.deadline.remaining():.0f}s left, a full import needs {needed:.0f}s to start",
         )
 
-    def _one_scope(self, header: Header, mapping: Mapping, *, surveyed: bool) -> None:
+    def _one_scope(self, header: Header, mapping: Mapping, *, surveyed: Survey | None) -> None:
         run, pipeline = self.run, self.pipeline
         attempts = 0
-        reject = ignore_rejection if surveyed else pipeline.rejector(run)
+        reject = ignore_rejection if surveyed is not None else pipeline.rejector(run)
 
         def stream() -> Iterator[Any]:
             # Called once per attempt: a resent request re-reads the source from the start,
@@ -200,15 +206,17 @@ class FullRun:
             nonlocal attempts
             attempts += 1
             run.counts = RunCounts()
-            yield from self.items(mapping, reject=reject if attempts == 1 else ignore_rejection)
+            items = self.items(mapping, reject=reject if attempts == 1 else ignore_rejection)
+            yield from items if surveyed is None else self._as_surveyed(items, sum(surveyed.scopes.values()))
 
         kind = IMPORT_KINDS[run.kind]
         result = pipeline.norce.connect.import_items(kind.name, header, stream, deadline=self.deadline)
         pipeline.record_job(run, result)
 
-    def _by_warehouse(self, header: Header, mapping: Mapping, warehouses: list[str]) -> Ended | None:
+    def _by_warehouse(self, header: Header, mapping: Mapping, surveyed: dict[str, int]) -> Ended | None:
         """On-hand split by warehouse: one FullFile job per warehouse found by the survey."""
         run, pipeline = self.run, self.pipeline
+        warehouses = list(surveyed)
         logger.info(
             "full on-hand import split by warehouse", extra={**run.log_keys(), "warehouses": warehouses}
         )
@@ -224,13 +232,34 @@ class FullRun:
             def in_scope(item: ContractItem, code: str = warehouse) -> bool:
                 return str(item_field(item, "WarehouseCode", "")) == code
 
-            def stream(scope: Callable[[ContractItem], bool] = in_scope) -> Iterator[Any]:
-                yield from self.items(mapping, reject=ignore_rejection, counts=RunCounts(), scope=scope)
+            def stream(
+                scope: Callable[[ContractItem], bool] = in_scope, code: str = warehouse
+            ) -> Iterator[Any]:
+                items = self.items(mapping, reject=ignore_rejection, counts=RunCounts(), scope=scope)
+                yield from self._as_surveyed(items, surveyed[code], f" in {code}")
 
             result = pipeline.norce.connect.import_items(kind.name, header, stream, deadline=self.deadline)
             run.counts.submitted += result.items_sent
             pipeline.record_job(run, result, count_submitted=False)
         return None
+
+    def _as_surveyed(
+        self, items: Iterator[ContractItem], judged: int, where: str = ""
+    ) -> Iterator[ContractItem]:
+        """``items``, aborted before the closing bracket when the source's second read came back
+        shorter than what the guardrails judged (by more than ``max_shrink``): Norce discards the
+        truncated body, so a flaky re-read never becomes a FullFile payload that deactivates."""
+        sent = 0
+        for item in items:
+            sent += 1
+            yield item
+        limit = self.config.full.guardrails.max_shrink
+        if judged > 0 and (judged - sent) / judged > limit:
+            raise SourceChangedError(
+                f"{sent} item(s){where} read for the payload against {judged} judged by the guardrails "
+                f"(a drop over max_shrink {limit:.1%} between the two reads of the source); the request "
+                "was aborted and Norce discards the truncated body"
+            )
 
     # --- the item stream --------------------------------------------------------------------------
 
