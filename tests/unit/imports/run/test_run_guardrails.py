@@ -24,6 +24,12 @@ def _prices(world: World, count: int, *, start: int = 0) -> None:
         world.source.add("sku_prices", f"P{n}|SEK|1", price(f"P{n}"))
 
 
+def _two_warehouses(world: World) -> None:
+    for n in range(10):
+        world.source.add("onhand", f"P{n}|W1|A", onhand(f"P{n}", "W1"))
+        world.source.add("onhand", f"P{n}|W2|A", onhand(f"P{n}", "W2"))
+
+
 def _succeeded_full(world: World, runner: ImportRunner, entity: str = "sku_prices") -> str:
     """A full import whose jobs all succeeded (as the job tracker would record it)."""
     result = runner.run(entity, "full", deadline=Deadline.after(600))
@@ -190,9 +196,7 @@ def test_a_duplicate_row_is_not_named_as_deactivated_its_key_is_sent() -> None:
 def test_onhand_shrink_is_judged_per_warehouse_and_a_missing_warehouse_is_not_a_drop() -> None:
     world = World()
     runner = world.runner(config(onhand={"full_scope_split": "warehouse"}))
-    for n in range(10):
-        world.source.add("onhand", f"P{n}|W1|A", onhand(f"P{n}", "W1"))
-        world.source.add("onhand", f"P{n}|W2|A", onhand(f"P{n}", "W2"))
+    _two_warehouses(world)
     _succeeded_full(world, runner, "onhand")
 
     # W2 is not in today's export at all: it is not sent, so nothing of it is deactivated.
@@ -262,9 +266,7 @@ def test_an_unknown_rule_or_an_allowance_on_a_delta_is_an_error() -> None:
 def test_a_warehouse_missing_from_one_export_keeps_its_baseline_and_its_shrunken_return_is_refused() -> None:
     world = World()
     runner = world.runner(config(onhand={"full_scope_split": "warehouse"}))
-    for n in range(10):
-        world.source.add("onhand", f"P{n}|W1|A", onhand(f"P{n}", "W1"))
-        world.source.add("onhand", f"P{n}|W2|A", onhand(f"P{n}", "W2"))
+    _two_warehouses(world)
     _succeeded_full(world, runner, "onhand")
     everything = list(world.source.rows["onhand"])
     world.source.rows["onhand"] = [r for r in everything if "|W1|" in r.key]  # W2 missing today
@@ -331,9 +333,7 @@ def test_a_second_read_that_comes_back_short_is_aborted_before_norce_gets_a_full
 def test_a_warehouse_whose_second_read_comes_back_short_is_aborted() -> None:
     world = World()
     runner = world.runner(config(onhand={"full_scope_split": "warehouse"}))
-    for n in range(10):
-        world.source.add("onhand", f"P{n}|W1|A", onhand(f"P{n}", "W1"))
-        world.source.add("onhand", f"P{n}|W2|A", onhand(f"P{n}", "W2"))
+    _two_warehouses(world)
     rows = list(world.source.rows["onhand"])
     reads = {"n": 0}
 
