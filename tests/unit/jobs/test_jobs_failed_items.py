@@ -38,6 +38,7 @@ class JobService:
         self.logs: dict[int, list[JobLogEntry]] = {}
         self.log_reads: list[int] = []
         self.failing = False
+        self.log_failing = False
 
     def get(self, job_id: int | str, *, deadline: Deadline | None = None) -> JobDto:
         if self.failing:
@@ -46,6 +47,8 @@ class JobService:
 
     def get_log(self, job_id: int | str, *, deadline: Deadline | None = None) -> list[JobLogEntry]:
         self.log_reads.append(int(job_id))
+        if self.log_failing:
+            raise NorceUnavailable("Job/GetLog: 503 after retries")
         return self.logs.get(int(job_id), [])
 
     def restart(self, job_id: int | str, *, deadline: Deadline | None = None) -> JobResponse:
@@ -204,6 +207,27 @@ def test_a_job_whose_counters_cannot_be_read_is_not_called_succeeded_until_they_
 
     assert world["runs"].get("run-1").outcome is RunOutcome.SUCCEEDED_WITH_FAILURES
     assert len(world["quarantine"].items) == 1
+
+
+def test_items_norce_rejected_are_counted_at_once_even_when_the_log_cannot_be_read_yet(
+    world: dict[str, Any],
+) -> None:
+    service, points, clock = world["service"], world["points"], world["clock"]
+    dto = _succeeded_with(service, 7, 2, [orjson.dumps(UNKNOWN).decode(), '{"PartNo": "X", "Pri'])
+    service.log_failing = True  # Job/GetLog down (or its path wrong): Fail = 2 must still alarm
+
+    world["tracker"].on_status(7, JobStatus.SUCCEEDED, "event", dto)
+
+    assert points.total(MetricName.ITEMS_FAILED_IN_NORCE) == 2
+    assert world["quarantine"].items == {} and not world["tracker"].decided(7)
+
+    service.log_failing = False
+    clock.advance(timedelta(minutes=10))  # the claim's lease ran out: a later tick resumes
+    assert world["tracker"].sweep(["sku_prices"]) == 1
+
+    assert len(world["quarantine"].items) == 2
+    assert points.total(MetricName.ITEMS_FAILED_IN_NORCE) == 2  # counted once
+    assert points.total(MetricName.JOBS_SUCCEEDED) == 1
 
 
 def test_a_second_report_of_the_same_ending_keeps_and_counts_nothing_twice(world: dict[str, Any]) -> None:

@@ -91,8 +91,11 @@ class FailedItemKeeper:
         self.metrics = metrics
         self.max_kept = max_kept
 
-    def keep(self, record: JobRecord, *, deadline: Deadline | None = None) -> int:
-        """Quarantine the job's rejected items; returns how many log entries named one."""
+    def keep(self, record: JobRecord, *, deadline: Deadline | None = None, count: bool = True) -> int:
+        """Quarantine the job's rejected items; returns how many log entries named one.
+
+        ``count`` False: the caller has counted them already (from Norce's ``Fail``).
+        """
         entries = self.jobs_client.get_log(record.job_id, deadline=deadline)
         errors = [entry for entry in entries if entry.SeverityId is JobSeverity.ERROR]
         keys: list[str] = []
@@ -116,13 +119,8 @@ class FailedItemKeeper:
                 content_key=f"job-{record.job_id}-{number:06d}",
             )
         failed = (record.counters.fail if record.counters is not None else None) or len(errors)
-        self.metrics.emit(
-            MetricName.ITEMS_FAILED_IN_NORCE,
-            failed,
-            MetricUnit.Count,
-            entity=record.kind_name,
-            import_name=record.entity,
-        )
+        if count:
+            self.count(record, failed)
         logger.error(
             "Norce rejected items of a succeeded job; kept in the quarantine for replay",
             extra={
@@ -136,6 +134,16 @@ class FailedItemKeeper:
             },
         )
         return len(errors)
+
+    def count(self, record: JobRecord, failed: int) -> None:
+        """``ItemsFailedInNorce`` (alarm) for ``failed`` items of ``record``."""
+        self.metrics.emit(
+            MetricName.ITEMS_FAILED_IN_NORCE,
+            failed,
+            MetricUnit.Count,
+            entity=record.kind_name,
+            import_name=record.entity,
+        )
 
 
 def _payload(row: str | None) -> tuple[Any, bool]:

@@ -7,8 +7,9 @@ terminal, the *terminal actions* run:
 
 1. fill in Norce's counters when the event came first (one ``Job/Get``);
 2. on Failed / Validation failed: ``Job/GetLog`` → a summary on the record, logged at error level;
-   on Succeeded with ``Fail > 0``: ``Job/GetLog`` → each rejected item quarantined, counted in
-   ``ItemsFailedInNorce`` (:mod:`norcekit.jobs.failed_items`; once, noted on the claim);
+   on Succeeded with ``Fail > 0``: ``Fail`` counted in ``ItemsFailedInNorce`` first (once, noted on
+   the claim: a log that cannot be read does not hide it), then ``Job/GetLog`` → each rejected item
+   quarantined (:mod:`norcekit.jobs.failed_items`; once, noted on the claim);
 3. metrics ``JobsSucceeded`` / ``JobsFailed`` / ``JobsValidationFailed`` and ``JobLeadTimeSeconds``;
 4. on Failed: the restart policy (:mod:`norcekit.jobs.restart`);
 5. on a successful full import: earlier failures are superseded (DESIGN rule 4);
@@ -79,6 +80,7 @@ SWEEP_LOOKBACK = timedelta(days=2)
 STEP_METRICS = "metrics"
 STEP_RESTART = "restart"
 STEP_FAILED_ITEMS = "failed_items"
+STEP_FAILED_COUNTED = "failed_items_counted"
 
 
 class JobServiceClient(Protocol):
@@ -236,6 +238,10 @@ class JobTracker:
             return FinishOutcome(record.job_id, record.status, details_deferred=True)
         if record.is_failed:
             record = self._summarize_log(record, deadline)
+        if has_failed_items(record) and STEP_FAILED_COUNTED not in claim.steps:
+            # From Norce's Fail, before the log is read: a log that cannot be read must not hide them.
+            self._count_failed_items(record)
+            self.claims.step_done(claim, STEP_FAILED_COUNTED)
         if has_failed_items(record) and STEP_FAILED_ITEMS not in claim.steps:
             self._keep_failed_items(record, deadline)
             self.claims.step_done(claim, STEP_FAILED_ITEMS)
@@ -321,7 +327,17 @@ class JobTracker:
                 extra={"job_id": record.job_id, "entity": record.entity, "counters": record.counters},
             )
             return
-        self.failed_items.keep(record, deadline=deadline)  # a Norce error: the claim retries later
+        self.failed_items.keep(record, deadline=deadline, count=False)  # a Norce error: retried later
+
+    def _count_failed_items(self, record: JobRecord) -> None:
+        fail = record.counters.fail if record.counters is not None else None
+        self.metrics.emit(
+            MetricName.ITEMS_FAILED_IN_NORCE,
+            fail or 0,
+            MetricUnit.Count,
+            entity=record.kind_name,
+            import_name=record.entity,
+        )
 
     def _emit_outcome(self, record: JobRecord) -> None:
         self.metrics.emit(
