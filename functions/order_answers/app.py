@@ -1,4 +1,5 @@
-"""Lambda: SQS batch of ERP answers (status, delivery note, invoice) → Connect order calls.
+"""Lambda: SQS batch of ERP answers (status, delivery note, invoice, credit, cancel) → Connect
+order calls.
 
 Thin on purpose: the domain is :mod:`norcekit.orders.answers`; the Connect client shares the
 container's Norce clients from :mod:`norcekit.wiring`.

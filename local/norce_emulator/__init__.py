@@ -109,7 +109,10 @@ Simplified / invented
   Customers/Customers' properties are not published beyond its key (the emulator's ``CustomerCode`` is
   named as on CustomerCompanies); currency ids are the emulator's own; datetimes are UTC with ``Z``.
   JobDto datetimes have no offset (UTC), like .NET's DateTime.
-* No $metadata, no XML, no StorageName (file area) imports, no Relations/CompetitorSkus, no order write-backs.
+* No $metadata, no XML, no StorageName (file area) imports, no Relations/CompetitorSkus.
+* Order write-backs (``orders.py``): ``Order/CancelOrder`` needs ClientOrderRef and ErpOrderNo naming one
+  order unless ``cancel_order_match="either"`` (the docs conflict); ``Order/CreditPayment`` needs a
+  ``CreditedInvoiceNo`` of the order unless ``credit_requires_invoice=False`` (undocumented).
 * Supplier FullFile inactivates stock/prices per warehouse/price list scope; category deactivation is not
   modelled.
 * A missing ``...FieldsThatAreSet`` list writes every field (``fields_absent_means_all``).

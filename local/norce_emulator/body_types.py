@@ -5,7 +5,8 @@ Storm.Connect.Contracts @69a13d0, the file the kit's own contracts were generate
 
 * a value of the wrong JSON type for its property is refused (HTTP 400, a Json.NET-style message
   naming the path), and so is ``null`` for a non-nullable value type (``bool``, ``int``, ``decimal``,
-  ``DateTime``, an enum);
+  ``DateTime``, an enum) and an integer outside its .NET width (``int`` is 32 bits);
+* a collection class (``Order.Payments : List<Payment>``) is a JSON array;
 * unknown properties are ignored (Json.NET's default ``MissingMemberHandling.Ignore``): they are
   dropped before the import, so they are never stored nor shown by Query.
 
@@ -180,6 +181,9 @@ def _type_checker(type_name: str, namespace: str) -> Checker:
         return lambda value: value  # a type the contracts file does not describe
     if full in _contracts()["enums"]:
         return _enum_checker(full, nullable)
+    collection = _GENERIC.match(_contracts()["classes"][full].get("base") or "")
+    if collection is not None:  # a collection class (Order.Payments : List<Payment>): a JSON array
+        return _type_checker(collection.group(0), full.rsplit(".", 1)[0])
 
     def check_class(value: Any) -> Any:
         return _class_checker(full)(value)  # looked up late: classes refer to each other
@@ -206,8 +210,9 @@ def _enum_checker(full_name: str, nullable: bool) -> Checker:
     return check
 
 
-def _is_int(value: Any) -> bool:
-    return type(value) is int
+def _int_in(low: int, high: int) -> Callable[[Any], bool]:
+    """An integer of a .NET width: Json.NET refuses a value outside it (an overflow, not a wrap)."""
+    return lambda value: type(value) is int and low <= value <= high
 
 
 def _int_text(value: str) -> int | None:
@@ -243,10 +248,10 @@ def _primitive(base: str) -> Callable[[Any], bool] | None:
     return {
         "string": lambda v: type(v) is str,
         "bool": lambda v: type(v) is bool,
-        "int": _is_int,
-        "long": _is_int,
-        "short": _is_int,
-        "byte": _is_int,
+        "int": _int_in(-(2**31), 2**31 - 1),
+        "long": _int_in(-(2**63), 2**63 - 1),
+        "short": _int_in(-(2**15), 2**15 - 1),
+        "byte": _int_in(0, 255),
         "decimal": _is_number,
         "double": _is_number,
         "float": _is_number,

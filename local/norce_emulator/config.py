@@ -113,6 +113,12 @@ class EmulatorConfig:
     order_retry_attempts: int = 3
     order_retry_interval_seconds: float = 5.0
     order_timeout_seconds: float = 30.0
+    # Order/CancelOrder: one docs page marks ClientOrderRef and ErpOrderNo both required, the other
+    # says either is enough. "both" (strict): both present, naming the same order; "either": one.
+    cancel_order_match: str = "both"
+    # Order/CreditPayment: undocumented whether a credit must name an invoice Norce has (it refunds a
+    # captured payment). True (strict): CreditedInvoiceNo must be one of the order's invoices.
+    credit_requires_invoice: bool = True
 
     # --- faults ---
     faults: dict[str, FaultSpec] = field(default_factory=dict)  # group -> FaultSpec
@@ -125,6 +131,8 @@ class EmulatorConfig:
             changes["faults"] = normalise_faults(changes["faults"])
         if changes.get("unknown_reference_rows", "fail") not in ("fail", "ignore"):
             raise ValueError("unknown_reference_rows must be 'fail' or 'ignore'")
+        if changes.get("cancel_order_match", "both") not in ("both", "either"):
+            raise ValueError("cancel_order_match must be 'both' or 'either'")
         return dataclasses.replace(self, **changes)
 
 

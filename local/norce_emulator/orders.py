@@ -1,6 +1,7 @@
 """Orders: a simulated checkout calls the merchant's Order Receiver Service, and the Connect order
-write-backs (``Order/SendOrderStatus``, ``Order/CreateDeliveryNote``, ``Order/CreateInvoice``) change
-what the emulator shows for the order (norce-api.md §7, norce-query-and-events.md §4).
+write-backs (``Order/SendOrderStatus``, ``Order/CreateDeliveryNote``, ``Order/CreateInvoice``,
+``Order/CreditPayment``, ``Order/CancelOrder``) change what the emulator shows for the order
+(norce-api.md §7, norce-query-and-events.md §4).
 
 Checkout: the ``OrderRequest`` is POSTed as JSON with HTTP Basic authentication to
 ``order_receiver_url``; a non-2xx answer, a timeout, an answer that is not an ``OrderResponse`` or
@@ -12,6 +13,11 @@ README's known gaps. An "OK" with ``HasErpOrderNo`` sets the order's OrderNo.
 Write-backs are strict: the body is checked against the contract (Json.NET types, as for imports),
 the keys the contract makes non-nullable must be present (``ClientOrderRef`` int32, ``OrderStatus``,
 ``InvoiceNo``, ``OrderNo``/``NoteNo``), and the order must exist (a checkout made here): otherwise 400.
+A cancel's payments each need a ``PaymentRef`` (Norce cancels them at the PSP). Where the docs are
+silent or conflict, settings, strict by default: ``cancel_order_match`` (ClientOrderRef and ErpOrderNo
+both, or either) and ``credit_requires_invoice`` (a credit names one of the order's invoices).
+Every accepted call is kept on the order (``Invoices``, ``Credits``, ``Cancellations``...): what
+Norce received, once per call.
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ ORDER_WRITEBACKS: dict[str, tuple[str, tuple[str, ...]]] = {
     "Order/SendOrderStatus": ("Order.SendOrderStatusRequest", ("ClientOrderRef", "OrderStatus")),
     "Order/CreateDeliveryNote": ("Order.DeliveryNote", ("OrderNo", "NoteNo", "DeliveryDate")),
     "Order/CreateInvoice": ("Order.Invoice", ("InvoiceNo", "ClientOrderRef", "InvoiceDate", "CurrencyCode")),
+    "Order/CreditPayment": ("Order.Invoice", ("InvoiceNo", "ClientOrderRef", "InvoiceDate", "CurrencyCode")),
+    # The rest of what a cancel needs depends on cancel_order_match (_cancel_keys).
+    "Order/CancelOrder": ("Order.CancelOrderRequest", ()),
 }
 
 
@@ -77,6 +86,8 @@ class OrderBook:
                     "StatusHistory": [],
                     "DeliveryNotes": [],
                     "Invoices": [],
+                    "Credits": [],
+                    "Cancellations": [],
                 },
             )
         attempts: list[dict[str, Any]] = []
@@ -143,6 +154,9 @@ class OrderBook:
             (checked,) = check_body(root, [body])
         except BodyTypeError as exc:
             raise _failed(str(exc)) from None
+        config = self._config()
+        if rel_path == "Order/CancelOrder":
+            _check_cancel(checked, config.cancel_order_match)
         missing = [name for name in required if checked.get(name) in (None, "")]
         if missing:
             raise _failed(f"Required: {', '.join(missing)}")
@@ -155,6 +169,14 @@ class OrderBook:
                     order["ErpOrderNo"] = order["OrderNo"] = checked["ErpOrderNo"]
             elif rel_path == "Order/CreateDeliveryNote":
                 order["DeliveryNotes"].append(checked)
+            elif rel_path == "Order/CreditPayment":
+                _check_credit(order, checked, config.credit_requires_invoice)
+                order["Credits"].append(checked)
+            elif rel_path == "Order/CancelOrder":
+                _check_same_order(order, checked, config.cancel_order_match)
+                order["OrderStatus"] = "Cancelled"
+                order["StatusHistory"].append("Cancelled")
+                order["Cancellations"].append(checked)
             else:
                 order["Invoices"].append(checked)
         return {}
@@ -176,6 +198,38 @@ class OrderBook:
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {"orders": list(self.orders.values()), "checkouts": list(self.checkouts)}
+
+
+def _check_cancel(body: dict[str, Any], match: str) -> None:
+    """The keys a cancel needs: its payments' PaymentRef (documented) and the order's numbers."""
+    for index, payment in enumerate(body.get("Payments") or []):
+        if not (payment or {}).get("PaymentRef"):
+            raise _failed(f"Required: Payments[{index}].PaymentRef (the payment to cancel at the PSP)")
+    has_ref, has_erp = body.get("ClientOrderRef") is not None, bool(body.get("ErpOrderNo"))
+    if match == "both" and not (has_ref and has_erp):
+        missing = [name for name, has in (("ClientOrderRef", has_ref), ("ErpOrderNo", has_erp)) if not has]
+        raise _failed(f"Required: {', '.join(missing)}")
+    if not (has_ref or has_erp):
+        raise _failed("Required: ClientOrderRef or ErpOrderNo")
+
+
+def _check_same_order(order: dict[str, Any], body: dict[str, Any], match: str) -> None:
+    """ "both": the two numbers must name this one order (its ERP number once Norce has one)."""
+    if match != "both":
+        return
+    known = order["ErpOrderNo"]
+    if body["ClientOrderRef"] != order["ClientOrderRef"] or (known and body["ErpOrderNo"] != known):
+        raise _failed(
+            f"Order not found (ClientOrderRef {body['ClientOrderRef']!r}, ErpOrderNo {body['ErpOrderNo']!r})"
+        )
+
+
+def _check_credit(order: dict[str, Any], body: dict[str, Any], requires_invoice: bool) -> None:
+    if not requires_invoice:
+        return
+    credited = body.get("CreditedInvoiceNo")
+    if credited not in {invoice["InvoiceNo"] for invoice in order["Invoices"]}:
+        raise _failed(f"CreditedInvoiceNo {credited!r} is not an invoice of order {order['ClientOrderRef']}")
 
 
 def _order_response(response: httpx.Response) -> dict[str, Any] | None:

@@ -134,8 +134,8 @@ class Settings(BaseModel):
     # Secrets Manager: {"username", "password"} (or a list of them) Norce Admin's ERP integration sends.
     order_receiver_secret_arn: str | None = None
     order_queue_url: str | None = None
-    # The ERP's answers (status, delivery notes, invoices): their queue, and the credentials the ERP
-    # uses on POST /orders/answers (same format as the receiver's).
+    # The ERP's answers (status, delivery notes, invoices, credits, cancels): their queue, and the
+    # credentials the ERP uses on POST /orders/answers (same format as the receiver's).
     order_answer_queue_url: str | None = None
     order_answer_secret_arn: str | None = None
     order_max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)

@@ -153,3 +153,90 @@ def test_write_backs_change_the_order_and_are_strict(
         response = _connect(emulator, emulator_http, op, body)
         assert response.status_code == 400, (op, body)
         assert expected in response.json()["Description"], response.text
+
+
+INVOICE = {
+    "InvoiceNo": "INV-1",
+    "ClientOrderRef": 100240,
+    "InvoiceDate": "2026-12-04T00:00:00",
+    "CurrencyCode": "SEK",
+    "TotalAmount": 318.4,
+    "Vat": 63.68,
+}
+CREDIT = {
+    **INVOICE,
+    "InvoiceNo": "CR-1",
+    "InvoiceDate": "2026-12-05T00:00:00",
+    "TotalAmount": 127.36,
+    "Vat": 25.47,
+    "CreditedInvoiceNo": "INV-1",
+}
+CANCEL = {"ClientOrderRef": 100240, "ErpOrderNo": "ERP-5001", "Payments": [{"PaymentRef": "psp-ref-1"}]}
+
+
+def test_credit_and_cancel_are_kept_on_the_order_as_norce_received_them(
+    emulator: Emulator, emulator_http: httpx.Client, receiver: Receiver
+) -> None:
+    checkout(emulator_http, order_request("100240"))  # the receiver answers ErpOrderNo ERP-5001
+    assert _connect(emulator, emulator_http, "CreateInvoice", INVOICE).status_code == 200
+    assert _connect(emulator, emulator_http, "CreditPayment", CREDIT).status_code == 200
+    cancel = {**CANCEL, "Reason": "not in the contract"}  # unknown properties: dropped, as Json.NET does
+    assert _connect(emulator, emulator_http, "CancelOrder", cancel).status_code == 200
+    [order] = emulator_http.get("/_admin/orders").json()["orders"]
+    assert [i["InvoiceNo"] for i in order["Invoices"]] == ["INV-1"]  # a credit is not an invoice
+    assert [(c["InvoiceNo"], c["CreditedInvoiceNo"]) for c in order["Credits"]] == [("CR-1", "INV-1")]
+    assert order["Cancellations"] == [CANCEL]
+    assert (order["OrderStatus"], order["StatusHistory"]) == ("Cancelled", ["Cancelled"])
+
+
+def test_credit_and_cancel_are_strict(
+    emulator: Emulator, emulator_http: httpx.Client, receiver: Receiver
+) -> None:
+    checkout(emulator_http, order_request("100240"))
+    assert _connect(emulator, emulator_http, "CreateInvoice", INVOICE).status_code == 200
+    refused = [
+        ("CancelOrder", {**CANCEL, "ClientOrderRef": "100240"}, "System.Int32"),
+        ("CancelOrder", {**CANCEL, "ClientOrderRef": 2**31}, "System.Int32"),
+        ("CancelOrder", {**CANCEL, "Payments": {"PaymentRef": "psp-ref-1"}}, "List<Payment>"),
+        ("CancelOrder", {**CANCEL, "Payments": [{"PaymentRef": "psp-ref-1", "Amount": "318.4"}]}, "Decimal"),
+        ("CancelOrder", {**CANCEL, "Payments": [{"PaymentCode": 3}]}, "Payments[0].PaymentRef"),
+        ("CancelOrder", {"ClientOrderRef": 100240}, "Required: ErpOrderNo"),  # cancel_order_match "both"
+        ("CancelOrder", {"ErpOrderNo": "ERP-5001"}, "Required: ClientOrderRef"),
+        ("CancelOrder", {**CANCEL, "ErpOrderNo": "ERP-9999"}, "not found"),
+        ("CancelOrder", {**CANCEL, "ClientOrderRef": 999}, "not found"),
+        ("CreditPayment", {**CREDIT, "CreditedInvoiceNo": "INV-9"}, "CreditedInvoiceNo"),
+        ("CreditPayment", {k: v for k, v in CREDIT.items() if k != "CreditedInvoiceNo"}, "CreditedInvoiceNo"),
+        ("CreditPayment", {**CREDIT, "InvoiceNo": None}, "InvoiceNo"),
+        ("CreditPayment", {**CREDIT, "ClientOrderRef": 999}, "not found"),
+        ("CreditPayment", {**CREDIT, "TotalAmount": "127.36"}, "Decimal"),
+    ]
+    for op, body, expected in refused:
+        response = _connect(emulator, emulator_http, op, body)
+        assert response.status_code == 400, (op, body)
+        assert expected in response.json()["Description"], (op, response.text)
+    [order] = emulator_http.get("/_admin/orders").json()["orders"]
+    assert (order["Credits"], order["Cancellations"], order["OrderStatus"]) == ([], [], "Created")
+
+
+@pytest.mark.parametrize(
+    "emulator_config", [{"cancel_order_match": "either", "credit_requires_invoice": False}]
+)
+def test_the_lenient_readings_take_either_order_number_and_any_credit(
+    emulator: Emulator, emulator_http: httpx.Client, receiver: Receiver
+) -> None:
+    checkout(emulator_http, order_request("100240"))
+    checkout(emulator_http, order_request("100241"))
+    assert _connect(emulator, emulator_http, "CancelOrder", {"ErpOrderNo": "ERP-5001"}).status_code == 200
+    assert _connect(emulator, emulator_http, "CancelOrder", {"ClientOrderRef": 100241}).status_code == 200
+    credit = {k: v for k, v in CREDIT.items() if k != "CreditedInvoiceNo"}
+    assert _connect(emulator, emulator_http, "CreditPayment", credit).status_code == 200
+    response = _connect(emulator, emulator_http, "CancelOrder", {"Payments": []})
+    assert response.status_code == 400 and "ClientOrderRef or ErpOrderNo" in response.json()["Description"]
+    orders = {o["ClientOrderRef"]: o for o in emulator_http.get("/_admin/orders").json()["orders"]}
+    assert [len(orders[ref]["Cancellations"]) for ref in (100240, 100241)] == [1, 1]
+    assert len(orders[100240]["Credits"]) == 1
+
+
+def test_cancel_order_match_takes_only_the_two_readings(emulator: Emulator) -> None:
+    with pytest.raises(ValueError, match="cancel_order_match"):
+        emulator.configure(cancel_order_match="any")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from norcekit.events.config import EventsConfig
 from norcekit.imports.config import load_config
 from norcekit.imports.mappings import MappingError
 from norcekit.norce.contracts import SkuOnhand, dump_item
+from norcekit.orders.answers import BODY_MODELS, answer_id, parse_answer
 
 README = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
 
@@ -77,3 +79,17 @@ def test_readme_named_imports_example_validates_and_a_shared_field_is_refused(
     document["imports"]["erp_products"]["fields_that_are_set"]["ProductCultureFieldsThatAreSet"] = ["Name"]
     with pytest.raises(ValueError, match="Name is set by both imports 'pim_products' and 'erp_products'"):
         load_config(document)
+
+
+def test_readme_order_answer_examples_parse_to_their_contracts() -> None:
+    block = fenced("json", '{"kind": "status"')
+    decoder, answers, at = json.JSONDecoder(), [], 0
+    while at < len(block.rstrip()):
+        answer, at = decoder.raw_decode(block, at)
+        answers.append(answer)
+        at = len(block) - len(block[at:].lstrip())
+    assert [a["kind"] for a in answers] == list(BODY_MODELS)  # an example of every kind
+    ids = [answer_id(a["kind"], parse_answer(a)[1]) for a in answers]
+    assert ids[-2:] == ["credit:CR-1", "cancel:100234"]
+    for kind in BODY_MODELS:
+        assert f"| `{kind}` |" in README  # and a row in the kinds table

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from norcekit.norce.contracts.order import SendOrderStatusRequest
+from norcekit.norce.contracts.order import CancelOrderRequest, Invoice, SendOrderStatusRequest
 from norcekit.norce.errors import NorceHTTPError, NorceUnavailable
-from norcekit.orders.answers import AnswerForwarder, AnswerRefused, parse_answer
+from norcekit.orders.answers import AnswerForwarder, AnswerRefused, answer_id, parse_answer
 from norcekit.state.orders import MemoryOrderStore
 
 STATUS = {
@@ -44,6 +44,27 @@ INVOICE = {
         ],
         "IsLastInvoiceForOrder": True,
     },
+}
+
+CREDIT = {
+    "kind": "credit",
+    "client_order_ref": "100234",
+    "body": {
+        **INVOICE["body"],  # type: ignore[dict-item]
+        "InvoiceNo": "INV-1",  # a credit note numbered like the invoice it credits: still its own answer
+        "InvoiceDate": "2026-12-05T00:00:00",
+        "TotalAmount": 127.36,
+        "Vat": 25.47,
+        "CreditedInvoiceNo": "INV-1",
+        "Items": [
+            {"LineNo": 1, "PartNo": "TS-100-M", "Quantity": 1, "UnitPrice": 101.89, "LineAmount": 101.89}
+        ],
+    },
+}
+CANCEL = {
+    "kind": "cancel",
+    "client_order_ref": "100234",
+    "body": {"ClientOrderRef": 100234, "ErpOrderNo": "ERP-5001", "Payments": [{"PaymentRef": "psp-ref-1"}]},
 }
 
 
@@ -162,3 +183,140 @@ def test_an_answer_wrapped_in_its_eventbridge_event_is_unwrapped() -> None:
     event = {"version": "0", "detail-type": "norcekit.order.answer", "source": "erp", "detail": STATUS}
     answer, body = parse_answer(json.dumps(event))
     assert answer.kind == "status" and isinstance(body, SendOrderStatusRequest)
+
+
+def test_a_credit_and_a_cancel_become_connect_calls_recorded_under_their_own_ids() -> None:
+    norce, store = Norce(), MemoryOrderStore()
+    forwarder = AnswerForwarder(store=store, send=norce)
+    for answer in (INVOICE, CREDIT, CANCEL):
+        assert forwarder.forward(answer) == "ok"
+    assert [kind for kind, _ in norce.calls] == ["invoice", "credit", "cancel"]
+    assert norce.calls[1][1]["CreditedInvoiceNo"] == "INV-1"
+    assert norce.calls[2][1] == {
+        "ClientOrderRef": 100234,
+        "ErpOrderNo": "ERP-5001",
+        "Payments": [{"PaymentRef": "psp-ref-1"}],
+    }
+    assert [(a.kind, a.answer_id, a.outcome) for a in store.answers("100234")] == [
+        ("invoice", "INV-1", "ok"),
+        ("credit", "credit:INV-1", "ok"),
+        ("cancel", "cancel:100234", "ok"),
+    ]
+
+
+@pytest.mark.parametrize("answer", [CREDIT, CANCEL], ids=["credit", "cancel"])
+def test_a_redelivered_credit_or_cancel_is_not_sent_twice(answer: dict[str, Any]) -> None:
+    norce, store = Norce(), MemoryOrderStore()
+    forwarder = AnswerForwarder(store=store, send=norce)
+    assert [forwarder.forward(answer) for _ in range(3)] == ["ok"] * 3
+    assert len(norce.calls) == 1  # a refund or a payment cancel at the PSP: never twice
+
+
+def test_answer_ids_one_cancel_per_order_and_a_credit_apart_from_its_invoice() -> None:
+    _, invoice = parse_answer(INVOICE)
+    _, credit = parse_answer(CREDIT)
+    assert (answer_id("invoice", invoice), answer_id("credit", credit)) == ("INV-1", "credit:INV-1")
+    _, cancel = parse_answer(CANCEL)
+    assert answer_id("cancel", cancel) == "cancel:100234"
+    other = {"ClientOrderRef": 100234, "Payments": [{"PaymentRef": "psp-ref-2"}]}  # no ErpOrderNo
+    _, again = parse_answer({**CANCEL, "body": other})
+    assert answer_id("cancel", again) == "cancel:100234"  # the order is cancelled once
+
+
+def test_a_cancel_and_a_credit_parse_to_their_contracts() -> None:
+    _, cancel = parse_answer(json.dumps(CANCEL))
+    assert isinstance(cancel, CancelOrderRequest) and cancel.ClientOrderRef == 100234
+    assert cancel.Payments is not None and cancel.Payments[0].PaymentRef == "psp-ref-1"
+    _, credit = parse_answer(CREDIT)
+    assert isinstance(credit, Invoice) and credit.CreditedInvoiceNo == "INV-1"
+
+
+@pytest.mark.parametrize(
+    ("answer", "field"),
+    [
+        ({**CANCEL, "body": {"ClientOrderRef": "W-100234", "ErpOrderNo": "ERP-5001"}}, "ClientOrderRef"),
+        ({**CANCEL, "body": {"ClientOrderRef": 2**31, "ErpOrderNo": "ERP-5001"}}, "ClientOrderRef"),
+        ({**CANCEL, "body": {"ErpOrderNo": "ERP-5001"}}, "ClientOrderRef"),
+        (
+            {**CANCEL, "body": {"ClientOrderRef": 100234, "Payments": [{"Amount": 318.4}]}},
+            "Payments.0.PaymentRef",
+        ),
+        (
+            {**CANCEL, "body": {"ClientOrderRef": 100234, "Payments": [{"PaymentRef": ""}]}},
+            "Payments.0.PaymentRef",
+        ),
+        ({**CANCEL, "body": {"ClientOrderRef": 100234, "Reason": "customer"}}, "Reason"),
+        ({**CREDIT, "body": {**CREDIT["body"], "InvoiceNo": None}}, "InvoiceNo"),  # type: ignore[dict-item]
+        ({**CREDIT, "body": {**CREDIT["body"], "ClientOrderRef": "W-100234"}}, "ClientOrderRef"),  # type: ignore[dict-item]
+        ({**CREDIT, "body": {**CREDIT["body"], "CreditedInvoiceNr": "INV-1"}}, "CreditedInvoiceNr"),  # type: ignore[dict-item]
+        ({**CANCEL, "kind": "refund"}, "kind"),
+    ],
+    ids=[
+        "cancel-ref-not-a-number",
+        "cancel-ref-over-int32",
+        "cancel-without-ref",
+        "cancel-payment-without-ref",
+        "cancel-payment-empty-ref",
+        "cancel-unknown-field",
+        "credit-without-number",
+        "credit-ref-not-a-number",
+        "credit-misspelt-field",
+        "unknown-kind",
+    ],
+)
+def test_an_invalid_cancel_or_credit_names_the_field_and_is_recorded_not_sent(
+    answer: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValueError, match=field.replace(".", r"\.")):
+        parse_answer(answer)
+    norce, store, metrics = Norce(), MemoryOrderStore(), Metrics()
+    assert AnswerForwarder(store=store, send=norce, metrics=metrics).forward(answer) == "permanent_error"
+    assert norce.calls == []
+    [record] = store.answers("100234")
+    assert (record.kind, record.outcome) == ("invalid", "permanent_error") and field in record.detail
+    assert metrics.names == ["OrderAnswersFailed"]
+
+
+@pytest.mark.parametrize("answer", [CREDIT, CANCEL], ids=["credit", "cancel"])
+def test_a_credit_or_cancel_norce_refuses_is_permanent_and_not_retried(answer: dict[str, Any]) -> None:
+    refusal = NorceHTTPError(400, "POST", "https://x/Order/CancelOrder", "Required: ErpOrderNo")
+    norce, store, metrics = Norce(refusal), MemoryOrderStore(), Metrics()
+    forwarder = AnswerForwarder(store=store, send=norce, metrics=metrics)
+    assert forwarder.handle({"Records": [_record(answer)]}) == {"batchItemFailures": []}
+    [record] = store.answers("100234")
+    assert (record.kind, record.outcome) == (answer["kind"], "permanent_error")
+    assert "Required: ErpOrderNo" in record.detail
+    assert metrics.names == ["OrderAnswersFailed"]
+
+
+@pytest.mark.parametrize("answer", [CREDIT, CANCEL], ids=["credit", "cancel"])
+def test_a_credit_or_cancel_norce_could_not_take_fails_the_record_and_is_sent_on_retry(
+    answer: dict[str, Any],
+) -> None:
+    norce, store = Norce(NorceUnavailable("POST Order/CreditPayment: 503")), MemoryOrderStore()
+    forwarder = AnswerForwarder(store=store, send=norce)
+    assert forwarder.handle({"Records": [_record(answer)]}) == {
+        "batchItemFailures": [{"itemIdentifier": "m-1"}]
+    }
+    assert store.answers("100234")[0].outcome == "retryable_error"
+    assert forwarder.forward(answer) == "ok"
+    assert len(norce.calls) == 1 and store.answers("100234")[0].attempts == 2
+
+
+def test_a_second_cancel_of_a_cancelled_order_is_not_sent_even_with_other_numbers() -> None:
+    norce, store = Norce(), MemoryOrderStore()
+    forwarder = AnswerForwarder(store=store, send=norce)
+    assert forwarder.forward(CANCEL) == "ok"
+    assert forwarder.forward({**CANCEL, "body": {"ClientOrderRef": 100234}}) == "ok"
+    assert len(norce.calls) == 1
+
+
+def test_a_cancel_norce_refused_is_sent_again_once_corrected() -> None:
+    refusal = NorceHTTPError(400, "POST", "https://x/Order/CancelOrder", "Required: ErpOrderNo")
+    norce, store = Norce(refusal), MemoryOrderStore()
+    forwarder = AnswerForwarder(store=store, send=norce)
+    assert forwarder.forward({**CANCEL, "body": {"ClientOrderRef": 100234}}) == "permanent_error"
+    assert forwarder.forward(CANCEL) == "ok"
+    assert [kind for kind, _ in norce.calls] == ["cancel"]
+    [record] = store.answers("100234")
+    assert (record.answer_id, record.outcome, record.attempts) == ("cancel:100234", "ok", 2)

@@ -1,8 +1,10 @@
 """Connect order write-backs: the ERP's answers become ``Order/SendOrderStatus``,
-``Order/CreateDeliveryNote`` and ``Order/CreateInvoice`` (synchronous, no job; 200/400/500).
+``Order/CreateDeliveryNote``, ``Order/CreateInvoice``, ``Order/CreditPayment`` and
+``Order/CancelOrder`` (synchronous, no job; 200/400/500).
 
 Retry rule: these POSTs are not idempotent on Norce's side (CreateInvoice captures the payment at
-the PSP unless ``SuppressPspCall``), so the client resends only what provably did not reach Norce
+the PSP unless ``SuppressPspCall``, CreditPayment refunds it, CancelOrder cancels the payments it
+lists), so the client resends only what provably did not reach Norce
 (connection failures, 429/503, a 401 after a token refresh). Anything else is the caller's to
 decide: the answer consumer records it and lets SQS retry (or the DLQ keep) the answer.
 """
@@ -13,17 +15,19 @@ from typing import Literal
 
 from norcekit.deadline import Deadline
 from norcekit.norce.auth import TokenProvider, authorized_request
-from norcekit.norce.contracts.order import DeliveryNote, Invoice, SendOrderStatusRequest
+from norcekit.norce.contracts.order import CancelOrderRequest, DeliveryNote, Invoice, SendOrderStatusRequest
 from norcekit.norce.contracts.serialize import dump_item
 from norcekit.norce.http import NorceHttp
 
-AnswerKind = Literal["status", "delivery_note", "invoice"]
+AnswerKind = Literal["status", "delivery_note", "invoice", "credit", "cancel"]
 
 #: Connect path per answer kind (relative to ``.../commerce/connect/4.0/``).
 PATHS: dict[AnswerKind, str] = {
     "status": "Order/SendOrderStatus",
     "delivery_note": "Order/CreateDeliveryNote",
     "invoice": "Order/CreateInvoice",
+    "credit": "Order/CreditPayment",  # an Invoice body: the credit
+    "cancel": "Order/CancelOrder",
 }
 
 
@@ -39,7 +43,7 @@ class OrderConnectClient:
     def send(
         self,
         kind: AnswerKind,
-        body: SendOrderStatusRequest | DeliveryNote | Invoice,
+        body: SendOrderStatusRequest | DeliveryNote | Invoice | CancelOrderRequest,
         *,
         deadline: Deadline | None = None,
     ) -> int:

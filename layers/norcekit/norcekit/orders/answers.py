@@ -4,14 +4,17 @@ An answer arrives as an EventBridge event on the stack's bus (``source`` anythin
 ``norcekit.order.answer``) or as an authenticated ``POST /orders/answers``; both land on the
 answers queue as one :class:`ErpAnswer`::
 
-    {"kind": "status" | "delivery_note" | "invoice", "client_order_ref": "100234", "body": {...}}
+    {"kind": "status" | "delivery_note" | "invoice" | "credit" | "cancel",
+     "client_order_ref": "100234", "body": {...}}
 
-``body`` is the Connect contract (SendOrderStatusRequest, DeliveryNote, Invoice: exact field
-names). Per answer (``kind`` + its id: status+ERP no., NoteNo, InvoiceNo) the result is recorded
-on the order: ``ok`` answers are not sent again when SQS redelivers; a refusal by Norce (4xx) or an
-invalid body is recorded ``permanent_error`` and not retried; Norce unavailable is recorded
-``retryable_error`` and the record fails (SQS retries, then the DLQ). Every failure counts
-``OrderAnswersFailed`` (alarmed).
+``body`` is the Connect contract (SendOrderStatusRequest, DeliveryNote, Invoice, Invoice for a
+credit, CancelOrderRequest: exact field names). Per answer (``kind`` + its id: status+ERP no.,
+NoteNo, InvoiceNo, ``credit:``+InvoiceNo, ``cancel:``+basket id: one cancel per order)
+the result is recorded on the order: ``ok`` answers are not sent again when SQS redelivers (an
+invoice, a credit and a cancel move money at the PSP); a refusal by Norce (4xx) or an invalid body
+is recorded ``permanent_error`` and not retried; Norce unavailable is recorded ``retryable_error``
+and the record fails (SQS retries, then the DLQ). Every failure counts ``OrderAnswersFailed``
+(alarmed).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from norcekit.deadline import Deadline
-from norcekit.norce.contracts.order import DeliveryNote, Invoice, SendOrderStatusRequest
+from norcekit.norce.contracts.order import CancelOrderRequest, DeliveryNote, Invoice, SendOrderStatusRequest
 from norcekit.norce.errors import NorceAuthError, NorceHTTPError
 from norcekit.observability import MetricName, MetricsSink, NoMetrics
 from norcekit.orders.batch import handle_sqs_batch
@@ -32,12 +35,15 @@ from norcekit.state.orders import OrderStore, Outcome
 
 logger = Logger(service="norcekit", child=True)
 
-AnswerKind = Literal["status", "delivery_note", "invoice"]
+AnswerKind = Literal["status", "delivery_note", "invoice", "credit", "cancel"]
+AnswerBody = SendOrderStatusRequest | DeliveryNote | Invoice | CancelOrderRequest
 ANSWER_DETAIL_TYPE = "norcekit.order.answer"
-BODY_MODELS: dict[str, type[SendOrderStatusRequest | DeliveryNote | Invoice]] = {
+BODY_MODELS: dict[str, type[AnswerBody]] = {
     "status": SendOrderStatusRequest,
     "delivery_note": DeliveryNote,
     "invoice": Invoice,
+    "credit": Invoice,  # Order/CreditPayment takes the Invoice contract
+    "cancel": CancelOrderRequest,
 }
 
 #: Sends one validated answer to Norce (``OrderConnectClient.send``).
@@ -56,18 +62,22 @@ class AnswerRefused(Exception):  # noqa: N818 - a record failure reason
     pass
 
 
-def answer_id(kind: str, body: SendOrderStatusRequest | DeliveryNote | Invoice) -> str:
+def answer_id(kind: str, body: AnswerBody) -> str:
     """What makes one answer unique within an order (a redelivered answer has the same id)."""
     if isinstance(body, SendOrderStatusRequest):
         return f"{body.OrderStatus}:{body.ErpOrderNo or ''}"
     if isinstance(body, DeliveryNote):
         return body.NoteNo
-    return body.InvoiceNo
+    if isinstance(body, CancelOrderRequest):
+        # The basket id the contract requires, not ErpOrderNo (optional, may differ between a
+        # refused and a corrected cancel): a second cancel of one order is never sent.
+        return f"cancel:{body.ClientOrderRef}"
+    return f"credit:{body.InvoiceNo}" if kind == "credit" else body.InvoiceNo
 
 
 def parse_answer(
     raw: bytes | str | Mapping[str, Any],
-) -> tuple[ErpAnswer, SendOrderStatusRequest | DeliveryNote | Invoice]:
+) -> tuple[ErpAnswer, AnswerBody]:
     """Envelope and contract body; raises ``ValueError`` naming the fields at fault."""
     try:
         data = orjson.loads(raw) if isinstance(raw, bytes | str) else dict(raw)

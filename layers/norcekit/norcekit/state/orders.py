@@ -65,7 +65,7 @@ class DeliveryRecord(BaseModel):
 
 
 class AnswerRecord(BaseModel):
-    """One ERP answer (status, delivery note, invoice) and what Norce's Connect made of it."""
+    """One ERP answer (status, delivery note, invoice, credit, cancel) and what Norce's Connect made of it."""
 
     kind: str
     answer_id: str

@@ -1,5 +1,6 @@
 """Connect order write-back bodies (``Order/SendOrderStatus``, ``Order/CreateDeliveryNote``,
-``Order/CreateInvoice``): the ERP's answers to an order (norce-query-and-events.md §4.2).
+``Order/CreateInvoice``, ``Order/CreditPayment``, ``Order/CancelOrder``): the ERP's answers to an
+order (norce-query-and-events.md §4.2).
 
 Names and types are the .NET contracts' (R-CONTRACTS ``Order/*.cs``). Type trap: ``ClientOrderRef``
 is a *string* in the OrderRequest but an **int32** here (the basket id). Amounts are floats, as in
@@ -96,6 +97,8 @@ class CodeValue(ContractModel):
 
 
 class InvoicePayment(ContractModel):
+    """The contract's ``Payment`` (named apart from the ``Invoice.Payment`` property it types)."""
+
     PaymentCode: Int32 | None = None
     PaymentMethodCode: str | None = None
     PaymentName: str | None = None
@@ -156,4 +159,27 @@ class Invoice(ContractModel):
     Comment: str | None = None
 
 
-__all__ = ["DeliveryNote", "Invoice", "OrderStatus", "SendOrderStatusRequest"]
+class CancelPayment(InvoicePayment):
+    """The contract's ``Payment`` in a cancel: Norce cancels it at the PSP by its ``PaymentRef``."""
+
+    PaymentRef: str = Field(min_length=1)
+
+
+class CancelOrderRequest(ContractModel):
+    """``Order/CancelOrder``. The docs conflict on ``ErpOrderNo`` (one page: ClientOrderRef *or*
+    ErpOrderNo; the other: both required): the contract's string, optional here; send it."""
+
+    ClientOrderRef: Int32 = Field(description="The basket id (int32), not the OrderRequest's string.")
+    ErpOrderNo: str | None = None
+    Payments: list[CancelPayment] | None = None
+
+
+__all__ = [
+    "CancelOrderRequest",
+    "CancelPayment",
+    "DeliveryNote",
+    "Invoice",
+    "InvoicePayment",
+    "OrderStatus",
+    "SendOrderStatusRequest",
+]
