@@ -349,3 +349,26 @@ def test_a_warehouse_whose_second_read_comes_back_short_is_aborted() -> None:
     assert "0 item(s) in W2 read for the payload against 10 judged" in (result.message or "")
     sent = [{item_field(item, "WarehouseCode") for item in r.items} for r in world.connect.requests]
     assert sent == [{"W1"}]  # W2's body was never completed
+
+
+def test_an_onhand_second_read_is_checked_per_warehouse_even_in_one_job() -> None:
+    world = World()
+    for n in range(17):
+        world.source.add("onhand", f"P{n}|W1|A", onhand(f"P{n}", "W1"))
+    for n in range(3):
+        world.source.add("onhand", f"P{n}|W2|A", onhand(f"P{n}", "W2"))
+    rows = list(world.source.rows["onhand"])
+    reads = {"n": 0}
+
+    def iter_all(entity: str) -> Iterator[SourceRecord]:
+        # The payload's read loses two of W2's three rows: 10 % of the whole, 67 % of W2.
+        reads["n"] += 1
+        yield from rows if reads["n"] == 1 else rows[:-2]
+
+    world.source.iter_all = iter_all  # type: ignore[method-assign]
+
+    result = world.runner().run("onhand", "full", deadline=Deadline.after(600))
+
+    assert result.outcome is RunOutcome.FAILED, result.message
+    assert "1 item(s) in W2 read for the payload against 3 judged" in (result.message or "")
+    assert world.connect.requests == []

@@ -207,7 +207,7 @@ class FullRun:
             attempts += 1
             run.counts = RunCounts()
             items = self.items(mapping, reject=reject if attempts == 1 else ignore_rejection)
-            yield from items if surveyed is None else self._as_surveyed(items, sum(surveyed.scopes.values()))
+            yield from items if surveyed is None else self._as_surveyed(items, surveyed.scopes)
 
         kind = IMPORT_KINDS[run.kind]
         result = pipeline.norce.connect.import_items(kind.name, header, stream, deadline=self.deadline)
@@ -236,30 +236,40 @@ class FullRun:
                 scope: Callable[[ContractItem], bool] = in_scope, code: str = warehouse
             ) -> Iterator[Any]:
                 items = self.items(mapping, reject=ignore_rejection, counts=RunCounts(), scope=scope)
-                yield from self._as_surveyed(items, surveyed[code], f" in {code}")
+                yield from self._as_surveyed(items, {code: surveyed[code]})
 
             result = pipeline.norce.connect.import_items(kind.name, header, stream, deadline=self.deadline)
             run.counts.submitted += result.items_sent
             pipeline.record_job(run, result, count_submitted=False)
         return None
 
-    def _as_surveyed(
-        self, items: Iterator[ContractItem], judged: int, where: str = ""
-    ) -> Iterator[ContractItem]:
+    def _as_surveyed(self, items: Iterator[ContractItem], judged: dict[str, int]) -> Iterator[ContractItem]:
         """``items``, aborted before the closing bracket when the source's second read came back
-        shorter than what the guardrails judged (by more than ``max_shrink``): Norce discards the
-        truncated body, so a flaky re-read never becomes a FullFile payload that deactivates."""
-        sent = 0
-        for item in items:
-            sent += 1
-            yield item
+        shorter than what the guardrails judged in a scope (by more than ``max_shrink``): Norce
+        discards the truncated body, so a flaky re-read never becomes a FullFile payload that
+        deactivates. On-hand is counted per warehouse (Norce's scope), anything else as a whole."""
+        sent: dict[str, int] = {}
+        if self.run.kind == "onhand":
+            for item in items:
+                warehouse = str(item_field(item, "WarehouseCode", ""))
+                sent[warehouse] = sent.get(warehouse, 0) + 1
+                yield item
+        else:
+            count = 0
+            for item in items:
+                count += 1
+                yield item
+            sent[WHOLE_IMPORT] = count
         limit = self.config.full.guardrails.max_shrink
-        if judged > 0 and (judged - sent) / judged > limit:
-            raise SourceChangedError(
-                f"{sent} item(s){where} read for the payload against {judged} judged by the guardrails "
-                f"(a drop over max_shrink {limit:.1%} between the two reads of the source); the request "
-                "was aborted and Norce discards the truncated body"
-            )
+        for scope, before in sorted(judged.items()):
+            now = sent.get(scope, 0)
+            if before > 0 and (before - now) / before > limit:
+                where = "" if scope == WHOLE_IMPORT else f" in {scope}"
+                raise SourceChangedError(
+                    f"{now} item(s){where} read for the payload against {before} judged by the "
+                    f"guardrails (a drop over max_shrink {limit:.1%} between the two reads of the "
+                    "source); the request was aborted and Norce discards the truncated body"
+                )
 
     # --- the item stream --------------------------------------------------------------------------
 
