@@ -372,3 +372,24 @@ def test_an_onhand_second_read_is_checked_per_warehouse_even_in_one_job() -> Non
     assert result.outcome is RunOutcome.FAILED, result.message
     assert "1 item(s) in W2 read for the payload against 3 judged" in (result.message or "")
     assert world.connect.requests == []
+
+
+def test_price_shrink_is_judged_per_price_list_as_norce_deactivates_per_list() -> None:
+    world = World()
+    runner = world.runner()
+    for n in range(90):
+        world.source.add("sku_prices", f"P{n}|SEK|1", price(f"P{n}"))
+    for n in range(10):
+        world.source.add("sku_prices", f"P{n}|NOK|1", price(f"P{n}", price_list="NOK"))
+    previous = _succeeded_full(world, runner)
+    # NOK loses 8 of its 10 prices: 8 % of the whole import, 80 % of the NOK list.
+    world.source.rows["sku_prices"] = world.source.rows["sku_prices"][:92]
+
+    result = runner.run("sku_prices", "full", deadline=Deadline.after(600))
+
+    assert result.outcome is RunOutcome.REFUSED, result.message
+    assert (
+        f"shrink: 2 item(s) in price list NOK against 10 in the last successful full import ({previous})"
+        in (result.message or "")
+    )
+    assert len(world.connect.requests) == 1

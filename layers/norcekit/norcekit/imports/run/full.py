@@ -53,6 +53,23 @@ DEADLINE_CHECK_EVERY = 64
 MAX_KEYS_IN_MESSAGE = 20
 
 
+#: Norce deactivates FullFile rows per these scopes: on-hand per warehouse (its only scope), prices
+#: per price list (also judged as a whole: a list missing from the export is a drop of the whole).
+SCOPE_FIELDS: dict[str, tuple[str, str]] = {
+    "onhand": ("WarehouseCode", ""),
+    "sku_prices": ("PriceListCode", "price list "),
+}
+
+
+def scopes_of(kind: str) -> Callable[[ContractItem], tuple[str, ...]]:
+    """The guardrail scopes an item of ``kind`` counts in (:data:`WHOLE_IMPORT` and/or its scope's)."""
+    if kind not in SCOPE_FIELDS:
+        return lambda item: (WHOLE_IMPORT,)
+    name, prefix = SCOPE_FIELDS[kind]
+    whole = () if kind == "onhand" else (WHOLE_IMPORT,)
+    return lambda item: (*whole, f"{prefix}{item_field(item, name, '')}")
+
+
 class SourceChangedError(RuntimeError):
     """The source's second read (the payload) fell short of its first (the survey the guardrails judged)."""
 
@@ -109,14 +126,22 @@ class FullRun:
         source and reports nothing.
         """
         run = self.run
-        per_warehouse = run.kind == "onhand"
+        keys = scopes_of(run.kind)
         # An export with nothing in scope still counts its whole-import scope: 0 items, not absent.
-        scopes: dict[str, int] = {} if per_warehouse else {WHOLE_IMPORT: 0}
+        scopes: dict[str, int] = {} if run.kind == "onhand" else {WHOLE_IMPORT: 0}
+        in_scope = 0
         for item in self.items(mapping, reject=self.pipeline.rejector(run, full_file=full_file)):
-            scope = str(item_field(item, "WarehouseCode", "")) if per_warehouse else WHOLE_IMPORT
-            scopes[scope] = scopes.get(scope, 0) + 1
+            in_scope += 1
+            for scope in keys(item):
+                scopes[scope] = scopes.get(scope, 0) + 1
         counts = run.counts
-        return Survey(read=counts.read, mapped=counts.mapped, quarantined=counts.quarantined, scopes=scopes)
+        return Survey(
+            read=counts.read,
+            mapped=counts.mapped,
+            quarantined=counts.quarantined,
+            scopes=scopes,
+            in_scope=in_scope,
+        )
 
     def _baseline(self) -> ScopeCounts | None:
         """The last successful full import's counts; a pending one is settled by its run's outcome."""
@@ -247,14 +272,15 @@ class FullRun:
         """``items``, aborted before the closing bracket when the source's second read came back
         shorter than what the guardrails judged in a scope (by more than ``max_shrink``): Norce
         discards the truncated body, so a flaky re-read never becomes a FullFile payload that
-        deactivates. On-hand is counted per warehouse (Norce's scope), anything else as a whole."""
+        deactivates. Counted in the scopes of :func:`scopes_of`."""
         sent: dict[str, int] = {}
-        if self.run.kind == "onhand":
+        if self.run.kind in SCOPE_FIELDS:
+            keys = scopes_of(self.run.kind)
             for item in items:
-                warehouse = str(item_field(item, "WarehouseCode", ""))
-                sent[warehouse] = sent.get(warehouse, 0) + 1
+                for scope in keys(item):
+                    sent[scope] = sent.get(scope, 0) + 1
                 yield item
-        else:
+        else:  # the whole import only: a count (the common path of a large products import)
             count = 0
             for item in items:
                 count += 1

@@ -6,7 +6,8 @@ against the entity's :class:`~norcekit.imports.entity_config.Guardrails`:
 * ``min_items`` — fewer mapped items in the import's scope than this (an empty export: header row
   and ``.done`` only; or nothing of the import's warehouses or price lists);
 * ``shrink`` — a scope lost more than ``max_shrink`` of the items of the last successful full
-  import of the same scope (``all``; on-hand: each warehouse present in the export);
+  import of the same scope (``all``; on-hand: each warehouse present in the export; prices: ``all``
+  and each price list present in the export);
 * ``rejected`` — the mapping rejected more than ``max_rejected`` of the source rows (a renamed
   column rejects them all).
 
@@ -34,8 +35,10 @@ class Survey:
     read: int = 0
     mapped: int = 0
     quarantined: int = 0
-    #: Items per scope (``all``, or per warehouse for on-hand).
+    #: Items per scope (``all``; on-hand: per warehouse; prices: ``all`` and per price list).
     scopes: dict[str, int] = field(default_factory=dict)
+    #: Items the payload would carry (mapped, in the import's scope).
+    in_scope: int = 0
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ def check_allow(allow: Collection[str]) -> frozenset[GuardrailRule]:
 def judge(survey: Survey, limits: Guardrails, baseline: ScopeCounts | None) -> list[Trip]:
     """Every guardrail the survey trips (empty: the run may go on)."""
     trips: list[Trip] = []
-    in_scope = sum(survey.scopes.values())  # what the payload would carry: another import's rows are not
+    in_scope = survey.in_scope  # what the payload would carry: another import's rows are not
     if in_scope < limits.min_items:
         outside = survey.mapped - in_scope
         trips.append(
@@ -69,10 +72,13 @@ def judge(survey: Survey, limits: Guardrails, baseline: ScopeCounts | None) -> l
             )
         )
     if baseline is not None:
+        whole = (baseline.counts.get(WHOLE_IMPORT), survey.scopes.get(WHOLE_IMPORT))
         for scope, before in sorted(baseline.counts.items()):
             now = survey.scopes.get(scope)
             if now is None or before <= 0:
                 continue  # a warehouse absent from the export is not sent, so not deactivated
+            if scope != WHOLE_IMPORT and (before, now) == whole:
+                continue  # the import's only price list: the whole import's drop, named once
             drop = (before - now) / before
             if drop > limits.max_shrink:
                 where = "" if scope == WHOLE_IMPORT else f" in {scope}"
