@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from tests.unit.imports.run.run_fakes import World, config, customer, onhand, price
@@ -391,5 +392,38 @@ def test_price_shrink_is_judged_per_price_list_as_norce_deactivates_per_list() -
     assert (
         f"shrink: 2 item(s) in price list NOK against 10 in the last successful full import ({previous})"
         in (result.message or "")
+    )
+    assert len(world.connect.requests) == 1
+
+
+def _product(code: str, skus: int) -> dict[str, Any]:
+    return {
+        "code": code,
+        "manufacturer_code": "ACME",
+        "variants": [
+            {
+                "code": f"{code}-V",
+                "skus": [{"part_no": f"{code}-{n}", "status": "Active"} for n in range(skus)],
+            }
+        ],
+    }
+
+
+def test_product_shrink_counts_skus_as_norce_deactivates_every_sku_missing_from_the_payload() -> None:
+    world = World()
+    runner = world.runner()
+    for n in range(10):
+        world.source.add("products", f"PR{n}", _product(f"PR{n}", skus=5))
+    previous = _succeeded_full(world, runner, "products")
+    # The ERP's export lost a join: every product is there, with one SKU of its five.
+    world.source.rows["products"] = []
+    for n in range(10):
+        world.source.add("products", f"PR{n}", _product(f"PR{n}", skus=1))
+
+    result = runner.run("products", "full", deadline=Deadline.after(600))
+
+    assert result.outcome is RunOutcome.REFUSED, result.message
+    assert f"shrink: 10 item(s) in SKUs against 50 in the last successful full import ({previous})" in (
+        result.message or ""
     )
     assert len(world.connect.requests) == 1

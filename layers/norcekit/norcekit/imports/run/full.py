@@ -59,15 +59,32 @@ SCOPE_FIELDS: dict[str, tuple[str, str]] = {
     "onhand": ("WarehouseCode", ""),
     "sku_prices": ("PriceListCode", "price list "),
 }
+#: A products FullFile deactivates every SKU missing from it: its SKUs are judged besides its products.
+SKUS = "SKUs"
+#: Kinds whose items count in more scopes than the whole import.
+SCOPED_KINDS = frozenset({*SCOPE_FIELDS, "products"})
+
+Counted = tuple[tuple[str, int], ...]
 
 
-def scopes_of(kind: str) -> Callable[[ContractItem], tuple[str, ...]]:
-    """The guardrail scopes an item of ``kind`` counts in (:data:`WHOLE_IMPORT` and/or its scope's)."""
+def scopes_of(kind: str) -> Callable[[ContractItem], Counted]:
+    """What an item of ``kind`` counts for in each guardrail scope (:data:`WHOLE_IMPORT` and others)."""
+    if kind == "products":
+        return lambda item: ((WHOLE_IMPORT, 1), (SKUS, _sku_count(item)))
     if kind not in SCOPE_FIELDS:
-        return lambda item: (WHOLE_IMPORT,)
+        return lambda item: ((WHOLE_IMPORT, 1),)
     name, prefix = SCOPE_FIELDS[kind]
-    whole = () if kind == "onhand" else (WHOLE_IMPORT,)
-    return lambda item: (*whole, f"{prefix}{item_field(item, name, '')}")
+    if kind == "onhand":
+        return lambda item: ((f"{prefix}{item_field(item, name, '')}", 1),)
+    return lambda item: ((WHOLE_IMPORT, 1), (f"{prefix}{item_field(item, name, '')}", 1))
+
+
+def _sku_count(product: ContractItem) -> int:
+    total = 0
+    for variant in item_field(product, "Variants") or ():
+        skus = variant.get("Skus") if isinstance(variant, dict) else getattr(variant, "Skus", None)
+        total += len(skus or ())
+    return total
 
 
 class SourceChangedError(RuntimeError):
@@ -132,8 +149,8 @@ class FullRun:
         in_scope = 0
         for item in self.items(mapping, reject=self.pipeline.rejector(run, full_file=full_file)):
             in_scope += 1
-            for scope in keys(item):
-                scopes[scope] = scopes.get(scope, 0) + 1
+            for scope, n in keys(item):
+                scopes[scope] = scopes.get(scope, 0) + n
         counts = run.counts
         return Survey(
             read=counts.read,
@@ -274,20 +291,20 @@ class FullRun:
         discards the truncated body, so a flaky re-read never becomes a FullFile payload that
         deactivates. Counted in the scopes of :func:`scopes_of`."""
         sent: dict[str, int] = {}
-        if self.run.kind in SCOPE_FIELDS:
+        if self.run.kind in SCOPED_KINDS:
             keys = scopes_of(self.run.kind)
             for item in items:
-                for scope in keys(item):
-                    sent[scope] = sent.get(scope, 0) + 1
+                for scope, n in keys(item):
+                    sent[scope] = sent.get(scope, 0) + n
                 yield item
-        else:  # the whole import only: a count (the common path of a large products import)
+        else:  # the whole import only: a count
             count = 0
             for item in items:
                 count += 1
                 yield item
             sent[WHOLE_IMPORT] = count
         limit = self.config.full.guardrails.max_shrink
-        for scope, before in sorted(judged.items()):
+        for scope, before in sorted(judged.items(), key=lambda kv: (kv[0] != WHOLE_IMPORT, kv[0])):
             now = sent.get(scope, 0)
             if before > 0 and (before - now) / before > limit:
                 where = "" if scope == WHOLE_IMPORT else f" in {scope}"

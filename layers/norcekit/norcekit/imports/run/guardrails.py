@@ -7,7 +7,7 @@ against the entity's :class:`~norcekit.imports.entity_config.Guardrails`:
   and ``.done`` only; or nothing of the import's warehouses or price lists);
 * ``shrink`` — a scope lost more than ``max_shrink`` of the items of the last successful full
   import of the same scope (``all``; on-hand: each warehouse present in the export; prices: ``all``
-  and each price list present in the export);
+  and each price list present in the export; products: ``all`` and ``SKUs``);
 * ``rejected`` — the mapping rejected more than ``max_rejected`` of the source rows (a renamed
   column rejects them all).
 
@@ -35,7 +35,8 @@ class Survey:
     read: int = 0
     mapped: int = 0
     quarantined: int = 0
-    #: Items per scope (``all``; on-hand: per warehouse; prices: ``all`` and per price list).
+    #: Items per scope (``all``; on-hand: per warehouse; prices: ``all`` and per price list;
+    #: products: ``all`` and ``SKUs``, the SKUs they carry).
     scopes: dict[str, int] = field(default_factory=dict)
     #: Items the payload would carry (mapped, in the import's scope).
     in_scope: int = 0
