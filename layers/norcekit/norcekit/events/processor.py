@@ -299,7 +299,9 @@ class EventProcessor:
         return list(pending.values())
 
     def _from_payload(self, groups: Groups) -> list[_Pending]:
-        fetched_at = self._now()
+        # A payload is the state as Norce sent it: versioned by when it was received, so an older
+        # payload retried (SQS, DLQ redrive, quarantine replay) never lands after a newer one.
+        now = self._now()
         return [
             _Pending(
                 TargetDocument.build(
@@ -307,7 +309,9 @@ class EventProcessor:
                     pk.key,
                     [e.event_type for e in events],
                     events[0].payload,
-                    fetched_at=fetched_at,
+                    fetched_at=max(
+                        datetime.fromisoformat(e.received_at) if e.received_at else now for e in events
+                    ),
                 ),
                 events,
             )

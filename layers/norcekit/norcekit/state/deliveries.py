@@ -42,10 +42,10 @@ def _decide(last: tuple[int, str] | None, version: int, content_hash: str) -> in
     if last is None:
         return True
     last_version, last_hash = last
+    if last_hash == content_hash and version >= last_version:
+        return last_version  # the same state again (a retry of the same read or payload): same key
     if version <= last_version:
         return None
-    if last_hash == content_hash:
-        return last_version
     return True
 
 

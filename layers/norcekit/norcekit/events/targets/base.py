@@ -58,7 +58,7 @@ class TargetDocument(BaseModel):
     event_types: list[str] = Field(description="The Norce event types that named this key in the batch.")
     status: DocumentStatus = Field(description="'current': data is the current state; 'not_found': gone.")
     data: dict[str, Any] | None = Field(description="The Query row (or the event payload), mapped.")
-    fetched_at: datetime = Field(description="When the state was read (UTC).")
+    fetched_at: datetime = Field(description="When the state was read, or the payload received (UTC).")
     version: int = Field(
         description="Monotonic per entity key: microseconds since the epoch of the read. A newer read of "
         "the same key always has a higher version; targets keep the highest they received."
