@@ -87,3 +87,24 @@ def test_a_payload_retried_after_a_failed_delivery_is_delivered_under_its_first_
     assert retry == {"batchItemFailures": []}
     assert [d.data["State"] for d in erp.accepted if d.data] == ["Captured", "Captured"]
     assert len({d.idempotency_key for d in erp.accepted}) == 1
+
+
+class ThrottledLedger(MemoryDeliveryLedger):
+    """The state table throttles the conditional write of one key."""
+
+    def advance(self, target: str, entity: str, key: str, version: int, content_hash: str) -> int | None:
+        if key == "5":
+            raise RuntimeError("ProvisionedThroughputExceededException")
+        return super().advance(target, entity, key, version, content_hash)
+
+
+def test_a_ledger_write_failing_for_one_key_fails_only_the_records_behind_it() -> None:
+    erp = FlakyTarget()
+    other = invoice("other", "Captured", T0)
+    other["body"] = other["body"].replace('"CapturedInvoiceId":5', '"CapturedInvoiceId":6')
+    response = processor(erp, ThrottledLedger(), T0).handle(
+        {"Records": [invoice("throttled", "Captured", T0), other]}
+    )
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "throttled"}]}
+    assert [d.key for d in erp.accepted] == ["6"]

@@ -335,9 +335,14 @@ class EventProcessor:
                 if mapped is None:
                     continue
                 if self.ledger is not None:
-                    version = self.ledger.advance(
-                        target_name, mapped.entity, mapped.key, mapped.version, mapped.content_hash
-                    )
+                    try:
+                        version = self.ledger.advance(
+                            target_name, mapped.entity, mapped.key, mapped.version, mapped.content_hash
+                        )
+                    except Exception as exc:  # state table throttled/unavailable: these records retry
+                        logger.warning("delivery ledger failed", extra={"target": target_name})
+                        outcome.fail(item.events, f"ledger for {target_name}: {type(exc).__name__}")
+                        continue
                     if version is None:
                         # A newer read of this key was already sent to this target: never go backwards.
                         self.metrics.add_metric(name=DELIVERIES_STALE, unit="Count", value=1)
