@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -320,3 +321,66 @@ def test_a_cancel_norce_refused_is_sent_again_once_corrected() -> None:
     assert [kind for kind, _ in norce.calls] == ["cancel"]
     [record] = store.answers("100234")
     assert (record.answer_id, record.outcome, record.attempts) == ("cancel:100234", "ok", 2)
+
+
+class _Clock:
+    """Steps a second per reading: records made one after another have increasing times."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def test_a_retried_older_status_does_not_overwrite_a_newer_one_norce_already_has() -> None:
+    # "Confirmed" meets a Norce outage; meanwhile the ERP ships and "Delivered" gets through. SQS
+    # then retries "Confirmed": sent, it would move Norce's order back from Delivered to Confirmed.
+    delivered = {**STATUS, "body": {**STATUS["body"], "OrderStatus": "Delivered"}}  # type: ignore[dict-item]
+    norce, store = (
+        Norce(NorceUnavailable("POST Order/SendOrderStatus: 503")),
+        MemoryOrderStore(clock=_Clock()),
+    )
+    forwarder = AnswerForwarder(store=store, send=norce)
+    with pytest.raises(AnswerRefused):
+        forwarder.forward(STATUS)
+    assert forwarder.forward(delivered) == "ok"
+    assert forwarder.forward(STATUS) == "ok"  # the retry: done with, not failed again
+    assert [body["OrderStatus"] for _, body in norce.calls] == ["Delivered"]
+    confirmed = next(a for a in store.answers("100234") if a.answer_id == "Confirmed:ERP-5001")
+    assert "superseded" in confirmed.detail and "Delivered" in confirmed.detail
+
+
+def test_a_retried_status_is_sent_when_no_newer_status_went_through() -> None:
+    norce, store = Norce(NorceUnavailable("503")), MemoryOrderStore(clock=_Clock())
+    forwarder = AnswerForwarder(store=store, send=norce)
+    with pytest.raises(AnswerRefused):
+        forwarder.forward(STATUS)
+    assert forwarder.forward(NOTE) == "ok"  # another kind of answer does not supersede a status
+    assert forwarder.forward(STATUS) == "ok"
+    assert [kind for kind, _ in norce.calls] == ["delivery_note", "status"]
+
+
+@pytest.mark.parametrize(
+    "answer", [STATUS, INVOICE, CREDIT, CANCEL], ids=["status", "invoice", "credit", "cancel"]
+)
+def test_an_answer_whose_body_names_another_order_than_its_envelope_is_refused(
+    answer: dict[str, Any],
+) -> None:
+    # The kit records (and deduplicates) the answer under the envelope's order while Norce applies
+    # the body to the order it names: an invoice would capture another customer's payment.
+    other = {**answer, "body": {**answer["body"], "ClientOrderRef": 100235}}
+    with pytest.raises(ValueError, match="ClientOrderRef"):
+        parse_answer(other)
+    norce, store = Norce(), MemoryOrderStore()
+    assert AnswerForwarder(store=store, send=norce).forward(other) == "permanent_error"
+    assert norce.calls == []
+    [record] = store.answers("100234")
+    assert record.kind == "invalid" and "100235" in record.detail
+
+
+def test_an_external_orders_answer_with_a_non_numeric_ref_is_not_checked_against_the_body() -> None:
+    external = {**STATUS, "client_order_ref": "EXT-77", "body": {**STATUS["body"], "ClientOrderRef": 0}}  # type: ignore[dict-item]
+    answer, body = parse_answer(external)
+    assert answer.client_order_ref == "EXT-77" and isinstance(body, SendOrderStatusRequest)

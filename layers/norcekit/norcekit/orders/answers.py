@@ -13,8 +13,10 @@ NoteNo, InvoiceNo, ``credit:``+InvoiceNo, ``cancel:``+basket id: one cancel per 
 the result is recorded on the order: ``ok`` answers are not sent again when SQS redelivers (an
 invoice, a credit and a cancel move money at the PSP); a refusal by Norce (4xx) or an invalid body
 is recorded ``permanent_error`` and not retried; Norce unavailable is recorded ``retryable_error``
-and the record fails (SQS retries, then the DLQ). Every failure counts ``OrderAnswersFailed``
-(alarmed).
+and the record fails (SQS retries, then the DLQ); a retried status is dropped once another status
+got through after its last failed attempt (it would move the order back). A body naming another
+basket id than a numeric ``client_order_ref`` is invalid. Every failure counts
+``OrderAnswersFailed`` (alarmed).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from norcekit.norce.contracts.order import CancelOrderRequest, DeliveryNote, Inv
 from norcekit.norce.errors import NorceAuthError, NorceHTTPError
 from norcekit.observability import MetricName, MetricsSink, NoMetrics
 from norcekit.orders.batch import handle_sqs_batch
-from norcekit.state.orders import OrderStore, Outcome
+from norcekit.state.orders import AnswerRecord, OrderStore, Outcome
 
 logger = Logger(service="norcekit", child=True)
 
@@ -85,12 +87,26 @@ def parse_answer(
             data = data["detail"]  # the whole EventBridge event (a rule target without InputPath)
         answer = ErpAnswer.model_validate(data)
         body = BODY_MODELS[answer.kind].model_validate(answer.body)
+        _check_same_order(answer, body)
     except orjson.JSONDecodeError as exc:
         raise ValueError(f"answer is not JSON ({exc.msg})") from None
     except ValidationError as exc:
         fields = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
         raise ValueError(f"answer does not match the contract: {fields}") from None
     return answer, body
+
+
+def _check_same_order(answer: ErpAnswer, body: AnswerBody) -> None:
+    """The answer is recorded (and deduplicated) under the envelope's order while Norce applies the
+    body to the basket id it names: the two must be one order. A non-numeric envelope ref (an
+    external order) has no basket id to compare."""
+    named = getattr(body, "ClientOrderRef", None)
+    ref = answer.client_order_ref.strip()
+    if named is not None and ref.isdecimal() and int(ref) != named:
+        raise ValueError(
+            f"answer does not match the contract: body.ClientOrderRef {named} is not the answer's "
+            f"client_order_ref {answer.client_order_ref!r}"
+        )
 
 
 class AnswerForwarder:
@@ -117,9 +133,21 @@ class AnswerForwarder:
             return "permanent_error"
         ident = answer_id(answer.kind, body)
         ref = answer.client_order_ref
-        done = [a for a in self.store.answers(ref) if a.kind == answer.kind and a.answer_id == ident]
+        recorded = self.store.answers(ref)
+        done = [a for a in recorded if a.kind == answer.kind and a.answer_id == ident]
         if done and done[-1].outcome == "ok":
             return "ok"  # a redelivery of an answer Norce already has
+        newer = _newer_status(recorded, done[-1]) if answer.kind == "status" and done else None
+        if newer is not None:
+            # A retried status older than one Norce already took would move the order back.
+            self.store.record_answer(
+                ref, answer.kind, ident, "ok", f"not sent: superseded by status {newer.answer_id}"
+            )
+            logger.warning(
+                "ERP status superseded, not sent",
+                extra={"client_order_ref": ref, "id": ident, "newer": newer.answer_id},
+            )
+            return "ok"
         try:
             status = self.send(answer.kind, body, deadline=deadline)
         except NorceHTTPError as exc:
@@ -145,6 +173,21 @@ class AnswerForwarder:
 
     def _failed(self) -> None:
         self.metrics.add_metric(name=MetricName.ORDER_ANSWERS_FAILED.value, unit="Count", value=1)
+
+
+def _newer_status(recorded: list[AnswerRecord], failed: AnswerRecord) -> AnswerRecord | None:
+    """Another status Norce took after this one's last failed attempt, if any."""
+    return next(
+        (
+            a
+            for a in reversed(recorded)
+            if a.kind == "status"
+            and a.answer_id != failed.answer_id
+            and a.outcome == "ok"
+            and a.at > failed.at
+        ),
+        None,
+    )
 
 
 def _ref_of(raw: bytes | str | Mapping[str, Any]) -> str | None:
