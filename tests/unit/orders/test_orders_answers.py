@@ -384,3 +384,23 @@ def test_an_external_orders_answer_with_a_non_numeric_ref_is_not_checked_against
     external = {**STATUS, "client_order_ref": "EXT-77", "body": {**STATUS["body"], "ClientOrderRef": 0}}  # type: ignore[dict-item]
     answer, body = parse_answer(external)
     assert answer.client_order_ref == "EXT-77" and isinstance(body, SendOrderStatusRequest)
+
+
+def test_a_dropped_older_status_does_not_count_as_one_norce_took() -> None:
+    # Confirmed meets the outage, Delivered gets through, then PickedUp meets it; Confirmed's retry is
+    # dropped. PickedUp failed after Delivered went through: it is newer and still reaches Norce.
+    def status(name: str) -> dict[str, Any]:
+        return {**STATUS, "body": {**STATUS["body"], "OrderStatus": name}}  # type: ignore[dict-item]
+
+    outage = NorceUnavailable("503")
+    norce, store = Norce(outage), MemoryOrderStore(clock=_Clock())
+    forwarder = AnswerForwarder(store=store, send=norce)
+    with pytest.raises(AnswerRefused):
+        forwarder.forward(STATUS)
+    assert forwarder.forward(status("Delivered")) == "ok"
+    norce.failures.append(outage)
+    with pytest.raises(AnswerRefused):
+        forwarder.forward(status("PickedUp"))
+    assert forwarder.forward(STATUS) == "ok"  # dropped: Delivered is newer
+    assert forwarder.forward(status("PickedUp")) == "ok"
+    assert [body["OrderStatus"] for _, body in norce.calls] == ["Delivered", "PickedUp"]

@@ -40,6 +40,8 @@ logger = Logger(service="norcekit", child=True)
 AnswerKind = Literal["status", "delivery_note", "invoice", "credit", "cancel"]
 AnswerBody = SendOrderStatusRequest | DeliveryNote | Invoice | CancelOrderRequest
 ANSWER_DETAIL_TYPE = "norcekit.order.answer"
+#: The recorded detail of a retried status dropped for a newer one Norce took.
+SUPERSEDED = "not sent: superseded by status "
 BODY_MODELS: dict[str, type[AnswerBody]] = {
     "status": SendOrderStatusRequest,
     "delivery_note": DeliveryNote,
@@ -140,9 +142,7 @@ class AnswerForwarder:
         newer = _newer_status(recorded, done[-1]) if answer.kind == "status" and done else None
         if newer is not None:
             # A retried status older than one Norce already took would move the order back.
-            self.store.record_answer(
-                ref, answer.kind, ident, "ok", f"not sent: superseded by status {newer.answer_id}"
-            )
+            self.store.record_answer(ref, answer.kind, ident, "ok", f"{SUPERSEDED}{newer.answer_id}")
             logger.warning(
                 "ERP status superseded, not sent",
                 extra={"client_order_ref": ref, "id": ident, "newer": newer.answer_id},
@@ -184,6 +184,7 @@ def _newer_status(recorded: list[AnswerRecord], failed: AnswerRecord) -> AnswerR
             if a.kind == "status"
             and a.answer_id != failed.answer_id
             and a.outcome == "ok"
+            and not a.detail.startswith(SUPERSEDED)  # Norce never got that one
             and a.at > failed.at
         ),
         None,
