@@ -108,3 +108,16 @@ def test_a_ledger_write_failing_for_one_key_fails_only_the_records_behind_it() -
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "throttled"}]}
     assert [d.key for d in erp.accepted] == ["6"]
+
+
+def test_two_payloads_of_one_key_in_one_batch_end_on_the_newer_in_either_order() -> None:
+    later = T0 + timedelta(minutes=1)
+    for records in (
+        [invoice("error", "Error", T0), invoice("captured", "Captured", later)],
+        [invoice("captured", "Captured", later), invoice("error", "Error", T0)],
+    ):
+        erp = FlakyTarget()
+        response = processor(erp, MemoryDeliveryLedger(), later).handle({"Records": records})
+
+        assert response == {"batchItemFailures": []}
+        assert [d.data["State"] for d in erp.accepted if d.data][-1] == "Captured"
