@@ -6,11 +6,14 @@ import io
 import json
 from typing import Any
 
+import boto3
 import pytest
+from tests.fixtures.aws import BUCKET_NAME, REGION
 from tests.fixtures.orders import order_request
 from tests.integration.orders.conftest import OrderQueues, receive_all
 
 from norcekit.cli import main
+from norcekit.quarantine import S3QuarantineStore
 from norcekit.state.orders import DynamoOrderStore
 from norcekit.state.table import StateTable
 
@@ -59,3 +62,36 @@ def test_redeliver_queues_the_order_again_with_force(store: DynamoOrderStore, or
     assert [r["outcome"] for r in results] == ["queued", "not_found"]
     [message] = receive_all(order_aws.orders)
     assert json.loads(message["Body"]) == {"client_order_ref": "100234", "force": True}
+
+
+def _quarantine_store() -> S3QuarantineStore:
+    return S3QuarantineStore(BUCKET_NAME, s3_client=boto3.client("s3", region_name=REGION))
+
+
+def test_a_quarantined_order_is_replayed_into_the_store_and_queued_once(
+    order_aws: OrderQueues, state_table: StateTable
+) -> None:
+    # An order an earlier kit refused, now valid (the kit was fixed): replay stores and queues it.
+    body = json.dumps(order_request("100300")).encode()
+    key = _quarantine_store().put("order", "invalid_order", body, metadata={"client_order_ref": "100300"})
+    code, results = run("quarantine", "replay", key, "--json")
+    assert code == 0
+    assert [(r["key"], r["outcome"]) for r in results] == [(key, "queued")]
+    stored = DynamoOrderStore(state_table).get("100300")
+    assert stored is not None and json.loads(stored.body) == order_request("100300")
+    [message] = receive_all(order_aws.orders)
+    assert json.loads(message["Body"]) == {"client_order_ref": "100300"}
+    assert _quarantine_store().list("order") == []  # moved under replayed/
+
+
+def test_a_quarantined_order_still_invalid_is_reported_and_kept(order_aws: OrderQueues) -> None:
+    bad = order_request("100301")
+    bad["Items"][0]["Quantity"] = 1.5
+    key = _quarantine_store().put("order", "invalid_order", json.dumps(bad).encode())
+    code, results = run("quarantine", "replay", "--all", "--kind", "order", "--json")
+    assert code == 1
+    [result] = results
+    assert result["key"] == key and result["outcome"] == "invalid"
+    assert "Items.0.Quantity" in result["detail"]
+    assert receive_all(order_aws.orders) == []
+    assert [item.key for item in _quarantine_store().list("order")] == [key]

@@ -64,14 +64,15 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
     p = sub.add_parser(
         "replay",
         parents=[common],
-        help="validate quarantined webhooks again and queue the valid ones; send quarantined import "
-        "items (norce_item, import_record) again as a delta batch (moved under replayed/)",
+        help="validate quarantined webhooks and orders again and queue the valid ones (orders are "
+        "stored first); send quarantined import items (norce_item, import_record) again as a delta "
+        "batch (moved under replayed/)",
     )
     p.add_argument("keys", nargs="*", default=[], metavar="KEY")
     p.add_argument("--all", action="store_true", help="every pending item of --kind, oldest first")
     p.add_argument(
         "--kind",
-        choices=["webhook", "import_record", "norce_item"],
+        choices=["webhook", "import_record", "norce_item", "order"],
         default="webhook",
         help="with --all: which items (default webhook)",
     )
@@ -211,12 +212,13 @@ def quarantine_replay(ctx: CliContext, args: argparse.Namespace) -> int:
     store = services.quarantine
     if args.all:
         keys = [item.key for item in reversed(store.list(args.kind, limit=args.limit))]
-        webhooks = keys if args.kind == "webhook" else []
+        kinds = dict.fromkeys(keys, args.kind)
     else:
         keys = list(dict.fromkeys(args.keys))
         kinds = {key: _get(ctx, key).kind for key in keys}  # all keys exist before anything is replayed
-        webhooks = [key for key in keys if kinds[key] == "webhook"]
-    imports = [key for key in keys if key not in set(webhooks)]
+    webhooks = [key for key in keys if kinds[key] == "webhook"]
+    orders = [key for key in keys if kinds[key] == "order"]
+    imports = [key for key in keys if key not in set(webhooks) | set(orders)]
     results: list[Any] = []
     if imports:  # items Norce rejected / rows the mapping rejected: one delta batch per entity
         with ctx.out.progress(f"sending {len(imports)} quarantined import item(s) again"):
@@ -228,6 +230,14 @@ def quarantine_replay(ctx: CliContext, args: argparse.Namespace) -> int:
             for key in webhooks:
                 results.append(replay_one(store, queue, key, max_body_bytes=max_body))
                 progress.update(advance=1)
+    if orders:  # refused by the receiver: validated again, stored and queued once valid
+        from norcekit.orders.replay import replay_order  # noqa: PLC0415 - CLI start-up (its command loads it)
+
+        max_order = services.settings.order_max_body_bytes
+        for key in orders:
+            results.append(
+                replay_order(store, services.order_store, services.order_queue, key, max_body_bytes=max_order)
+            )
     rows = to_jsonable(results)
     ctx.out.emit(
         rows,
