@@ -8,7 +8,7 @@ from tests.fixtures.sqs_records import sqs_record
 
 from norcekit.events.cache import TtlCache
 from norcekit.events.config import parse_events_config
-from norcekit.events.lookups import DEFAULT_ENTITIES, Lookups
+from norcekit.events.lookups import DEFAULT_ENTITIES, Lookups, entity_specs
 from norcekit.events.processor import EventProcessor
 from norcekit.events.targets.base import DeliveryResult, TargetDocument
 from norcekit.events.targets.s3 import object_key
@@ -111,3 +111,38 @@ def test_entities_keyed_by_their_primary_key_keep_the_event_key() -> None:
         ("sku", "P/1", "current"),
         ("supplier_sku", "7:SUP-100", "current"),
     ]
+
+
+class SelectingQuery(FakeQuery):
+    """Answers only the selected fields (and the filtered key), as Query does with ``$select``."""
+
+    def get_many(self, entity_set: str, key_field: str, values: Any, **kwargs: Any) -> dict[Any, Any]:
+        rows = super().get_many(entity_set, key_field, values)
+        fields = {*(kwargs.get("select") or ()), key_field}
+        return {k: {f: v for f, v in row.items() if f in fields} for k, row in rows.items()}
+
+
+def test_an_order_read_with_a_narrow_select_is_still_keyed_by_its_id() -> None:
+    config = {
+        "routes": {"*": ["t"]},
+        "targets": {"t": {"type": "s3", "bucket": "b"}},
+        "lookups": {"order": {"select": ["OrderNo"]}},
+    }
+    parsed = parse_events_config(config)
+    specs = entity_specs(parsed)
+    target = FakeTarget()
+    query = SelectingQuery({"Orders/Orders": [{**ORDER, "OrderNo": "E-1"}]})
+    processor = EventProcessor(
+        parsed,
+        lookups=Lookups(query, TtlCache({}), specs),  # type: ignore[arg-type]
+        targets={"t": target},
+        specs=specs,
+    )
+    for message in (
+        record("m1", "OrderReceivedEvent", {**BASE, "ClientOrderRef": "10001"}),
+        record("m2", "OrderConfirmedEvent", {**STATUS, "OrderId": 9001, "ClientOrderRef": "10001"}),
+    ):
+        assert processor.handle({"Records": [message]}) == {"batchItemFailures": []}
+
+    # One order, one document key (and one S3 object), whichever field its event named it by.
+    assert [(d.key, d.status) for d in target.docs] == [("9001", "current"), ("9001", "current")]

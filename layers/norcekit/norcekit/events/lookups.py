@@ -291,12 +291,16 @@ class Lookups:
 
                 scope_filter = f"{scope_field} eq {odata_literal(scope)}"
             unfit: set[str | int] = set()
+            select = list(spec.select) if spec.select else None
+            primary = spec.keys[0][1] if spec.keys else key_field
+            if select is not None and primary not in select:
+                select.append(primary)  # the document key (document_key), whichever field named the row
             rows = self.query.get_many(
                 entity_set,
                 key_field,
                 [k.value for k in group],
                 filter=scope_filter,
-                select=list(spec.select) if spec.select else None,
+                select=select,
                 expand=spec.expand,
                 deadline=deadline,
                 unfit=unfit,
