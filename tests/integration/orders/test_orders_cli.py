@@ -95,3 +95,42 @@ def test_a_quarantined_order_still_invalid_is_reported_and_kept(order_aws: Order
     assert "Items.0.Quantity" in result["detail"]
     assert receive_all(order_aws.orders) == []
     assert [item.key for item in _quarantine_store().list("order")] == [key]
+
+
+def _answers_dlq(order_aws: OrderQueues) -> str:
+    """The answers queue's DLQ, as the template wires it (RedrivePolicy on the answers queue)."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    dlq = sqs.create_queue(QueueName="order-answers-dlq")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": "3"})
+    sqs.set_queue_attributes(QueueUrl=order_aws.answers, Attributes={"RedrivePolicy": policy})
+    return dlq
+
+
+@pytest.mark.parametrize("which", ["orders", "answers"])
+def test_an_order_or_answer_on_its_dlq_is_shown_and_redriven_to_its_queue(
+    order_aws: OrderQueues, which: str
+) -> None:
+    # An invoice that outlived Norce's outage sits on the answers DLQ: its body is nowhere else.
+    message = (
+        {"client_order_ref": "100234"}
+        if which == "orders"
+        else {"kind": "cancel", "client_order_ref": "100234", "body": {"ClientOrderRef": 100234}}
+    )
+    dlq, queue = (
+        (order_aws.orders_dlq, order_aws.orders)
+        if which == "orders"
+        else (_answers_dlq(order_aws), order_aws.answers)
+    )
+    boto3.client("sqs", region_name=REGION).send_message(QueueUrl=dlq, MessageBody=json.dumps(message))
+    code, shown = run("dlq", "show", "--queue", which, "--json")
+    assert code == 0 and [m["body"] for m in shown] == [message]
+    code, result = run("dlq", "redrive", "--queue", which, "--max", "10", "--json")
+    assert code == 0 and result["moved"] == 1
+    assert [json.loads(m["Body"]) for m in receive_all(queue)] == [message]
+    assert receive_all(dlq) == []
+
+
+def test_a_queue_without_a_dlq_is_a_usage_error_naming_the_setting(order_aws: OrderQueues) -> None:
+    code, message = run("dlq", "show", "--queue", "answers", "--json")  # this fixture gives it none
+    assert code == 2 and "ORDER_ANSWER_QUEUE_URL" in message and "RedrivePolicy" in message

@@ -7,6 +7,7 @@ one state table handle, one Norce connection pool and token, and one set of boto
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -170,6 +171,22 @@ class Services:
         if not url:
             raise SettingsError(f"{DLQ_ENV}: required but not set{_HINT}")
         return url
+
+    def dlq_and_queue(self, which: str) -> tuple[str, str]:
+        """``(DLQ URL, the queue it redrives to)`` of the event (``events``), order delivery
+        (``orders``) or ERP answer (``answers``) queue; an order queue's DLQ is its RedrivePolicy's."""
+        if which == "events":
+            return self.dlq_url, self.queue_url
+        name = "ORDER_QUEUE_URL" if which == "orders" else "ORDER_ANSWER_QUEUE_URL"
+        queue = self.settings.order_queue_url if which == "orders" else self.settings.order_answer_queue_url
+        if not queue:
+            raise SettingsError(f"{name}: required but not set{_HINT}")
+        attributes = self.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])
+        policy = attributes.get("Attributes", {}).get("RedrivePolicy")
+        if not policy:
+            raise SettingsError(f"{name}: the queue has no dead-letter queue (RedrivePolicy)")
+        dlq_name = str(json.loads(policy)["deadLetterTargetArn"]).rsplit(":", 1)[-1]
+        return self.sqs.get_queue_url(QueueName=dlq_name)["QueueUrl"], queue
 
     @property
     def invoker(self) -> LambdaInvoker:

@@ -32,17 +32,27 @@ if TYPE_CHECKING:
     from norcekit.cli.context import CliContext
     from norcekit.quarantine import QuarantineItem
 
+#: ``dlq --queue``: the DLQ's name in titles.
+DLQ_NAMES = {"events": "Event", "orders": "Order", "answers": "ERP answer"}
+
 #: An operator's replay of import items is bounded only against a hung Norce.
 REPLAY_TIMEOUT_S = 900.0
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[str]) -> None:
-    dlq = subparsers.add_parser("dlq", help="the event dead-letter queue")
+    dlq = subparsers.add_parser("dlq", help="the dead-letter queues (events, orders, ERP answers)")
     sub = dlq.add_subparsers(dest="dlq_command", required=True, metavar="COMMAND")
-    p = sub.add_parser("show", parents=[common], help="look at DLQ messages without removing them")
+    which = argparse.ArgumentParser(add_help=False)
+    which.add_argument(
+        "--queue",
+        choices=list(DLQ_NAMES),
+        default="events",
+        help="whose DLQ: events (default), orders (delivery to the targets), answers (ERP answers to Norce)",
+    )
+    p = sub.add_parser("show", parents=[common, which], help="look at DLQ messages without removing them")
     p.add_argument("--limit", type=int, default=10, help="at most N messages (default 10)")
     p.set_defaults(handler=dlq_show)
-    p = sub.add_parser("redrive", parents=[common], help="move DLQ messages back to the event queue")
+    p = sub.add_parser("redrive", parents=[common, which], help="move DLQ messages back to their queue")
     p.add_argument(
         "--max",
         type=int,
@@ -87,14 +97,15 @@ def dlq_show(ctx: CliContext, args: argparse.Namespace) -> int:
     from norcekit.events.dlq import peek  # noqa: PLC0415 - CLI start-up (its command loads it)
 
     services = ctx.services
-    messages = peek(services.dlq_url, args.limit, sqs=services.sqs)
+    dlq_url, _ = services.dlq_and_queue(args.queue)
+    messages = peek(dlq_url, args.limit, sqs=services.sqs)
     rows = to_jsonable(messages)
 
     def render(console: Console) -> None:
-        depth = services.queue_depth(services.dlq_url)
+        depth = services.queue_depth(dlq_url)
         console.print(
             table(
-                f"Event DLQ ({depth['visible']} visible, {depth['in_flight']} in flight)",
+                f"{DLQ_NAMES[args.queue]} DLQ ({depth['visible']} visible, {depth['in_flight']} in flight)",
                 ["message id", "receives", "event type", "entity key", "body"],
                 [
                     [r["message_id"], r["receive_count"], r["event_type"], r["entity_key"], _short(r["body"])]
@@ -114,10 +125,11 @@ def dlq_redrive(ctx: CliContext, args: argparse.Namespace) -> int:
     services = ctx.services
     if args.max_messages is not None and args.max_messages < 1:
         raise CliError("--max: must be at least 1", ExitCode.USAGE)
-    with ctx.out.progress("moving DLQ messages back to the event queue"):
+    dlq_url, queue_url = services.dlq_and_queue(args.queue)
+    with ctx.out.progress(f"moving DLQ messages back to the {args.queue} queue"):
         result = redrive(
-            services.dlq_url,
-            services.queue_url,
+            dlq_url,
+            queue_url,
             sqs=services.sqs,
             limit=args.max_messages or 10_000,
             # A move task cannot stop after N messages: with --max move them ourselves. The local
@@ -130,7 +142,9 @@ def dlq_redrive(ctx: CliContext, args: argparse.Namespace) -> int:
         if result.method == "move_task":
             console.print(f"SQS move task started ({result.task_handle}); messages move in the background.")
         else:
-            console.print(f"{result.moved} message(s) moved back to the event queue, {result.failed} failed.")
+            console.print(
+                f"{result.moved} message(s) moved back to the {args.queue} queue, {result.failed} failed."
+            )
 
     ctx.out.emit(data, render)
     return ExitCode.FAILED if result.failed else ExitCode.OK
