@@ -110,3 +110,33 @@ def test_a_key_too_long_fails_alone_and_its_neighbours_are_looked_up(
 def test_unknown_key_filter_setting_is_refused(http: NorceHttp, tokens: TokenProvider) -> None:
     with pytest.raises(ValueError, match="key_filter"):
         client(http, tokens, "any")
+
+
+def test_or_chains_never_exceed_the_url_limit_so_a_long_key_cannot_fail_its_neighbours(
+    http: NorceHttp,
+    tokens: TokenProvider,
+    router: respx.MockRouter,
+) -> None:
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        sent.append(url)
+        if len(url) > 400:  # a server whose limit is exactly the configured one
+            return httpx.Response(414, json={"error": {"code": "UriTooLong", "message": "URI too long"}})
+        flt = parse_qs(urlsplit(url).query)["$filter"][0]
+        keys = re.findall(r"'([^']*)'", flt)
+        return httpx.Response(200, json={"value": [{"PartNo": k} for k in keys if k != "X"]})
+
+    router.get(url__startswith=SKUS).mock(side_effect=answer)
+    # A key whose or-chain fills the limit to the last character, once "?$filter=" is counted.
+    long_key = "P" * (400 - len(SKUS) - len("?$filter=") - len("PartNo%20eq%20''"))
+    too_long = long_key + "P"
+    unfit: set[str | int] = set()
+    found = client(http, tokens, "or").get_many(
+        "Products/ProductSkus", "PartNo", ["A", too_long, long_key, "B"], unfit=unfit
+    )
+
+    assert set(found) == {"A", long_key, "B"}
+    assert unfit == {too_long}
+    assert max(len(url) for url in sent) == 400

@@ -244,12 +244,9 @@ class QueryClient:
         deadline = deadline or Deadline.none()
         found: dict[str | int, dict[str, Any]] = {}
         unique = list(dict.fromkeys(values))
-        empty = self._url(
-            entity_set,
-            self._params(
-                filter=self._key_filter(key_field, [], filter, use_in), select=select, expand=expand
-            ),
-        )
+        # "$filter=" counted even when the key-less filter is empty (an or-chain without a scope).
+        key_filter = self._key_filter(key_field, [], filter, use_in)
+        empty = self._url(entity_set, {**self._params(select=select, expand=expand), "$filter": key_filter})
         skipped: set[str | int] = set() if unfit is None else unfit
         chunks = self._key_chunks(
             unique, key_field=key_field, fixed_len=len(empty), use_in=use_in, unfit=skipped
