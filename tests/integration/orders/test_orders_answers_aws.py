@@ -146,3 +146,20 @@ def test_an_invalid_cancel_or_credit_is_refused_at_the_intake_naming_the_field(
         result = post_answer(lambdas, kind, body)
         assert result["statusCode"] == 400 and field in json.loads(result["body"])["message"]
     assert receive_all(lambdas.answers_queue) == []
+
+
+def test_a_status_retried_after_a_newer_one_got_through_does_not_move_norces_order_back(
+    norce_order: Emulator, lambdas: AnswerLambdas
+) -> None:
+    confirmed = {"ClientOrderRef": int(REF), "ErpOrderNo": "ERP-5001", "OrderStatus": "Confirmed"}
+    for body in (confirmed, {**confirmed, "OrderStatus": "Delivered"}):
+        assert post_answer(lambdas, "status", body)["statusCode"] == 202
+    by_status = {json.loads(m["Body"])["body"]["OrderStatus"]: m for m in receive_all(lambdas.answers_queue)}
+    norce_order.fail_next("connect", 1, status=500)  # Norce fails "Confirmed": SQS will retry it
+    failed = lambdas.forward(as_sqs_event([by_status["Confirmed"]]), FakeLambdaContext())
+    assert failed["batchItemFailures"] != []
+    for status in ("Delivered", "Confirmed"):  # the ERP ships; then SQS retries "Confirmed"
+        result = lambdas.forward(as_sqs_event([by_status[status]]), FakeLambdaContext())
+        assert result == {"batchItemFailures": []}
+    order = emulator_order(norce_order)
+    assert order["OrderStatus"] == "Delivered" and order["StatusHistory"][-1] == "Delivered"
