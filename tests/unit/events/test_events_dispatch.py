@@ -80,3 +80,24 @@ def test_dispatch_routes_only_post_on_the_events_route() -> None:
     assert routed["statusCode"] == 202 and json.loads(routed["body"])["status"] == "quarantined"
     assert receiver.calls == [("SkuChangedNotification", event("POST", "/")["headers"], b'{"SkuId": 1}')]
     assert refused["statusCode"] == 404 and json.loads(refused["body"])["message"] == "Not found"
+
+
+@pytest.mark.parametrize("base_path", ["/norce", "/integrations/v1", "/events"])
+def test_a_custom_domain_base_path_still_reaches_the_receiver(base_path: str) -> None:
+    # Behind a custom domain with a base path mapping API Gateway puts the base path in `path`
+    # (the route it matched is in `resource`): a 404 here would make Norce retry for 22 h, then drop.
+    receiver = RecordingReceiver()
+
+    answer = dispatch(event("POST", f"{base_path}/events/SkuChangedNotification"), lambda: receiver)
+
+    assert answer["statusCode"] == 202
+    assert [call[0] for call in receiver.calls] == ["SkuChangedNotification"]
+
+
+def test_a_base_path_is_only_stripped_on_the_events_resource() -> None:
+    receiver = RecordingReceiver()
+    other = event("POST", "/norce/events/SkuChangedNotification", resource="/other/{proxy+}")
+
+    assert dispatch(other, lambda: receiver)["statusCode"] == 404
+    assert dispatch(event("POST", "/norce/events/a/b"), lambda: receiver)["statusCode"] == 404
+    assert receiver.calls == []

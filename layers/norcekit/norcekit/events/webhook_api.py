@@ -22,7 +22,12 @@ ROUTE = "/events/<EventType>"
 SECURITY_SCHEME = "norceWebhookSecret"
 #: ``ROUTE`` as Powertools' REST resolver matches it: its path-parameter characters (RFC 3986 safe
 #: and unsafe URI characters, word characters), trailing slashes allowed.
-_ROUTE_MATCH = re.compile(r"^/events/(?P<EventType>[-._~()'!*:@,;=+&$%<> \[\]{}|^\w]+)/*$")
+_ROUTE_TAIL = r"/events/(?P<EventType>[-._~()'!*:@,;=+&$%<> \[\]{}|^\w]+)/*$"
+_ROUTE_MATCH = re.compile("^" + _ROUTE_TAIL)
+#: API Gateway's resource of the route. Behind a custom domain with a base path mapping, ``path``
+#: starts with the base path (``/norce/events/...``) while ``resource`` names the route matched.
+RESOURCE = "/events/{EventType}"
+_BASE_PATH_ROUTE_MATCH = re.compile(r"^(?:/[^/]+)+?" + _ROUTE_TAIL)
 #: The resolver's answer to any other method or path, byte for byte.
 _NOT_FOUND_BODY = '{"statusCode":404,"message":"Not found"}'
 
@@ -130,7 +135,10 @@ def dispatch(event: Mapping[str, Any], receiver: Callable[[], Receiver]) -> dict
     same responses as :func:`build_resolver`'s, without importing Powertools' event_handler (it
     loads every resolver kind on a cold start, for one route)."""
     method = str(event.get("httpMethod") or "").upper()
-    match = _ROUTE_MATCH.match(str(event.get("path") or ""))
+    path = str(event.get("path") or "")
+    match = _ROUTE_MATCH.match(path)
+    if match is None and event.get("resource") == RESOURCE:
+        match = _BASE_PATH_ROUTE_MATCH.match(path)
     if method != "POST" or match is None:
         return _proxy_response(404, _NOT_FOUND_BODY)
     # The raw event keeps header names as sent (quarantine metadata shows them that way).
