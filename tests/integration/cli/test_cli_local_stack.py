@@ -404,6 +404,27 @@ def test_quarantine_list_show_replay(stack: LocalStack, cli: Any) -> None:
     drain(stack, stack.info["queue_url"])
 
 
+def test_quarantine_replay_of_a_payload_too_large_for_the_queue_goes_through_the_claim_store(
+    stack: LocalStack, cli: Any
+) -> None:
+    # Quarantined because the queue was down; larger than an SQS message, as the receiver allows.
+    payload = {"ClientId": 1, "ExportId": 7, "Content": "x" * 300_000}
+    key = quarantine(stack).put(
+        "webhook",
+        "Queue refused the event (ClientError)",
+        json.dumps(payload).encode(),
+        metadata={"event_type": "ExportDeliveredEvent"},
+    )
+
+    replayed = cli("quarantine", "replay", key, "--json")
+
+    assert replayed.code == 0, replayed.err
+    [outcome] = replayed.json()
+    assert (outcome["outcome"], outcome["detail"]) == ("queued", "ExportDeliveredEvent")
+    [message] = [json.loads(b) for b in drain(stack, stack.info["queue_url"])]
+    assert "body" not in message and message["body_ref"].startswith("s3://")
+
+
 # --- status, config ---------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from norcekit.wiring import AwsClients, Components
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
+    from norcekit.events.claims import ClaimStore
     from norcekit.events.queue import SqsEventQueue
     from norcekit.imports.config import IntegrationConfig
     from norcekit.imports.runner import ImportRunner
@@ -153,6 +154,10 @@ class Services:
         if not self.settings.quarantine_bucket:
             raise SettingsError(f"QUARANTINE_BUCKET: required but not set{_HINT}")
         return self.components.quarantine
+
+    @property
+    def event_claims(self) -> ClaimStore | None:
+        return self.components.event_claims
 
     @property
     def sqs(self) -> SQSClient:

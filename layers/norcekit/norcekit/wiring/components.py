@@ -221,6 +221,11 @@ class Components:
         return S3ClaimStore(bucket, client=self.aws.s3()) if bucket else None
 
     @cached_property
+    def event_claims(self) -> ClaimStore | None:
+        """The claim store for an operator's quarantine replay (queued like a fresh webhook)."""
+        return self._claims()
+
+    @cached_property
     def receiver(self) -> WebhookReceiver:
         from norcekit.wiring.receiver import build_webhook_receiver  # noqa: PLC0415 - cold start
 

@@ -239,10 +239,18 @@ def quarantine_replay(ctx: CliContext, args: argparse.Namespace) -> int:
             results.extend(services.runner.replay(imports, deadline=Deadline.after(REPLAY_TIMEOUT_S)))
     if webhooks:
         queue = SqsEventQueue(services.queue_url, client=services.sqs)
-        max_body = services.settings.webhook_max_body_bytes
+        settings = services.settings
         with ctx.out.progress("replaying quarantined webhooks", total=len(webhooks)) as progress:
             for key in webhooks:
-                results.append(replay_one(store, queue, key, max_body_bytes=max_body))
+                result = replay_one(
+                    store,
+                    queue,
+                    key,
+                    max_body_bytes=settings.webhook_max_body_bytes,
+                    claims=services.event_claims,  # a payload too large for the queue, as the receiver does
+                    max_message_bytes=settings.event_queue_max_message_bytes,
+                )
+                results.append(result)
                 progress.update(advance=1)
     if orders:  # refused by the receiver: validated again, stored and queued once valid
         from norcekit.orders.replay import replay_order  # noqa: PLC0415 - CLI start-up (its command loads it)
