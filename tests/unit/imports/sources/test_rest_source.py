@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -129,6 +130,34 @@ def test_changed_since_formats(fmt: str, zone: str, since: str, until: str) -> N
     list(source.iter_changed("products", SINCE, UNTIL))
 
     assert dict(route.calls.last.request.url.params) == {"modifiedSince": since, "modifiedBefore": until}
+
+
+def _instants(text: str, fmt: str, zone: str) -> set[datetime]:
+    """Every instant a local wall time without an offset can mean (two in a repeated DST hour)."""
+    wall = datetime.strptime(text, fmt)
+    return {wall.replace(tzinfo=ZoneInfo(zone), fold=fold).astimezone(UTC) for fold in (0, 1)}
+
+
+@respx.mock
+def test_local_time_window_at_the_autumn_dst_change_skips_no_changes() -> None:
+    """Fortnox-style ``lastmodified`` in Stockholm time, no offset: on 2026-10-25 the wall clock runs
+    02:00-03:00 twice. A since sent as ``02:30`` may be read by the ERP as the second 02:30 (an hour
+    later): the changes of that hour would never be imported. Bounds are sent so that any reading
+    of the wall time keeps the window at least as wide as asked."""
+    fmt, zone = "%Y-%m-%d %H:%M:%S", "Europe/Stockholm"
+    route = respx.get(f"{BASE}items").respond(json={"value": []})
+    source = make({"delta": {"since_param": "lastmodified", "until_param": "lastmodifiedTo", "format": fmt,
+                             "timezone": zone}})  # fmt: skip
+    since = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST, the first 02:30
+    until = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 02:30 CET, the second 02:30
+
+    list(source.iter_changed("products", since, until))
+
+    params = route.calls.last.request.url.params
+    assert max(_instants(params["lastmodified"], fmt, zone)) <= since
+    assert min(_instants(params["lastmodifiedTo"], fmt, zone)) >= until
+    # Outside a repeated hour the wall time is sent as it is.
+    assert format_timestamp(SINCE, fmt, zone) == "2026-11-27 08:00:00"
 
 
 def test_format_timestamp_rejects_naive() -> None:

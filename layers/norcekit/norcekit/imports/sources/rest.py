@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -55,6 +55,8 @@ __all__ = ["RestDelta", "RestEntityOptions", "RestOptions", "RestPaging", "RestS
 
 TimestampFormat = str  # iso8601 | iso8601_ms | epoch_s | epoch_ms | strftime pattern containing '%'
 _NAMED_FORMATS = {"iso8601", "iso8601_ms", "epoch_s", "epoch_ms"}
+#: Which end of the ``[since, until)`` window a formatted timestamp is.
+Bound = Literal["lower", "upper"]
 
 
 class RestDelta(BaseModel):
@@ -129,8 +131,15 @@ class RestOptions(BaseModel):
         return value if value.endswith("/") else value + "/"
 
 
-def format_timestamp(value: datetime, fmt: TimestampFormat, zone: str = "UTC") -> str:
-    """``value`` (aware) as the API expects it, converted to ``zone`` first."""
+def format_timestamp(
+    value: datetime, fmt: TimestampFormat, zone: str = "UTC", *, bound: Bound | None = None
+) -> str:
+    """``value`` (aware) as the API expects it, converted to ``zone`` first.
+
+    A wall time without an offset in a repeated DST hour means two instants, and the API's choice
+    is undocumented: a ``lower`` bound is then sent an hour earlier, an ``upper`` one an hour later,
+    so that either reading keeps the window at least as wide as asked (never a skipped hour).
+    """
     moment = utc(value)
     if fmt == "epoch_s":
         return str(int(moment.timestamp()))
@@ -140,6 +149,10 @@ def format_timestamp(value: datetime, fmt: TimestampFormat, zone: str = "UTC") -
     if fmt in ("iso8601", "iso8601_ms"):
         text = local.isoformat(timespec="milliseconds" if fmt == "iso8601_ms" else "seconds")
         return text[: -len("+00:00")] + "Z" if text.endswith("+00:00") else text
+    if bound is not None and "%z" not in fmt:
+        other = local.replace(fold=1 - local.fold).astimezone(UTC)  # the wall time's other reading
+        if (bound == "lower" and other > moment) or (bound == "upper" and other < moment):
+            local = (moment - (other - moment)).astimezone(ZoneInfo(zone))
     return local.strftime(fmt)
 
 
@@ -198,8 +211,10 @@ class RestSource:
         """Query parameters for ``[since, until)``."""
         delta = self.options.delta
         assert delta is not None
-        since_text = format_timestamp(since, delta.format, delta.timezone) if since is not None else None
-        until_text = format_timestamp(until, delta.format, delta.timezone)
+        since_text = None
+        if since is not None:
+            since_text = format_timestamp(since, delta.format, delta.timezone, bound="lower")
+        until_text = format_timestamp(until, delta.format, delta.timezone, bound="upper")
         if delta.filter_param:
             clauses = []
             if since_text is not None and delta.since_filter:
