@@ -20,7 +20,9 @@ from tests.fixtures.deployed_stack import create_deployed_stack
 
 from norcekit.cli import main
 from norcekit.cli.commands import imports_stack
+from norcekit.imports.run.context import lock_owner
 from norcekit.stack import resolve_cloudformation
+from norcekit.state.locks import LeaseLock
 from norcekit.state.runs import RunCounts, RunOutcome, RunRecord, RunStore
 from norcekit.state.table import StateTable, create_table
 
@@ -56,9 +58,12 @@ def deployed(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[StateT
 
 
 class DeployedFunction:
-    """The import function as the CLI sees it: invoked with an event, it records its run."""
+    """The import function as the CLI sees it: invoked with an event, it records its run and, as
+    the runner does, holds the import's lock while the run is ``running``."""
 
     def __init__(self, table: StateTable, script: list[Callable[[RunStore, RunRecord], None]]) -> None:
+        self.table = table
+        self.lock: LeaseLock | None = None
         self.runs = RunStore(table)
         self.script = script
         self.started: list[tuple[str, dict[str, Any]]] = []
@@ -91,7 +96,16 @@ class DeployedFunction:
                     mode=event["mode"],
                     started_at=datetime.now(UTC),
                 )
-            self.script.pop(0)(self.runs, self.record)
+                self.lock = LeaseLock(self.table, event["import"], lock_owner(event["run_id"]), 960)
+                assert self.lock.acquire()
+            step = self.script.pop(0)
+            if step is crashed:  # the Lambda was killed (timeout, out of memory): its lease runs out
+                assert self.lock is not None
+                self.lock.release()
+                return
+            step(self.runs, self.record)
+            if self.lock is not None and self.runs.get(self.record.run_id).outcome is not RunOutcome.RUNNING:
+                self.lock.release()  # the runner ends its run, then gives the lock up
 
 
 def create(runs: RunStore, record: RunRecord) -> None:
@@ -105,6 +119,10 @@ def read(n: int) -> Callable[[RunStore, RunRecord], None]:
 def submitted(runs: RunStore, record: RunRecord) -> None:
     counts = RunCounts(read=3, mapped=3, submitted=3)
     runs.update(record.run_id, counts=counts, add_job_ids=[4711], outcome=RunOutcome.SUBMITTED)
+
+
+def crashed(runs: RunStore, record: RunRecord) -> None:
+    """The function dies mid-run: the record stays ``running`` (see :meth:`DeployedFunction.step`)."""
 
 
 def ended(outcome: RunOutcome, message: str | None = None) -> Callable[[RunStore, RunRecord], None]:
@@ -224,6 +242,22 @@ def test_a_run_still_going_at_the_wait_timeout_is_a_conflict(
 
     assert code == 4
     assert "still submitted after 0s" in err
+
+
+def test_a_run_whose_function_died_fails_instead_of_waiting_out_the_wait_timeout(
+    deployed: StateTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Killed mid-run (Lambda timeout, out of memory), the function leaves its record "running" for
+    # good: Lambda's retry of the same run id finds the record and does not run it again.
+    function = DeployedFunction(deployed, [create, read(2), crashed])
+    monkeypatch.setattr(imports_stack, "pause", function.step)
+    args = ("import", "run", "--entity", "products", "--mode", "delta", "--wait", "--wait-timeout", "20")
+
+    code, _, err = cli(function, *args)
+
+    assert code == 1, err  # not 4 "still running ... follow it with status" after the whole wait
+    assert "stopped without ending the run" in err and "log group" in err
+    assert "Traceback" not in err
 
 
 def test_without_wait_the_cli_returns_once_the_function_is_invoked(deployed: StateTable) -> None:

@@ -22,6 +22,7 @@ from norcekit.deadline import Deadline
 if TYPE_CHECKING:
     from norcekit.cli.context import CliContext
     from norcekit.state.runs import RunRecord, RunStore
+    from norcekit.state.table import StateTable
 
 #: How often --wait reads the run record (DynamoDB GetItem: cheap, but not in a tight loop).
 FOLLOW_INTERVAL_S = 2.0
@@ -67,8 +68,25 @@ def run_deployed(ctx: CliContext, args: argparse.Namespace) -> tuple[dict[str, A
     ctx.out.info(f"invoked {function}: {args.mode} import of {args.entity}, run {run_id}")
     if not args.wait:
         return {"run_id": run_id, "entity": args.entity, "mode": args.mode, "outcome": "invoked"}, False
-    record = follow_run(ctx.services.run_store, run_id, timeout_s=args.wait_timeout, say=ctx.out.info)
+    table = ctx.services.table
+    record = follow_run(
+        ctx.services.run_store,
+        run_id,
+        timeout_s=args.wait_timeout,
+        say=ctx.out.info,
+        alive=lambda running: holds_its_lock(table, running),
+    )
     return to_jsonable(record), True
+
+
+def holds_its_lock(table: StateTable, record: RunRecord) -> bool:
+    """Whether the run's import lock is leased to the run: a runner holds it, renewed, from before
+    it records the run until after it ends it, so a ``running`` record without it is a dead run."""
+    from norcekit.imports.run.context import run_of_lock_owner  # noqa: PLC0415 - CLI start-up
+    from norcekit.state.locks import LeaseLock  # noqa: PLC0415 - CLI start-up
+
+    holder = LeaseLock(table, record.entity, owner="norcekit-cli", lease_s=1.0).holder()
+    return holder is not None and run_of_lock_owner(holder.owner) == record.run_id
 
 
 def follow_run(
@@ -80,8 +98,12 @@ def follow_run(
     start_timeout_s: float | None = None,
     interval_s: float | None = None,
     sleep: Callable[[float], None] | None = None,
+    alive: Callable[[RunRecord], bool] | None = None,
 ) -> RunRecord:
-    """Read the run record until the run has ended; one line through ``say`` per change."""
+    """Read the run record until the run has ended; one line through ``say`` per change.
+
+    ``alive(record)``: whether a ``running`` run's function still runs it; a run that is not is
+    an error at once (a killed function leaves its record ``running`` for good)."""
     from norcekit.state.runs import RunNotFoundError, RunOutcome  # noqa: PLC0415 - CLI start-up
 
     deadline = Deadline.after(timeout_s)
@@ -101,6 +123,16 @@ def follow_run(
                 said = line
             if record.outcome not in (RunOutcome.RUNNING, RunOutcome.SUBMITTED):
                 return record
+            # Read again after the check: the run may have ended and let its lock go meanwhile.
+            if record.outcome is RunOutcome.RUNNING and alive is not None and not alive(record):
+                if runs.get(run_id).outcome is RunOutcome.RUNNING:
+                    raise CliError(
+                        f"run {run_id}: the import function stopped without ending the run (still "
+                        f"running, but the {record.entity} import lock is no longer its own: killed "
+                        "by a timeout or out of memory?); see its log group",
+                        ExitCode.FAILED,
+                    )
+                continue
         elif start_by.expired:
             raise CliError(
                 f"run {run_id}: not started {start_budget:.0f}s after the invocation (the function "
