@@ -181,5 +181,23 @@ def test_sequence_naming_uses_cursor_positions(tmp_path: Path) -> None:
         list(drop.iter_changed("onhand", T0, T0))
 
 
+def test_sequence_high_water_stops_below_a_file_still_being_written(tmp_path: Path) -> None:
+    """Exporters finishing out of order: 000009 is complete while 000008 is still being written. A
+    high-water of 10 would be committed, and 000008's rows skipped for good once its marker lands."""
+    write(tmp_path, "onhand/delta/000007.csv", "part_no,warehouse_code\nS7,MAIN\n")
+    late = write(tmp_path, "onhand/delta/000008.csv", "part_no,warehouse_code\nS8,MAIN\n", done=False)
+    write(tmp_path, "onhand/delta/000009.csv", "part_no,warehouse_code\nS9,MAIN\n")
+    drop = source(tmp_path, delta_naming="sequence")
+
+    first_upper = drop.now("onhand")
+    first = [r.key for r in drop.iter_changed("onhand", 7, first_upper)]
+    late.with_name(late.name + ".done").write_bytes(b"")
+    second = [r.key for r in drop.iter_changed("onhand", first_upper, drop.now("onhand"))]
+
+    assert first_upper == 8
+    assert first == ["S7|MAIN"]
+    assert second == ["S8|MAIN", "S9|MAIN"]
+
+
 def test_now_is_the_clock_in_utc(tmp_path: Path) -> None:
     assert source(tmp_path).now() == T0

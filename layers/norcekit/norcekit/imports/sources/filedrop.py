@@ -22,7 +22,8 @@ start (``now() - safety_lag``) and commits it as the next watermark; the next ru
 lands within ``overlap + safety_lag`` of its own name-timestamp; re-read files are harmless because
 imports upsert by key. ``now()`` is this machine's UTC clock (the exporter's clock names the files;
 the safety lag covers skew between the two). In ``sequence`` mode the watermark is an integer
-cursor and ``now(entity)`` is the highest complete sequence number + 1 (overlap should be 0).
+cursor and ``now(entity)`` is the highest complete sequence number + 1, or the lowest sequence whose
+data file is there without its marker yet, if lower (overlap should be 0).
 
 Each row's ``changed_at`` is its ``updated_at`` column (configurable, ISO-8601) when present, else
 the file's timestamp; it is informational (reports, lag metrics): file selection alone decides what
@@ -196,11 +197,26 @@ class FileDropSource:
             return utc(self._clock())
         names = [entity] if entity else sorted(self.options.entities)
         highest = -1
+        unfinished: list[int] = []
         for name in names:
             for drop in self.complete_files(name, "delta"):
                 if isinstance(drop.position, int):
                     highest = max(highest, drop.position)
-        return highest + 1
+            unfinished.extend(self._unfinished_positions(name))
+        # A file still being written below a complete one (out-of-order exporters) caps the mark:
+        # committing past it would skip its rows once its marker lands.
+        return min([highest + 1, *unfinished])
+
+    def _unfinished_positions(self, entity: str) -> list[int]:
+        """Sequence positions of delta data files in ``entity``'s folder that have no marker yet."""
+        folder = self._folder(entity) + "delta/"
+        keys = set(self.store.list(folder))
+        return [
+            position
+            for key in keys
+            if key.endswith(DATA_SUFFIXES) and key + DONE_SUFFIX not in keys
+            and isinstance(position := self._position(key.rsplit("/", 1)[-1]), int)
+        ]  # fmt: skip
 
     def close(self) -> None:
         self.store.close()
