@@ -314,6 +314,18 @@ def test_watermark_set_asks_on_a_terminal(cli: Any) -> None:
     assert accepted.json()["value"] == "2025-06-01T00:00:00.000000Z"
 
 
+def test_a_named_imports_watermark_can_be_set(cli: Any) -> None:
+    # local.yaml's pim_products (kind products) keeps its own watermark, as every named import does.
+    done = cli("watermarks", "set", "pim_products", "2025-06-01T00:00:00Z", "--yes", "--json")
+    assert done.code == 0, done.err
+    [row] = [w for w in cli("watermarks", "show", "--json").json() if w["entity"] == "pim_products"]
+    assert row["value"] == "2025-06-01T00:00:00.000000Z"
+
+    typo = cli("watermarks", "set", "pim_prodcts", "42", "--yes")
+    assert typo.code == 2 and "pim_prodcts" in typo.err and "pim_products" in typo.err
+    assert "pim_prodcts" not in [w["entity"] for w in cli("watermarks", "show", "--json").json()]
+
+
 # --- DLQ ------------------------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ import argparse
 import getpass
 from typing import TYPE_CHECKING, Any
 
+from norcekit.cli.commands.jobs import import_names
 from norcekit.cli.errors import CliError, ExitCode
 from norcekit.cli.output import ago, duration, table
 from norcekit.cli.parsing import ConfirmationRequired, confirm
@@ -39,7 +40,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser, entities: list[st
         description="Set the watermark unconditionally. Asks for confirmation on a terminal; "
         "scripts must pass --yes (without a terminal and without --yes: exit 2).",
     )
-    p.add_argument("entity", choices=entities, metavar="ENTITY")
+    p.add_argument("entity", metavar="ENTITY", help="an entity or a named import (imports: NAME)")
     p.add_argument(
         "value", metavar="VALUE", help="ISO-8601 time with offset (2025-06-02T10:00:00Z) or an integer cursor"
     )
@@ -98,6 +99,10 @@ def set_watermark(ctx: CliContext, args: argparse.Namespace) -> int:
         new = Watermark.parse(args.value, args.kind)
     except ValueError as exc:
         raise CliError(f"VALUE: {_first_error(exc)}", ExitCode.USAGE) from None
+    names = import_names(ctx)  # watermarks are kept per import name (the kind for entities:)
+    if args.entity not in names:
+        valid = ", ".join(names)
+        raise CliError(f"ENTITY: {args.entity!r} is not an import (valid: {valid})", ExitCode.USAGE)
     if not args.yes and not ctx.interactive:  # refuse before touching anything
         raise CliError(
             f"watermarks set {args.entity}: confirmation needed but stdin is not a terminal: pass --yes",
