@@ -117,6 +117,27 @@ def test_reaching_the_announced_total_ends_the_read_without_another_request() ->
 
 
 @respx.mock
+def test_a_next_link_is_followed_past_a_total_that_rows_changed_during_the_read_outgrew() -> None:
+    """The count comes with the first page only; a row that changes while the pages are read joins
+    the window, so the announced total is reached one row early. Stopping there while the API still
+    gives a next link would drop the last row for good: its stamp is older than the next window."""
+    route = respx.get(f"{BASE}items")
+    entered = {"sku": "S0001b"}
+    route.side_effect = [
+        httpx.Response(200, json={"@odata.count": 4, "value": rows(0, 2), "@odata.nextLink": "items?p=2"}),
+        httpx.Response(200, json={"value": [entered, *rows(2, 3)], "@odata.nextLink": "items?p=3"}),
+        httpx.Response(200, json={"value": rows(3, 4), "@odata.nextLink": "items?p=4"}),
+        httpx.Response(200, json={"value": []}),
+    ]
+    source = make({"paging": {"style": "nextlink", "total_pointer": "/@odata.count"}})
+
+    keys = [r.key for r in source.iter_all("products")]
+
+    assert keys == ["S0000", "S0001", "S0001b", "S0002", "S0003"]
+    assert route.call_count == 4  # the empty page after the total ended the read
+
+
+@respx.mock
 def test_paging_that_ends_before_the_announced_total_fails_the_read() -> None:
     route = respx.get(f"{BASE}items")
     route.side_effect = [

@@ -4,8 +4,9 @@ A full import sends ``FullFile=true``, and Norce deactivates whatever is missing
 that stops early is a mass deactivation. The rules (issue: "complete reads or none"):
 
 - A read ends only on an empty page, on the absence of a next link, or when the total the API
-  announced (``total_pointer``) is reached. A page shorter than ``page_size`` is *not* the end:
-  many APIs cap their page size below what was asked.
+  announced (``total_pointer``) is reached (a next link is followed until a page is empty: rows
+  changing during the read can outgrow a count announced once). A page shorter than
+  ``page_size`` is *not* the end: many APIs cap their page size below what was asked.
 - A 200 answer without the items pointer (an error page, a login page, a changed API) fails the
   read; it is never taken for an empty page.
 - An announced total that the pages do not reach fails the read.
@@ -204,7 +205,9 @@ def _nextlink_pages(
         items = page_items(body, paging.items_pointer, shown)
         total.see(body, len(items), shown)
         yield shown, items
-        if total.reached:
+        # A count announced once can be outgrown by rows changing during the read: while the API
+        # still links a next page with items on this one, the total does not end the read.
+        if total.reached and not items:
             return
         link = json_pointer(body, paging.next_pointer)
         if link is not None and not isinstance(link, str):
