@@ -260,6 +260,38 @@ def test_a_run_whose_function_died_fails_instead_of_waiting_out_the_wait_timeout
     assert "Traceback" not in err
 
 
+DEPLOYED_CONFIG = """
+sources:
+  erp: {type: filedrop, root: "s3://prod-data/incoming/erp", entities: {products: {key_fields: [code]}}}
+imports:
+  erp_products: {kind: products, source: erp, mapping: sample, delta: {enabled: false}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("which", "mode", "problem"),
+    [
+        (("--import", "erp_prodcts"), "full", "unknown import 'erp_prodcts' (imports: erp_products)"),
+        (("--entity", "onhand"), "full", "entity 'onhand' is not configured"),
+        (("--import", "erp_products"), "delta", "delta imports of 'erp_products' are disabled"),
+    ],
+)
+def test_an_import_the_deployed_configuration_cannot_run_is_refused_before_the_invocation(
+    deployed: StateTable, which: tuple[str, str], mode: str, problem: str
+) -> None:
+    # Invoked asynchronously, the function would raise where nobody sees it: the CLI said "invoked"
+    # (exit 0), or --wait waited out the start timeout, for a misspelt import name.
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="prod-data", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_object(Bucket="prod-data", Key="config/norcekit.yaml", Body=DEPLOYED_CONFIG.encode())
+    function = DeployedFunction(deployed, [])
+
+    code, _, err = cli(function, "import", "run", *which, "--mode", mode)
+
+    assert code == 2, err
+    assert problem in err and function.started == []
+
+
 def test_without_wait_the_cli_returns_once_the_function_is_invoked(deployed: StateTable) -> None:
     function = DeployedFunction(deployed, [])
 

@@ -55,6 +55,7 @@ def run_deployed(ctx: CliContext, args: argparse.Namespace) -> tuple[dict[str, A
         raise CliError(
             "--allow: the deployed function takes no guardrail overrides; use --in-process", ExitCode.USAGE
         )
+    _check_runnable(ctx, args)
     run_id = new_run_id(args.entity, args.mode, ctx.now())
     # The schedules' event ({import, mode}; an entities: import is named after its kind).
     event: dict[str, Any] = {"import": args.entity, "mode": args.mode, "run_id": run_id}
@@ -77,6 +78,18 @@ def run_deployed(ctx: CliContext, args: argparse.Namespace) -> tuple[dict[str, A
         alive=lambda running: holds_its_lock(table, running),
     )
     return to_jsonable(record), True
+
+
+def _check_runnable(ctx: CliContext, args: argparse.Namespace) -> None:
+    """Refuse here an import the deployed configuration cannot run (unknown, disabled): the
+    function raises it where an asynchronous invocation tells nobody."""
+    from norcekit.imports.run.common import runnable_config  # noqa: PLC0415 - CLI start-up
+
+    try:
+        config = ctx.services.config
+    except Exception:  # unreadable here (S3 rights, a plug-in not installed locally): the function decides
+        return
+    runnable_config(config, args.entity, args.mode)  # UnknownEntityError: exit 2 naming the imports
 
 
 def holds_its_lock(table: StateTable, record: RunRecord) -> bool:

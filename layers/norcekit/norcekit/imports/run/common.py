@@ -48,6 +48,26 @@ from norcekit.state.table import ConditionFailed
 logger = Logger(service="norcekit", child=True)
 
 
+def runnable_config(config: IntegrationConfig, entity: str, mode: ImportMode | None) -> EntityConfig:
+    """The import's configuration; :class:`UnknownEntityError` when it cannot run in ``mode``
+    (``None``: it needs only to be enabled)."""
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    found = config.all_imports().get(entity)
+    if found is None:
+        names = ", ".join(config.all_imports()) or "none"
+        if entity in IMPORT_KINDS:
+            raise UnknownEntityError(f"entity {entity!r} is not configured (imports: {names})")
+        raise UnknownEntityError(f"unknown import {entity!r} (imports: {names})")
+    path = config.path_of(entity)
+    if not found.enabled:
+        raise UnknownEntityError(f"import {entity!r} is disabled in the configuration ({path})")
+    mode_enabled = mode is None or (found.full.enabled if mode == "full" else found.delta.enabled)
+    if not mode_enabled:
+        raise UnknownEntityError(f"{mode} imports of {entity!r} are disabled ({path}.{mode})")
+    return found
+
+
 @dataclass
 class RunPipeline:
     """One run's collaborators and the steps every run takes, whatever its mode."""
@@ -69,21 +89,7 @@ class RunPipeline:
 
         ``mode`` None (a replay of quarantined items): the entity needs only to be enabled.
         """
-        if mode is not None and mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        config = self.config.all_imports().get(entity)
-        if config is None:
-            names = ", ".join(self.config.all_imports()) or "none"
-            if entity in IMPORT_KINDS:
-                raise UnknownEntityError(f"entity {entity!r} is not configured (imports: {names})")
-            raise UnknownEntityError(f"unknown import {entity!r} (imports: {names})")
-        path = self.config.path_of(entity)
-        if not config.enabled:
-            raise UnknownEntityError(f"import {entity!r} is disabled in the configuration ({path})")
-        mode_enabled = mode is None or (config.full.enabled if mode == "full" else config.delta.enabled)
-        if not mode_enabled:
-            raise UnknownEntityError(f"{mode} imports of {entity!r} are disabled ({path}.{mode})")
-        return config
+        return runnable_config(self.config, entity, mode)
 
     def existing(self, run_id: str) -> RunResult | None:
         """The stored record of ``run_id`` when a run by that id already happened (a duplicate trigger)."""
