@@ -120,7 +120,7 @@ class FailedItemKeeper:
             )
         failed = (record.counters.fail if record.counters is not None else None) or len(errors)
         if count:
-            self.count(record, failed)
+            count_failed_items(self.metrics, record, failed)
         logger.error(
             "Norce rejected items of a succeeded job; kept in the quarantine for replay",
             extra={
@@ -135,15 +135,16 @@ class FailedItemKeeper:
         )
         return len(errors)
 
-    def count(self, record: JobRecord, failed: int) -> None:
-        """``ItemsFailedInNorce`` (alarm) for ``failed`` items of ``record``."""
-        self.metrics.emit(
-            MetricName.ITEMS_FAILED_IN_NORCE,
-            failed,
-            MetricUnit.Count,
-            entity=record.kind_name,
-            import_name=record.entity,
-        )
+
+def count_failed_items(metrics: JobMetrics, record: JobRecord, failed: int) -> None:
+    """``ItemsFailedInNorce`` (alarm) for ``failed`` items of ``record``."""
+    metrics.emit(
+        MetricName.ITEMS_FAILED_IN_NORCE,
+        failed,
+        MetricUnit.Count,
+        entity=record.kind_name,
+        import_name=record.entity,
+    )
 
 
 def _payload(row: str | None) -> tuple[Any, bool]:
@@ -157,4 +158,11 @@ def _payload(row: str | None) -> tuple[Any, bool]:
     return parsed, isinstance(parsed, dict)
 
 
-__all__ = ["ITEM_KEY_FIELDS", "NORCE_ITEM", "FailedItemKeeper", "has_failed_items", "item_key"]
+__all__ = [
+    "ITEM_KEY_FIELDS",
+    "NORCE_ITEM",
+    "FailedItemKeeper",
+    "count_failed_items",
+    "has_failed_items",
+    "item_key",
+]

@@ -48,7 +48,7 @@ from norcekit.jobs.completion import (
     commit_run_watermark_if_complete,
     supersede_earlier_failures,
 )
-from norcekit.jobs.failed_items import FailedItemKeeper, has_failed_items
+from norcekit.jobs.failed_items import FailedItemKeeper, count_failed_items, has_failed_items
 from norcekit.jobs.metrics import STATUS_METRIC, JobMetrics
 from norcekit.jobs.restart import (
     EntityBusyError,
@@ -331,13 +331,7 @@ class JobTracker:
 
     def _count_failed_items(self, record: JobRecord) -> None:
         fail = record.counters.fail if record.counters is not None else None
-        self.metrics.emit(
-            MetricName.ITEMS_FAILED_IN_NORCE,
-            fail or 0,
-            MetricUnit.Count,
-            entity=record.kind_name,
-            import_name=record.entity,
-        )
+        count_failed_items(self.metrics, record, fail or 0)
 
     def _emit_outcome(self, record: JobRecord) -> None:
         self.metrics.emit(

@@ -23,7 +23,7 @@ deactivated by half a payload).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,8 +61,6 @@ SCOPE_FIELDS: dict[str, tuple[str, str]] = {
 }
 #: A products FullFile deactivates every SKU missing from it: its SKUs are judged besides its products.
 SKUS = "SKUs"
-#: Kinds whose items count in more scopes than the whole import.
-SCOPED_KINDS = frozenset({*SCOPE_FIELDS, "products"})
 
 Counted = tuple[tuple[str, int], ...]
 
@@ -77,6 +75,16 @@ def scopes_of(kind: str) -> Callable[[ContractItem], Counted]:
     if kind == "onhand":
         return lambda item: ((f"{prefix}{item_field(item, name, '')}", 1),)
     return lambda item: ((WHOLE_IMPORT, 1), (f"{prefix}{item_field(item, name, '')}", 1))
+
+
+def counted(items: Iterable[ContractItem], kind: str, into: dict[str, int]) -> Iterator[ContractItem]:
+    """``items``, each added to ``into`` in the guardrail scopes of :func:`scopes_of` as it passes:
+    one count for the survey and for the payload's second read, so both count alike."""
+    keys = scopes_of(kind)
+    for item in items:
+        for scope, n in keys(item):
+            into[scope] = into.get(scope, 0) + n
+        yield item
 
 
 def _sku_count(product: ContractItem) -> int:
@@ -143,14 +151,10 @@ class FullRun:
         source and reports nothing.
         """
         run = self.run
-        keys = scopes_of(run.kind)
         # An export with nothing in scope still counts its whole-import scope: 0 items, not absent.
         scopes: dict[str, int] = {} if run.kind == "onhand" else {WHOLE_IMPORT: 0}
-        in_scope = 0
-        for item in self.items(mapping, reject=self.pipeline.rejector(run, full_file=full_file)):
-            in_scope += 1
-            for scope, n in keys(item):
-                scopes[scope] = scopes.get(scope, 0) + n
+        items = self.items(mapping, reject=self.pipeline.rejector(run, full_file=full_file))
+        in_scope = sum(1 for _ in counted(items, run.kind, scopes))
         counts = run.counts
         return Survey(
             read=counts.read,
@@ -291,18 +295,7 @@ class FullRun:
         discards the truncated body, so a flaky re-read never becomes a FullFile payload that
         deactivates. Counted in the scopes of :func:`scopes_of`."""
         sent: dict[str, int] = {}
-        if self.run.kind in SCOPED_KINDS:
-            keys = scopes_of(self.run.kind)
-            for item in items:
-                for scope, n in keys(item):
-                    sent[scope] = sent.get(scope, 0) + n
-                yield item
-        else:  # the whole import only: a count
-            count = 0
-            for item in items:
-                count += 1
-                yield item
-            sent[WHOLE_IMPORT] = count
+        yield from counted(items, self.run.kind, sent)
         limit = self.config.full.guardrails.max_shrink
         for scope, before in sorted(judged.items(), key=lambda kv: (kv[0] != WHOLE_IMPORT, kv[0])):
             now = sent.get(scope, 0)
